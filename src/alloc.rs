@@ -1,0 +1,96 @@
+//! `used_memory` as Redis means it: bytes the allocator handed out. A wrapper
+//! around the global allocator adds each block's usable size to a per-thread
+//! counter (a cache line of its own, so cores never contend); INFO sums them.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+const SLOTS: usize = 256;
+
+#[repr(align(64))]
+struct Slot(AtomicI64);
+
+static COUNTERS: [Slot; SLOTS] = [const { Slot(AtomicI64::new(0)) }; SLOTS];
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static MY_SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+}
+
+#[inline]
+fn add(delta: i64) {
+    // During thread teardown the slot may be gone; count on slot 0 then.
+    let slot = MY_SLOT.try_with(|s| *s).unwrap_or(0);
+    COUNTERS[slot].0.fetch_add(delta, Ordering::Relaxed);
+}
+
+/// Bytes currently allocated by the whole process.
+pub fn used_memory() -> usize {
+    COUNTERS.iter().map(|s| s.0.load(Ordering::Relaxed)).sum::<i64>().max(0) as usize
+}
+
+/// A global allocator that counts usable sizes. The inner allocator must
+/// report usable sizes; mimalloc does.
+pub struct Counting<A> {
+    inner: A,
+}
+
+impl<A> Counting<A> {
+    pub const fn new(inner: A) -> Self {
+        Counting { inner }
+    }
+}
+
+/// The usable size of a block the allocator handed out.
+pub trait UsableSize {
+    /// SAFETY: `ptr` was returned by this allocator and is still live.
+    unsafe fn usable(&self, ptr: *mut u8, layout: Layout) -> usize;
+}
+
+impl UsableSize for mimalloc::MiMalloc {
+    unsafe fn usable(&self, ptr: *mut u8, _layout: Layout) -> usize {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { self.usable_size(ptr) }
+    }
+}
+
+impl UsableSize for std::alloc::System {
+    unsafe fn usable(&self, _ptr: *mut u8, layout: Layout) -> usize {
+        layout.size()
+    }
+}
+
+// SAFETY: every call is forwarded to the inner allocator unchanged; the
+// counters only observe sizes.
+unsafe impl<A: GlobalAlloc + UsableSize> GlobalAlloc for Counting<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { self.inner.alloc(layout) };
+        if !p.is_null() {
+            add(unsafe { self.inner.usable(p, layout) } as i64);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { self.inner.alloc_zeroed(layout) };
+        if !p.is_null() {
+            add(unsafe { self.inner.usable(p, layout) } as i64);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        add(-(unsafe { self.inner.usable(ptr, layout) } as i64));
+        unsafe { self.inner.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old = unsafe { self.inner.usable(ptr, layout) } as i64;
+        let p = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            let new_layout = Layout::from_size_align(new_size, layout.align()).unwrap_or(layout);
+            add(unsafe { self.inner.usable(p, new_layout) } as i64 - old);
+        }
+        p
+    }
+}

@@ -1,0 +1,176 @@
+//! Commands: the table (metadata generated from Redis plus our handlers), the
+//! contexts handlers run in, and the argument helpers they share.
+//!
+//! A handler is one of:
+//! - `Sync`: runs synchronously on the shard that owns all of its keys (or on the
+//!   connection's shard when it has none), with `&mut` access to that shard only;
+//! - `Sync` plus a `cross` coordinator used when its keys span several shards;
+//! - `Async`: runs on the connection's shard with the session, and may call other
+//!   shards (server and connection commands, keyspace-wide commands).
+
+pub mod args;
+pub mod meta;
+pub mod table;
+
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+pub use crate::error::{CmdError, CmdResult, OpError};
+use crate::db::{Clock, Db, DbStats, Entry};
+use crate::resp::Out;
+use crate::shard::{Core, ShardState};
+pub use table::{lookup, Command, Flags, KeySpec, TABLE};
+
+/// Context of a synchronous handler, on the shard that owns its keys.
+pub struct Ctx<'a> {
+    pub core: &'a Core,
+    pub state: &'a mut ShardState,
+    pub db: usize,
+    pub clock: Clock,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.state.dbs[self.db]
+    }
+
+    /// The selected database and the shard's keyspace counters, borrowed together.
+    pub fn db_stats(&mut self) -> (&mut Db, &mut DbStats) {
+        (&mut self.state.dbs[self.db], &mut self.state.stats)
+    }
+
+    pub fn read(&mut self, key: &[u8]) -> Option<&Entry> {
+        let clock = self.clock;
+        let (db, st) = self.db_stats();
+        db.lookup_read(key, clock, st)
+    }
+
+    pub fn write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let clock = self.clock;
+        let (db, st) = self.db_stats();
+        db.lookup_write(key, clock, st)
+    }
+
+    /// A live entry without counting a hit or touching access data.
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        let clock = self.clock;
+        let (db, st) = self.db_stats();
+        db.peek(key, clock, st)
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.peek(key).is_some()
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let clock = self.clock;
+        let (db, st) = self.db_stats();
+        db.remove(key, clock, st)
+    }
+
+    pub fn insert(&mut self, e: Entry) -> Option<Entry> {
+        self.db().insert(e)
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms
+    }
+}
+
+/// How a RESP reply to the client is to be suppressed (CLIENT REPLY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    Skip,
+}
+
+/// Connection state an `Async` handler can read and change.
+pub struct Session {
+    pub core: Rc<Core>,
+    pub client: Rc<crate::server::client::ClientInfo>,
+    pub db: usize,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    /// Close the connection once the pending replies are written.
+    pub close_after_reply: bool,
+}
+
+impl Session {
+    pub fn nshards(&self) -> usize {
+        self.core.nshards
+    }
+
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        crate::shard::key_shard(key, self.core.nshards)
+    }
+}
+
+pub type SyncFn = fn(&mut Ctx<'_>, &[Bytes], &mut Out) -> CmdResult;
+pub type AsyncFn = for<'a> fn(&'a mut Session, &'a [Bytes], &'a mut Out) -> Pin<Box<dyn Future<Output = CmdResult> + 'a>>;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Sync(SyncFn),
+    /// Sync on one shard; the coordinator runs when the keys span shards.
+    SyncCross(SyncFn, AsyncFn),
+    Async(AsyncFn),
+}
+
+/// Wraps an `async fn(&mut Session, &[Bytes], &mut Out) -> CmdResult` into an [`AsyncFn`].
+#[macro_export]
+macro_rules! async_handler {
+    ($f:path) => {{
+        fn wrapper<'a>(
+            s: &'a mut $crate::cmd::Session,
+            a: &'a [bytes::Bytes],
+            o: &'a mut $crate::resp::Out,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = $crate::cmd::CmdResult> + 'a>> {
+            Box::pin($f(s, a, o))
+        }
+        wrapper as $crate::cmd::AsyncFn
+    }};
+}
+
+/// Runs a `Sync` command on the current shard: the one place that counts calls.
+pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, args: &[Bytes], out: &mut Out) {
+    let f = match cmd.handler {
+        Handler::Sync(f) | Handler::SyncCross(f, _) => f,
+        Handler::Async(_) => unreachable!("async handlers never run on a shard"),
+    };
+    let clock = core.clock();
+    let mut ctx = Ctx { core, state, db, clock };
+    let result = f(&mut ctx, args, out);
+    record(state, cmd, &result);
+    if let Err(e) = result {
+        out.error(&e.0);
+    }
+}
+
+/// Counts one call and its outcome in INFO commandstats/errorstats.
+pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult) {
+    let st = &mut state.cmd_stats[cmd.index];
+    st.calls += 1;
+    if let Err(e) = result {
+        st.failed += 1;
+        count_error(state, e);
+    }
+}
+
+pub fn count_error(state: &mut ShardState, e: &CmdError) {
+    let code = e.code();
+    match state.error_stats.get_mut(code) {
+        Some(n) => *n += 1,
+        None => {
+            state.error_stats.insert(code.to_string(), 1);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Server commands.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

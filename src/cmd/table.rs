@@ -1,0 +1,276 @@
+//! The command table: Redis's metadata for each command (generated into
+//! `meta.rs`) joined with the handler each family file registers. Arity, unknown
+//! commands and subcommands are checked here, once, for every request.
+
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+
+use super::meta::{Meta, COMMANDS};
+use super::{CmdError, Handler};
+
+bitflags::bitflags! {
+    /// Command flags, as Redis names them in COMMAND INFO.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Flags: u32 {
+        const WRITE = 1 << 0;
+        const READONLY = 1 << 1;
+        const DENYOOM = 1 << 2;
+        const ADMIN = 1 << 3;
+        const PUBSUB = 1 << 4;
+        const NOSCRIPT = 1 << 5;
+        const BLOCKING = 1 << 6;
+        const LOADING = 1 << 7;
+        const STALE = 1 << 8;
+        const SKIP_MONITOR = 1 << 9;
+        const SKIP_SLOWLOG = 1 << 10;
+        const FAST = 1 << 11;
+        const NO_AUTH = 1 << 12;
+        const MAY_REPLICATE = 1 << 13;
+        const NO_MANDATORY_KEYS = 1 << 14;
+        const NO_MULTI = 1 << 15;
+        const MOVABLE_KEYS = 1 << 16;
+        const ALLOW_BUSY = 1 << 17;
+    }
+}
+
+impl Flags {
+    fn from_words(words: &[&str]) -> Flags {
+        words.iter().fold(Flags::empty(), |f, w| {
+            f | match *w {
+                "write" => Flags::WRITE,
+                "readonly" => Flags::READONLY,
+                "denyoom" => Flags::DENYOOM,
+                "admin" => Flags::ADMIN,
+                "pubsub" => Flags::PUBSUB,
+                "noscript" => Flags::NOSCRIPT,
+                "blocking" => Flags::BLOCKING,
+                "loading" => Flags::LOADING,
+                "stale" => Flags::STALE,
+                "skip_monitor" => Flags::SKIP_MONITOR,
+                "skip_slowlog" => Flags::SKIP_SLOWLOG,
+                "fast" => Flags::FAST,
+                "no_auth" => Flags::NO_AUTH,
+                "may_replicate" => Flags::MAY_REPLICATE,
+                "no_mandatory_keys" => Flags::NO_MANDATORY_KEYS,
+                "no_multi" => Flags::NO_MULTI,
+                "movablekeys" => Flags::MOVABLE_KEYS,
+                "allow_busy" => Flags::ALLOW_BUSY,
+                _ => Flags::empty(),
+            }
+        })
+    }
+}
+
+/// Where a command's keys are among its arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpec {
+    None,
+    /// Keys at `first`, then every `step`, up to `last` (negative counts from the end).
+    Range { first: usize, last: i32, step: usize },
+}
+
+impl KeySpec {
+    /// Positions of the keys in `args` (empty when the arguments are too few).
+    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, last, step) = match *self {
+            KeySpec::None => (1, 0, 1),
+            KeySpec::Range { first, last, step } => {
+                let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
+                (first, last.min(argc as i64 - 1).max(0) as usize, step.max(1))
+            }
+        };
+        let end = if first <= last { last + 1 } else { first };
+        (first..end).step_by(step)
+    }
+}
+
+/// One command (or subcommand) ready for dispatch.
+pub struct Command {
+    pub meta: &'static Meta,
+    pub flags: Flags,
+    pub keys: KeySpec,
+    pub handler: Handler,
+    /// Index into the shard's per-command counters.
+    pub index: usize,
+    pub subcommands: Vec<Command>,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        self.meta.name
+    }
+
+    /// Redis's arity rule: `n` exact, `-n` at least n, counting the name.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.meta.arity;
+        if a >= 0 {
+            argc == a as usize
+        } else {
+            argc >= (-a) as usize
+        }
+    }
+
+    pub fn is_write(&self) -> bool {
+        self.flags.contains(Flags::WRITE)
+    }
+
+    pub fn find_sub(&self, name: &[u8]) -> Option<&Command> {
+        let suffix = |c: &&Command| c.meta.name.split_once('|').map(|(_, s)| s).unwrap_or("");
+        self.subcommands.iter().find(|c| suffix(c).as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+/// All commands, and every (sub)command flattened in `index` order for stats.
+pub struct Table {
+    pub commands: Vec<Command>,
+    by_name: crate::db::Map<&'static str, usize>,
+    pub all_names: Vec<&'static str>,
+}
+
+/// Handler registrations from every family file.
+fn handlers() -> Vec<(&'static str, Handler)> {
+    let mut v = Vec::new();
+    v.extend_from_slice(super::string::HANDLERS);
+    v.extend_from_slice(super::keys::HANDLERS);
+    v.extend_from_slice(super::connection::HANDLERS);
+    v.extend_from_slice(super::server::HANDLERS);
+    v
+}
+
+fn build_command(meta: &'static Meta, handlers: &[(&'static str, Handler)], names: &mut Vec<&'static str>) -> Option<Command> {
+    let handler = handlers.iter().find(|(n, _)| *n == meta.name).map(|(_, h)| *h);
+    let subcommands: Vec<Command> = meta.subcommands.iter().filter_map(|m| build_command(m, handlers, names)).collect();
+    // A container without its own handler answers only through its subcommands.
+    let handler = match handler {
+        Some(h) => h,
+        None if !subcommands.is_empty() => Handler::Sync(|_, _, _| Err(CmdError::syntax())),
+        None => return None,
+    };
+    let keys = if meta.first_key > 0 {
+        KeySpec::Range { first: meta.first_key as usize, last: meta.last_key, step: meta.key_step.max(1) as usize }
+    } else {
+        KeySpec::None
+    };
+    let index = names.len();
+    names.push(meta.name);
+    Some(Command { meta, flags: Flags::from_words(meta.flags), keys, handler, index, subcommands })
+}
+
+pub static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    let handlers = handlers();
+    let mut all_names = Vec::new();
+    let commands: Vec<Command> = COMMANDS.iter().filter_map(|m| build_command(m, &handlers, &mut all_names)).collect();
+    let by_name = commands.iter().enumerate().map(|(i, c)| (c.meta.name, i)).collect();
+    Table { commands, by_name, all_names }
+});
+
+impl Table {
+    pub fn get(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let s = std::str::from_utf8(lower).ok()?;
+        self.by_name.get(s).map(|&i| &self.commands[i])
+    }
+
+    /// Number of (sub)commands with their own counters.
+    pub fn counters(&self) -> usize {
+        self.all_names.len()
+    }
+
+    /// Every (sub)command, walking containers.
+    pub fn iter_all(&self) -> impl Iterator<Item = &Command> {
+        self.commands.iter().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+    }
+}
+
+/// Resolves a request to its command: Redis's unknown-command, unknown-subcommand
+/// and arity errors, with Redis's texts.
+pub fn lookup(args: &[Bytes]) -> Result<&'static Command, CmdError> {
+    let table: &'static Table = &TABLE;
+    let name = &args[0];
+    let Some(cmd) = table.get(name) else {
+        let mut list = String::new();
+        for a in args.iter().skip(1) {
+            if list.len() >= 128 {
+                break;
+            }
+            let room = 128 - list.len();
+            let s = String::from_utf8_lossy(a);
+            let s: String = s.chars().take(room).collect();
+            list.push_str(&format!("'{s}' "));
+        }
+        let n = String::from_utf8_lossy(name);
+        let n: String = n.chars().take(128).collect();
+        return Err(CmdError::err(format_args!("unknown command '{n}', with args beginning with: {list}")));
+    };
+    if !cmd.subcommands.is_empty() && args.len() >= 2 {
+        let Some(sub) = cmd.find_sub(&args[1]) else {
+            let s = String::from_utf8_lossy(&args[1]);
+            let s: String = s.chars().take(128).collect();
+            return Err(CmdError::err(format_args!("unknown subcommand '{s}'. Try {} HELP.", cmd.name().to_ascii_uppercase())));
+        };
+        if !sub.arity_ok(args.len()) {
+            return Err(CmdError::wrong_args(sub.name()));
+        }
+        return Ok(sub);
+    }
+    if !cmd.arity_ok(args.len()) {
+        return Err(CmdError::wrong_args(cmd.name()));
+    }
+    Ok(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<Bytes> {
+        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    }
+
+    #[test]
+    fn table_invariants() {
+        let t: &Table = &TABLE;
+        let mut seen = std::collections::HashSet::new();
+        for c in t.iter_all() {
+            assert!(seen.insert(c.name()), "duplicate {}", c.name());
+            assert!(!(c.flags.contains(Flags::WRITE) && c.flags.contains(Flags::READONLY)), "{} is write and readonly", c.name());
+            if let KeySpec::Range { first, step, .. } = c.keys {
+                assert!(first >= 1 && step >= 1, "{}", c.name());
+            }
+            // A keyed command that may name keys on several shards needs a coordinator.
+            if let (KeySpec::Range { last, step, first }, Handler::Sync(_)) = (c.keys, c.handler) {
+                let single = last >= 0 && (last as usize) < first + step;
+                assert!(single, "{} may span shards but has no coordinator", c.name());
+            }
+        }
+        // Every registered handler has Redis metadata.
+        for (name, _) in handlers() {
+            assert!(t.iter_all().any(|c| c.name() == name), "handler {name} has no metadata");
+        }
+    }
+
+    #[test]
+    fn errors_match_redis() {
+        assert_eq!(lookup(&args(&["nope", "a", "b"])).err().unwrap().0, "ERR unknown command 'nope', with args beginning with: 'a' 'b' ");
+        assert_eq!(lookup(&args(&["GET"])).err().unwrap().0, "ERR wrong number of arguments for 'get' command");
+        assert_eq!(lookup(&args(&["client", "nope"])).err().unwrap().0, "ERR unknown subcommand 'nope'. Try CLIENT HELP.");
+        assert_eq!(lookup(&args(&["client"])).err().unwrap().0, "ERR wrong number of arguments for 'client' command");
+        assert_eq!(lookup(&args(&["client", "kill"])).err().unwrap().0, "ERR wrong number of arguments for 'client|kill' command");
+        assert_eq!(lookup(&args(&["GeT", "k"])).unwrap().name(), "get");
+    }
+
+    #[test]
+    fn key_positions() {
+        let mset = lookup(&args(&["mset", "a", "1", "b", "2"])).unwrap();
+        assert_eq!(mset.keys.positions(5).collect::<Vec<_>>(), vec![1, 3]);
+        let get = lookup(&args(&["get", "a"])).unwrap();
+        assert_eq!(get.keys.positions(2).collect::<Vec<_>>(), vec![1]);
+    }
+}

@@ -1,0 +1,389 @@
+//! redis.conf-style configuration: the directive table, file parsing,
+//! `--directive value` overrides, and CONFIG GET/SET/REWRITE support.
+
+use crate::error::StartError;
+
+/// Log verbosity, with Redis's level names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+    Nothing,
+}
+
+impl LogLevel {
+    pub const NAMES: [&'static str; 5] = ["debug", "verbose", "notice", "warning", "nothing"];
+
+    fn parse(s: &str) -> Option<LogLevel> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "debug" => LogLevel::Debug,
+            "verbose" => LogLevel::Verbose,
+            "notice" => LogLevel::Notice,
+            "warning" => LogLevel::Warning,
+            "nothing" => LogLevel::Nothing,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// The server configuration. Each shard keeps its own copy; CONFIG SET updates
+/// every copy through the cross-shard calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    /// 0 = one shard per CPU the process may use.
+    pub shards: usize,
+    /// Empty = every CPU the process may use.
+    pub cpus: Vec<usize>,
+    pub spin_before_park_us: u64,
+    pub databases: usize,
+    pub requirepass: String,
+    pub maxclients: u64,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub tcp_backlog: i32,
+    pub loglevel: LogLevel,
+    pub logfile: String,
+    pub dir: String,
+    pub dbfilename: String,
+    pub appendonly: bool,
+    /// `save` schedule: (seconds, changes) pairs.
+    pub save: Vec<(u64, u64)>,
+    pub proto_max_bulk_len: i64,
+    pub client_query_buffer_limit: u64,
+    /// The file this configuration was read from, for CONFIG REWRITE.
+    pub config_file: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6379,
+            bind: vec!["127.0.0.1".into()],
+            shards: 0,
+            cpus: Vec::new(),
+            spin_before_park_us: 0,
+            databases: 16,
+            requirepass: String::new(),
+            maxclients: 10000,
+            timeout: 0,
+            tcp_keepalive: 300,
+            tcp_backlog: 511,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            dir: ".".into(),
+            dbfilename: "dump.rdb".into(),
+            appendonly: false,
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            config_file: None,
+        }
+    }
+}
+
+/// One configuration directive: its name, whether CONFIG SET may change it while
+/// running, and how to read and write it.
+pub struct Directive {
+    pub name: &'static str,
+    pub mutable: bool,
+    get: fn(&Config) -> String,
+    set: fn(&mut Config, &[String]) -> Result<(), String>,
+}
+
+/// Parses Redis memory amounts: `1gb`, `512mb`, `100k`, plain bytes.
+pub fn parse_memory(s: &str) -> Option<i64> {
+    let l = s.to_ascii_lowercase();
+    let (num, mul) = [("gb", 1i64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
+        .iter()
+        .find_map(|(suf, mul)| l.strip_suffix(suf).map(|n| (n, *mul)))
+        .unwrap_or((&l, 1));
+    let n: i64 = num.parse().ok()?;
+    n.checked_mul(mul)
+}
+
+fn one(args: &[String]) -> Result<&str, String> {
+    match args {
+        [v] => Ok(v),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn yes_no(args: &[String]) -> Result<bool, String> {
+    match one(args)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn int_in(args: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let v = one(args)?;
+    let n = parse_memory(v).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    if n < min || n > max {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+/// Parses a CPU list such as `0-3,8`.
+pub fn parse_cpu_list(s: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || format!("invalid CPU list '{s}': expected numbers and ranges like 0-3,8");
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (usize, usize) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                if a > b {
+                    return Err(bad());
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("invalid CPU list '{s}': it names no CPU"));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn fmt_cpus(c: &[usize]) -> String {
+    c.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Every directive Tessera understands.
+pub static DIRECTIVES: &[Directive] = &[
+    Directive { name: "port", mutable: false, get: |c| c.port.to_string(), set: |c, a| Ok(c.port = int_in(a, 0, 65535)? as u16) },
+    Directive {
+        name: "bind",
+        mutable: false,
+        get: |c| c.bind.join(" "),
+        set: |c, a| {
+            if a.is_empty() {
+                return Err("wrong number of arguments".into());
+            }
+            let list: Vec<String> = a.iter().flat_map(|s| s.split_whitespace()).map(|s| s.trim_start_matches('-').to_string()).collect();
+            for addr in &list {
+                if addr != "*" && addr.parse::<std::net::IpAddr>().is_err() {
+                    return Err(format!("invalid bind address '{addr}'"));
+                }
+            }
+            c.bind = list;
+            Ok(())
+        },
+    },
+    Directive { name: "shards", mutable: false, get: |c| c.shards.to_string(), set: |c, a| Ok(c.shards = int_in(a, 0, 1024)? as usize) },
+    Directive { name: "cpus", mutable: false, get: |c| fmt_cpus(&c.cpus), set: |c, a| Ok(c.cpus = parse_cpu_list(one(a)?)?) },
+    Directive {
+        name: "spin-before-park-us",
+        mutable: false,
+        get: |c| c.spin_before_park_us.to_string(),
+        set: |c, a| Ok(c.spin_before_park_us = int_in(a, 0, 1_000_000)? as u64),
+    },
+    Directive { name: "databases", mutable: false, get: |c| c.databases.to_string(), set: |c, a| Ok(c.databases = int_in(a, 1, i32::MAX as i64)? as usize) },
+    Directive { name: "requirepass", mutable: true, get: |c| c.requirepass.clone(), set: |c, a| Ok(c.requirepass = one(a)?.to_string()) },
+    Directive { name: "maxclients", mutable: true, get: |c| c.maxclients.to_string(), set: |c, a| Ok(c.maxclients = int_in(a, 1, u32::MAX as i64)? as u64) },
+    Directive { name: "timeout", mutable: true, get: |c| c.timeout.to_string(), set: |c, a| Ok(c.timeout = int_in(a, 0, i32::MAX as i64)? as u64) },
+    Directive { name: "tcp-keepalive", mutable: true, get: |c| c.tcp_keepalive.to_string(), set: |c, a| Ok(c.tcp_keepalive = int_in(a, 0, i32::MAX as i64)? as u64) },
+    Directive { name: "tcp-backlog", mutable: false, get: |c| c.tcp_backlog.to_string(), set: |c, a| Ok(c.tcp_backlog = int_in(a, 0, i32::MAX as i64)? as i32) },
+    Directive {
+        name: "loglevel",
+        mutable: true,
+        get: |c| c.loglevel.name().to_string(),
+        set: |c, a| {
+            c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| "argument(s) must be one of the following: debug, verbose, notice, warning, nothing".to_string())?;
+            Ok(())
+        },
+    },
+    Directive { name: "logfile", mutable: false, get: |c| c.logfile.clone(), set: |c, a| Ok(c.logfile = one(a)?.to_string()) },
+    Directive { name: "dir", mutable: true, get: |c| c.dir.clone(), set: |c, a| Ok(c.dir = one(a)?.to_string()) },
+    Directive { name: "dbfilename", mutable: true, get: |c| c.dbfilename.clone(), set: |c, a| Ok(c.dbfilename = one(a)?.to_string()) },
+    Directive { name: "appendonly", mutable: true, get: |c| if c.appendonly { "yes".into() } else { "no".into() }, set: |c, a| Ok(c.appendonly = yes_no(a)?) },
+    Directive {
+        name: "save",
+        mutable: true,
+        get: |c| c.save.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" "),
+        set: |c, a| {
+            let words: Vec<&str> = a.iter().flat_map(|s| s.split_whitespace()).collect();
+            if words.is_empty() || (words.len() == 1 && words[0].is_empty()) {
+                c.save.clear();
+                return Ok(());
+            }
+            if words.len() % 2 != 0 {
+                return Err("Invalid save parameters".into());
+            }
+            let mut save = Vec::new();
+            for pair in words.chunks(2) {
+                let (Ok(s), Ok(n)) = (pair[0].parse::<u64>(), pair[1].parse::<u64>()) else {
+                    return Err("Invalid save parameters".into());
+                };
+                save.push((s, n));
+            }
+            c.save = save;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "proto-max-bulk-len",
+        mutable: true,
+        get: |c| c.proto_max_bulk_len.to_string(),
+        set: |c, a| Ok(c.proto_max_bulk_len = int_in(a, 1024 * 1024, i64::MAX)?),
+    },
+    Directive {
+        name: "client-query-buffer-limit",
+        mutable: true,
+        get: |c| c.client_query_buffer_limit.to_string(),
+        set: |c, a| Ok(c.client_query_buffer_limit = int_in(a, 1024 * 1024, i64::MAX)? as u64),
+    },
+];
+
+pub fn directive(name: &str) -> Option<&'static Directive> {
+    DIRECTIVES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+impl Directive {
+    pub fn get(&self, c: &Config) -> String {
+        (self.get)(c)
+    }
+
+    pub fn set(&self, c: &mut Config, args: &[String]) -> Result<(), String> {
+        (self.set)(c, args)
+    }
+}
+
+impl Config {
+    /// Applies one `name value...` line; `Err` carries Redis-style reason text.
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let d = directive(name).ok_or_else(|| format!("Bad directive or wrong number of arguments for '{name}'"))?;
+        d.set(self, args).map_err(|e| format!("'{name}' {e}"))
+    }
+
+    /// Reads a redis.conf-style file, applying its lines in order.
+    pub fn load_file(&mut self, path: &str) -> Result<(), StartError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartError::Config { file: path.into(), line: 0, msg: format!("cannot read the configuration file: {e}") })?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words = crate::resp::parse::split_args(line.as_bytes()).ok_or_else(|| StartError::Config {
+                file: path.into(),
+                line: i + 1,
+                msg: "unbalanced quotes in configuration line".into(),
+            })?;
+            let words: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+            let Some((name, args)) = words.split_first() else { continue };
+            self.apply(name, args).map_err(|msg| StartError::Config { file: path.into(), line: i + 1, msg })?;
+        }
+        self.config_file = Some(path.to_string());
+        Ok(())
+    }
+
+    /// Parses `[config-file] [--directive value ...]` as redis-server does.
+    pub fn from_args(args: &[String]) -> Result<Config, StartError> {
+        let mut c = Config::default();
+        let mut rest = args;
+        if let Some(first) = rest.first() {
+            if !first.starts_with("--") {
+                c.load_file(first)?;
+                rest = &rest[1..];
+            }
+        }
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(name) = rest[i].strip_prefix("--") else {
+                return Err(StartError::Usage(format!("unexpected argument '{}': directives are given as --name value", rest[i])));
+            };
+            let mut vals = Vec::new();
+            i += 1;
+            while i < rest.len() && !rest[i].starts_with("--") {
+                vals.push(rest[i].clone());
+                i += 1;
+            }
+            c.apply(name, &vals).map_err(|msg| StartError::Config { file: "(command line)".into(), line: 0, msg })?;
+        }
+        Ok(c)
+    }
+
+    /// Rewrites the configuration file in place: existing directive lines are
+    /// updated, comments and unknown lines kept, missing directives that differ
+    /// from the defaults appended.
+    pub fn rewrite(&self) -> Result<(), String> {
+        let path = self.config_file.as_ref().ok_or("The server is running without a config file")?;
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let defaults = Config::default();
+        let mut written = std::collections::HashSet::new();
+        let mut out = String::new();
+        for line in text.lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            match directive(name) {
+                Some(d) if !line.trim_start().starts_with('#') => {
+                    if written.insert(d.name) {
+                        out.push_str(&format!("{} {}\n", d.name, quote(&d.get(self))));
+                    }
+                }
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        for d in DIRECTIVES {
+            if !written.contains(d.name) && d.get(self) != d.get(&defaults) {
+                out.push_str(&format!("{} {}\n", d.name, quote(&d.get(self))));
+            }
+        }
+        std::fs::write(path, out).map_err(|e| format!("Rewriting config file: {e}"))
+    }
+}
+
+fn quote(v: &str) -> String {
+    if v.is_empty() || v.contains(char::is_whitespace) && !v.contains(' ') {
+        format!("\"{v}\"")
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_overrides() {
+        let dir = std::env::temp_dir().join(format!("tessera-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("t.conf");
+        std::fs::write(&f, "# c\nport 7000\nsave 900 1 300 10\nproto-max-bulk-len 2mb\n").unwrap();
+        let c = Config::from_args(&[f.to_string_lossy().into(), "--port".into(), "7001".into(), "--cpus".into(), "0-2,5".into()]).unwrap();
+        assert_eq!(c.port, 7001);
+        assert_eq!(c.save, vec![(900, 1), (300, 10)]);
+        assert_eq!(c.proto_max_bulk_len, 2 << 20);
+        assert_eq!(c.cpus, vec![0, 1, 2, 5]);
+        std::fs::write(&f, "port 1\nbogus 3\n").unwrap();
+        let e = Config::from_args(&[f.to_string_lossy().into()]).unwrap_err().to_string();
+        assert!(e.ends_with(":2: Bad directive or wrong number of arguments for 'bogus'"), "{e}");
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("10k"), Some(10_000));
+        assert!(parse_cpu_list("3-1").is_err());
+        let mut c = Config::default();
+        assert!(c.apply("appendonly", &["maybe".into()]).is_err());
+        c.apply("save", &["".into()]).unwrap();
+        assert!(c.save.is_empty());
+    }
+}

@@ -1,0 +1,281 @@
+//! One keyspace entry = one heap block holding header, optional expiry, key and
+//! value, addressed by a thin 8-byte pointer so the table stores 8 bytes a key.
+//!
+//! Block layout (no padding, unaligned fields):
+//! ```text
+//! [flags:1][access:3][expire_at_ms:8 if EXPIRE][key_len:varint][key][value part]
+//! value part, string: [len:varint][bytes]
+//! ```
+
+use std::alloc::{alloc, dealloc, Layout};
+use std::ptr::NonNull;
+
+const FLAG_EXPIRE: u8 = 0b0000_0100;
+const ENC_SHIFT: u8 = 3;
+const ENC_MASK: u8 = 0b0001_1000;
+const HEADER: usize = 4;
+
+/// How Redis would encode a string value; reported by OBJECT ENCODING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrEncoding {
+    Raw = 0,
+    Embstr = 1,
+    Int = 2,
+}
+
+impl StrEncoding {
+    /// Redis's `tryObjectEncoding` for a value stored by SET-like commands.
+    pub fn for_value(v: &[u8]) -> StrEncoding {
+        if v.len() <= 20 && crate::resp::parse::parse_i64(v).is_some() {
+            StrEncoding::Int
+        } else if v.len() <= 44 {
+            StrEncoding::Embstr
+        } else {
+            StrEncoding::Raw
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StrEncoding::Raw => "raw",
+            StrEncoding::Embstr => "embstr",
+            StrEncoding::Int => "int",
+        }
+    }
+}
+
+fn varint_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// Writes `v` at `p` and returns the bytes written.
+///
+/// SAFETY: the caller guarantees `varint_len(v)` bytes are writable at `p`.
+unsafe fn put_varint(p: *mut u8, mut v: usize) -> usize {
+    let mut i = 0;
+    while v >= 0x80 {
+        *p.add(i) = (v as u8) | 0x80;
+        v >>= 7;
+        i += 1;
+    }
+    *p.add(i) = v as u8;
+    i + 1
+}
+
+/// Reads a varint at `p`, returning (value, bytes read).
+///
+/// SAFETY: `p` points into a block written by `put_varint`.
+unsafe fn get_varint(p: *const u8) -> (usize, usize) {
+    let mut v = 0usize;
+    let mut shift = 0;
+    let mut i = 0;
+    loop {
+        let b = *p.add(i);
+        v |= ((b & 0x7f) as usize) << shift;
+        i += 1;
+        if b & 0x80 == 0 {
+            return (v, i);
+        }
+        shift += 7;
+    }
+}
+
+/// An owned keyspace entry holding a string value.
+pub struct Entry {
+    ptr: NonNull<u8>,
+}
+
+// SAFETY: an Entry exclusively owns its block; nothing else aliases it.
+unsafe impl Send for Entry {}
+
+impl Entry {
+    /// Builds an entry for `key` holding the string `value`.
+    pub fn new_string(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>) -> Entry {
+        let exp = if expire_at_ms.is_some() { 8 } else { 0 };
+        let size = HEADER + exp + varint_len(key.len()) + key.len() + varint_len(value.len()) + value.len();
+        let layout = Layout::from_size_align(size, 1).expect("entry size fits isize");
+        // SAFETY: size > 0; every byte of the block is written below, in bounds of
+        // the size computed above.
+        unsafe {
+            let p = alloc(layout);
+            let Some(ptr) = NonNull::new(p) else {
+                std::alloc::handle_alloc_error(layout)
+            };
+            *p = (if exp > 0 { FLAG_EXPIRE } else { 0 }) | ((enc as u8) << ENC_SHIFT);
+            std::ptr::write_bytes(p.add(1), 0, 3);
+            let mut off = HEADER;
+            if let Some(at) = expire_at_ms {
+                std::ptr::copy_nonoverlapping(at.to_le_bytes().as_ptr(), p.add(off), 8);
+                off += 8;
+            }
+            off += put_varint(p.add(off), key.len());
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
+            off += key.len();
+            off += put_varint(p.add(off), value.len());
+            std::ptr::copy_nonoverlapping(value.as_ptr(), p.add(off), value.len());
+            debug_assert_eq!(off + value.len(), size);
+            Entry { ptr }
+        }
+    }
+
+    fn flags(&self) -> u8 {
+        // SAFETY: the block is at least HEADER bytes long.
+        unsafe { *self.ptr.as_ptr() }
+    }
+
+    fn key_offset(&self) -> usize {
+        HEADER + if self.flags() & FLAG_EXPIRE != 0 { 8 } else { 0 }
+    }
+
+    /// (offset, len) of the key bytes and of the value part start.
+    fn key_span(&self) -> (usize, usize) {
+        let off = self.key_offset();
+        // SAFETY: a varint key length is stored at key_offset.
+        let (len, n) = unsafe { get_varint(self.ptr.as_ptr().add(off)) };
+        (off + n, len)
+    }
+
+    pub fn key(&self) -> &[u8] {
+        let (off, len) = self.key_span();
+        // SAFETY: the key's bytes lie inside the block, which lives as long as self.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(off), len) }
+    }
+
+    fn value_span(&self) -> (usize, usize) {
+        let (koff, klen) = self.key_span();
+        let voff = koff + klen;
+        // SAFETY: a varint value length follows the key.
+        let (len, n) = unsafe { get_varint(self.ptr.as_ptr().add(voff)) };
+        (voff + n, len)
+    }
+
+    /// The string value.
+    pub fn value(&self) -> &[u8] {
+        let (off, len) = self.value_span();
+        // SAFETY: the value's bytes lie inside the block.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(off), len) }
+    }
+
+    /// The value's bytes for in-place edits that keep its length.
+    pub fn value_mut(&mut self) -> &mut [u8] {
+        let (off, len) = self.value_span();
+        // SAFETY: as in `value`, and `&mut self` makes the access exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(off), len) }
+    }
+
+    pub fn encoding(&self) -> StrEncoding {
+        match (self.flags() & ENC_MASK) >> ENC_SHIFT {
+            2 => StrEncoding::Int,
+            1 => StrEncoding::Embstr,
+            _ => StrEncoding::Raw,
+        }
+    }
+
+    pub fn expire_at(&self) -> Option<u64> {
+        if self.flags() & FLAG_EXPIRE == 0 {
+            return None;
+        }
+        let mut b = [0u8; 8];
+        // SAFETY: 8 expiry bytes follow the header when FLAG_EXPIRE is set.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(HEADER), b.as_mut_ptr(), 8) };
+        Some(u64::from_le_bytes(b))
+    }
+
+    /// Changes an existing expiry in place (the entry must already have one).
+    pub fn set_expire_in_place(&mut self, at: u64) {
+        debug_assert!(self.flags() & FLAG_EXPIRE != 0);
+        if self.flags() & FLAG_EXPIRE != 0 {
+            // SAFETY: the expiry field exists (checked above).
+            unsafe { std::ptr::copy_nonoverlapping(at.to_le_bytes().as_ptr(), self.ptr.as_ptr().add(HEADER), 8) };
+        }
+    }
+
+    /// A copy of this entry with another expiry (or none).
+    pub fn with_expire(&self, at: Option<u64>) -> Entry {
+        let mut e = Entry::new_string(self.key(), self.value(), self.encoding(), at);
+        e.set_access(self.access());
+        e
+    }
+
+    /// The 24-bit access field (LRU clock or LFU data, as Redis keeps in `lru`).
+    pub fn access(&self) -> u32 {
+        // SAFETY: bytes 1..4 of the header.
+        unsafe {
+            let p = self.ptr.as_ptr();
+            u32::from_le_bytes([*p.add(1), *p.add(2), *p.add(3), 0])
+        }
+    }
+
+    pub fn set_access(&mut self, v: u32) {
+        let b = v.to_le_bytes();
+        // SAFETY: bytes 1..4 of the header, exclusive through &mut self.
+        unsafe {
+            let p = self.ptr.as_ptr();
+            *p.add(1) = b[0];
+            *p.add(2) = b[1];
+            *p.add(3) = b[2];
+        }
+    }
+
+    fn size(&self) -> usize {
+        let (off, len) = self.value_span();
+        off + len
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        let layout = Layout::from_size_align(self.size(), 1).expect("entry layout");
+        // SAFETY: allocated in `new_string` with this same layout.
+        unsafe { dealloc(self.ptr.as_ptr(), layout) }
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &String::from_utf8_lossy(self.key()))
+            .field("expire_at", &self.expire_at())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_fields() {
+        for klen in [0usize, 1, 127, 128, 300, 20_000] {
+            for vlen in [0usize, 5, 127, 128, 70_000] {
+                let key = vec![b'k'; klen];
+                let val: Vec<u8> = (0..vlen).map(|i| i as u8).collect();
+                for exp in [None, Some(1_700_000_000_123u64)] {
+                    let mut e = Entry::new_string(&key, &val, StrEncoding::Raw, exp);
+                    assert_eq!(e.key(), &key[..]);
+                    assert_eq!(e.value(), &val[..]);
+                    assert_eq!(e.expire_at(), exp);
+                    e.set_access(0xabcdef);
+                    assert_eq!(e.access(), 0xabcdef);
+                    assert_eq!(e.value(), &val[..]);
+                    let e2 = e.with_expire(Some(5));
+                    assert_eq!((e2.key(), e2.value(), e2.expire_at(), e2.access()), (&key[..], &val[..], Some(5), 0xabcdef));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(StrEncoding::for_value(b"12345"), StrEncoding::Int);
+        assert_eq!(StrEncoding::for_value(b"012"), StrEncoding::Embstr);
+        assert_eq!(StrEncoding::for_value(&[b'a'; 45]), StrEncoding::Raw);
+        let e = Entry::new_string(b"k", b"1", StrEncoding::Int, None);
+        assert_eq!(e.encoding(), StrEncoding::Int);
+    }
+}

@@ -1,0 +1,50 @@
+//! `tessera [config-file] [--directive value ...]`: parse the command line into a
+//! Config and run the server.
+
+use mimalloc::MiMalloc;
+
+#[global_allocator]
+static GLOBAL: tessera::alloc::Counting<MiMalloc> = tessera::alloc::Counting::new(MiMalloc);
+
+const ABOUT: &str = "Tessera: a Redis-compatible, thread-per-core in-memory cache server.
+
+Usage: tessera [config-file] [--directive value ...]
+
+The config file uses redis.conf syntax; every directive can also be given on the
+command line as --name value, which overrides the file. Directives:
+  port, bind, shards, cpus, spin-before-park-us, databases, requirepass,
+  maxclients, timeout, tcp-keepalive, tcp-backlog, loglevel, logfile, dir,
+  dbfilename, appendonly, save, proto-max-bulk-len, client-query-buffer-limit
+
+Examples:
+  tessera                                   serve on 127.0.0.1:6379, one shard per CPU
+  tessera --port 7000 --shards 2 --cpus 0,1
+  tessera /etc/tessera.conf --loglevel warning";
+
+#[derive(clap::Parser)]
+#[command(version, about = ABOUT, override_usage = "tessera [config-file] [--directive value ...]")]
+struct Cli {
+    /// A config file followed by --directive value pairs.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    args: Vec<String>,
+}
+
+fn main() {
+    use clap::Parser;
+    let cli = Cli::parse();
+    let config = match tessera::config::Config::from_args(&cli.args) {
+        Ok(c) => c,
+        Err(e) => fail(&e.to_string()),
+    };
+    if let Err(e) = tessera::logging::init(&config) {
+        fail(&e.to_string());
+    }
+    if let Err(e) = tessera::server::run(config) {
+        fail(&e.to_string());
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("tessera: {msg}");
+    std::process::exit(1);
+}

@@ -1,0 +1,252 @@
+//! The only place that names glommio: executors pinned to CPUs, task spawning,
+//! timers, TCP, and the cross-core channels. Everything else goes through here so
+//! the runtime can be replaced if measurements ever demand it.
+
+use std::future::Future;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::time::Duration;
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::channels::shared_channel::{self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender};
+use glommio::{LocalExecutorBuilder, Placement};
+
+pub use glommio::task::JoinHandle as TaskHandle;
+
+/// Everything an executor thread needs to start.
+pub struct ExecutorSpec {
+    pub name: String,
+    pub cpu: Option<usize>,
+    pub spin_before_park: Option<Duration>,
+}
+
+/// Starts one pinned executor thread running `f()`; returns a handle to join it.
+pub fn start_executor<F, Fut>(spec: ExecutorSpec, f: F) -> std::io::Result<std::thread::JoinHandle<()>>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let placement = match spec.cpu {
+        Some(cpu) => Placement::Fixed(cpu),
+        None => Placement::Unbound,
+    };
+    let mut builder = LocalExecutorBuilder::new(placement).name(&spec.name);
+    if let Some(spin) = spec.spin_before_park {
+        builder = builder.spin_before_park(spin);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::Builder::new().name(spec.name.clone()).spawn(move || {
+        let ex = match builder.make() {
+            Ok(ex) => {
+                let _ = tx.send(Ok(()));
+                ex
+            }
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other(e.to_string())));
+                return;
+            }
+        };
+        ex.run(f());
+    })?;
+    match rx.recv() {
+        Ok(Ok(())) => Ok(handle),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(std::io::Error::other("executor thread died while starting")),
+    }
+}
+
+/// Runs a future as a detached task on the current executor.
+pub fn spawn<T: 'static>(fut: impl Future<Output = T> + 'static) {
+    glommio::spawn_local(fut).detach();
+}
+
+/// Runs a future as a task on the current executor and returns its handle.
+pub fn spawn_joinable<T: 'static>(fut: impl Future<Output = T> + 'static) -> glommio::Task<T> {
+    glommio::spawn_local(fut)
+}
+
+/// Yields to other tasks if this one has run for its share.
+pub async fn yield_if_needed() {
+    glommio::yield_if_needed().await
+}
+
+pub async fn sleep(d: Duration) {
+    glommio::timer::sleep(d).await
+}
+
+/// A TCP listener created with SO_REUSEPORT so every shard can accept on the same port.
+pub struct Listener {
+    inner: glommio::net::TcpListener,
+}
+
+impl Listener {
+    /// Binds `addr` with SO_REUSEPORT and the given backlog.
+    pub fn bind(addr: std::net::SocketAddr, backlog: i32) -> std::io::Result<Listener> {
+        let domain = if addr.is_ipv6() { socket2::Domain::IPV6 } else { socket2::Domain::IPV4 };
+        let sk = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+        sk.set_reuse_port(true)?;
+        sk.set_reuse_address(true)?;
+        if addr.is_ipv6() {
+            sk.set_only_v6(true)?;
+        }
+        sk.bind(&addr.into())?;
+        sk.listen(backlog)?;
+        let fd = sk.into_raw_fd();
+        // SAFETY: `fd` is a listening TCP socket we own and hand over exactly once.
+        let inner = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
+        Ok(Listener { inner })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.local_addr().map_err(Into::into)
+    }
+
+    pub async fn accept(&self) -> std::io::Result<Stream> {
+        let s = self.inner.accept().await.map_err(std::io::Error::from)?;
+        Ok(Stream { inner: s })
+    }
+}
+
+/// A connected TCP stream owned by the executor that accepted it.
+pub struct Stream {
+    inner: glommio::net::TcpStream,
+}
+
+impl Stream {
+    pub async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).await
+    }
+
+    pub async fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(buf).await
+    }
+
+    pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.peer_addr().map_err(Into::into)
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.local_addr().map_err(Into::into)
+    }
+
+    pub fn set_nodelay(&self, on: bool) -> std::io::Result<()> {
+        self.inner.set_nodelay(on).map_err(Into::into)
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+
+    /// Sets SO_KEEPALIVE with the given idle time in seconds (0 leaves it off).
+    pub fn set_keepalive(&self, secs: u64) -> std::io::Result<()> {
+        if secs == 0 {
+            return Ok(());
+        }
+        // SAFETY: borrowing the fd only for the duration of this call; the
+        // ManuallyDrop keeps socket2 from closing it.
+        let sk = std::mem::ManuallyDrop::new(unsafe { socket2::Socket::from_raw_fd(self.raw_fd()) });
+        let ka = socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(secs))
+            .with_interval(Duration::from_secs((secs / 3).max(1)));
+        sk.set_tcp_keepalive(&ka)
+    }
+}
+
+/// Wakes a connection blocked in `read` by shutting its socket down (CLIENT KILL,
+/// idle timeout, SHUTDOWN). Safe to call from the owning executor at any time.
+pub fn shutdown_fd(fd: RawFd) {
+    // SAFETY: shutdown(2) on a descriptor has no memory effects; a stale fd at
+    // worst returns EBADF/ENOTSOCK.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+    }
+}
+
+/// One direction of a cross-core channel, before it is connected on its executor.
+pub struct ChannelTx<T: Send>(SharedSender<T>);
+pub struct ChannelRx<T: Send>(SharedReceiver<T>);
+
+// SAFETY: glommio's unconnected shared-channel ends are made to be moved to
+// the executor that connects them; they hold no executor-local state yet.
+unsafe impl<T: Send> Send for ChannelTx<T> {}
+unsafe impl<T: Send> Send for ChannelRx<T> {}
+
+/// A bounded, lock-free single-producer single-consumer channel between two cores.
+pub fn channel<T: Send + 'static>(capacity: usize) -> (ChannelTx<T>, ChannelRx<T>) {
+    let (tx, rx) = shared_channel::new_bounded(capacity);
+    (ChannelTx(tx), ChannelRx(rx))
+}
+
+pub struct Sender<T: Send>(ConnectedSender<T>);
+pub struct Receiver<T: Send>(ConnectedReceiver<T>);
+
+impl<T: Send + 'static> ChannelTx<T> {
+    /// Connects on the current executor; completes once the other end connects too.
+    pub async fn connect(self) -> Sender<T> {
+        Sender(self.0.connect().await)
+    }
+}
+
+impl<T: Send + 'static> ChannelRx<T> {
+    pub async fn connect(self) -> Receiver<T> {
+        Receiver(self.0.connect().await)
+    }
+}
+
+impl<T: Send + 'static> Sender<T> {
+    /// Sends, waiting for room if the channel is full. Err(msg) if the peer is gone.
+    pub async fn send(&self, msg: T) -> Result<(), ()> {
+        self.0.send(msg).await.map_err(|_| ())
+    }
+}
+
+impl<T: Send + 'static> Receiver<T> {
+    /// The next message, or None once the sender is gone.
+    pub async fn recv(&self) -> Option<T> {
+        self.0.recv().await
+    }
+}
+
+/// CPUs this process may run on, in ascending order.
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return (0..std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).collect();
+        }
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect()
+    }
+}
+
+/// Checks that io_uring can be set up here, returning a one-line diagnosis if not.
+pub fn probe_io_uring() -> Result<(), String> {
+    // SAFETY: io_uring_setup with a zeroed params struct; the fd is closed below.
+    unsafe {
+        let mut params = [0u8; 120];
+        let fd = libc::syscall(libc::SYS_io_uring_setup, 4u32, params.as_mut_ptr());
+        if fd < 0 {
+            let err = std::io::Error::last_os_error();
+            let why = match err.raw_os_error() {
+                Some(libc::ENOSYS) => "the kernel has no io_uring (Linux 5.8 or newer with CONFIG_IO_URING is needed)",
+                Some(libc::EPERM) => "io_uring is disabled: set sysctl kernel.io_uring_disabled=0, or allow io_uring_setup in the container's seccomp profile",
+                Some(libc::ENOMEM) => "not enough locked memory for io_uring: raise the memlock limit (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit)",
+                _ => "io_uring_setup failed",
+            };
+            return Err(format!("io_uring unavailable: {why} ({err})"));
+        }
+        libc::close(fd as i32);
+    }
+    Ok(())
+}
+
+/// The RLIMIT_MEMLOCK soft limit in bytes (None = unlimited).
+pub fn memlock_limit() -> Option<u64> {
+    // SAFETY: getrlimit fills a plain struct.
+    unsafe {
+        let mut r: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r) != 0 || r.rlim_cur == libc::RLIM_INFINITY {
+            return None;
+        }
+        Some(r.rlim_cur)
+    }
+}

@@ -1,0 +1,104 @@
+//! What a shard knows about each of its connections, for CLIENT LIST/INFO/KILL
+//! and INFO clients. The connection task and the registry share one `ClientInfo`.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use crate::resp::Proto;
+
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub created_ms: u64,
+    pub last_ms: Cell<u64>,
+    pub name: RefCell<Vec<u8>>,
+    pub lib_name: RefCell<Vec<u8>>,
+    pub lib_ver: RefCell<Vec<u8>>,
+    pub db: Cell<usize>,
+    pub proto: Cell<Proto>,
+    pub last_cmd: Cell<&'static str>,
+    pub qbuf: Cell<usize>,
+    pub qbuf_free: Cell<usize>,
+    pub no_evict: Cell<bool>,
+    /// Set by CLIENT KILL; the connection closes once it notices.
+    pub killed: Cell<bool>,
+    /// Connections opened by the server for itself are never listed as normal.
+    pub flags: Cell<&'static str>,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32, now_ms: u64) -> Self {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now_ms,
+            last_ms: Cell::new(now_ms),
+            name: RefCell::new(Vec::new()),
+            lib_name: RefCell::new(Vec::new()),
+            lib_ver: RefCell::new(Vec::new()),
+            db: Cell::new(0),
+            proto: Cell::new(Proto::Resp2),
+            last_cmd: Cell::new("NULL"),
+            qbuf: Cell::new(0),
+            qbuf_free: Cell::new(0),
+            no_evict: Cell::new(false),
+            killed: Cell::new(false),
+            flags: Cell::new("N"),
+        }
+    }
+
+    /// One CLIENT LIST line, in Redis 7.0's field order.
+    pub fn describe(&self, now_ms: u64) -> String {
+        let name = String::from_utf8_lossy(&self.name.borrow()).into_owned();
+        let resp = match self.proto.get() {
+            Proto::Resp2 => 2,
+            Proto::Resp3 => 3,
+        };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            now_ms.saturating_sub(self.created_ms) / 1000,
+            now_ms.saturating_sub(self.last_ms.get()) / 1000,
+            self.flags.get(),
+            self.db.get(),
+            self.qbuf.get(),
+            self.qbuf_free.get(),
+            16384 + self.qbuf.get() + self.qbuf_free.get(),
+            self.last_cmd.get(),
+            resp,
+        )
+    }
+}
+
+/// The connections living on one shard.
+#[derive(Default)]
+pub struct Registry {
+    pub clients: crate::db::Map<u64, Rc<ClientInfo>>,
+}
+
+impl Registry {
+    pub fn add(&mut self, c: Rc<ClientInfo>) {
+        self.clients.insert(c.id, c);
+    }
+
+    pub fn remove(&mut self, id: u64) {
+        self.clients.remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+}

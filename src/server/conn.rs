@@ -1,0 +1,374 @@
+//! The pipelined connection loop: read, parse every complete command, run them
+//! (inline when their keys are local, batched per shard when not), and write all
+//! replies of one read with one write.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::cmd::{self, Command, Flags, Handler, ReplyMode, Session, TABLE};
+use crate::error::CmdError;
+use crate::resp::{Limits, Out, Parsed, Parser, Proto};
+use crate::runtime::Stream;
+use crate::server::client::ClientInfo;
+use crate::shard::{Core, ShardId};
+
+const READ_SIZE: usize = 16 * 1024;
+
+/// Where one parsed command runs.
+enum Route {
+    /// Rejected before running (unknown command, arity, auth).
+    Reject(CmdError),
+    /// Synchronous, on this shard or another.
+    Shard(ShardId),
+    /// Async handler on this shard (a barrier in the pipeline).
+    Async(cmd::AsyncFn),
+}
+
+struct Item {
+    cmd: Option<&'static Command>,
+    args: Vec<Bytes>,
+    route: Route,
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(core: Rc<Core>, mut stream: Stream) {
+    let shared = core.shared.clone();
+    let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let (maxclients, keepalive) = {
+        let st = core.state.borrow();
+        (st.config.maxclients, st.config.tcp_keepalive)
+    };
+    let _ = stream.set_keepalive(keepalive);
+    shared.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+    let connected = shared.connected.fetch_add(1, Ordering::Relaxed) + 1;
+    if connected as u64 > maxclients {
+        shared.connected.fetch_sub(1, Ordering::Relaxed);
+        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let now = core.refresh_clock().now_ms;
+    let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.raw_fd(), now));
+    core.clients.borrow_mut().add(info.clone());
+    let authenticated = core.state.borrow().config.requirepass.is_empty();
+    let mut session = Session {
+        core: core.clone(),
+        client: info.clone(),
+        db: 0,
+        authenticated,
+        reply_mode: ReplyMode::On,
+        close_after_reply: false,
+    };
+    run(&mut session, &mut stream).await;
+    core.clients.borrow_mut().remove(id);
+    shared.connected.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn run(session: &mut Session, stream: &mut Stream) {
+    let core = session.core.clone();
+    let mut parser = Parser::new();
+    let mut inbuf = BytesMut::with_capacity(READ_SIZE);
+    let mut scratch = vec![0u8; READ_SIZE];
+    let mut out = Out::new(Proto::Resp2);
+    let mut batch: Vec<Vec<Bytes>> = Vec::new();
+    loop {
+        let n = match stream.read(&mut scratch).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        inbuf.extend_from_slice(&scratch[..n]);
+        let (limits, qbuf_limit) = {
+            let st = core.state.borrow();
+            let limits = Limits { max_bulk_len: st.config.proto_max_bulk_len, authenticated: session.authenticated };
+            (limits, st.config.client_query_buffer_limit)
+        };
+        let mut proto_err = None;
+        loop {
+            match parser.next(&mut inbuf, limits) {
+                Ok(Parsed::Command(args)) => batch.push(args),
+                Ok(Parsed::Empty) => {}
+                Ok(Parsed::Incomplete) => break,
+                Err(e) => {
+                    proto_err = Some(e);
+                    break;
+                }
+            }
+        }
+        if inbuf.len() as u64 > qbuf_limit {
+            tracing::warn!(client = session.client.id, "closing client that reached max query buffer length");
+            return;
+        }
+        session.client.qbuf.set(inbuf.len());
+        session.client.qbuf_free.set(inbuf.capacity() - inbuf.len());
+        if !batch.is_empty() {
+            core.refresh_clock();
+            session.client.last_ms.set(core.clock().now_ms);
+            out.proto = session.client.proto.get();
+            execute(session, std::mem::take(&mut batch), &mut out).await;
+        }
+        if let Some(e) = proto_err {
+            out.error(&format!("ERR {e}"));
+            session.close_after_reply = true;
+        }
+        if session.client.killed.get() {
+            session.close_after_reply = true;
+        }
+        if !out.buf.is_empty() {
+            if stream.write_all(&out.buf).await.is_err() {
+                return;
+            }
+            out.buf.clear();
+            if out.buf.capacity() > 1 << 20 {
+                out.buf = BytesMut::with_capacity(READ_SIZE);
+            }
+        }
+        if session.close_after_reply {
+            return;
+        }
+        // Release a large buffer once the big command that needed it is done.
+        if inbuf.is_empty() && inbuf.capacity() > 1 << 20 {
+            inbuf = BytesMut::with_capacity(READ_SIZE);
+        }
+    }
+}
+
+fn classify(session: &Session, args: Vec<Bytes>) -> Item {
+    let cmd = match cmd::lookup(&args) {
+        Ok(c) => c,
+        Err(e) => return Item { cmd: None, args, route: Route::Reject(e) },
+    };
+    if !session.authenticated && !cmd.flags.contains(Flags::NO_AUTH) {
+        return Item { cmd: Some(cmd), args, route: Route::Reject(CmdError::new("NOAUTH Authentication required.")) };
+    }
+    let route = match cmd.handler {
+        Handler::Async(f) => Route::Async(f),
+        Handler::Sync(_) | Handler::SyncCross(..) => {
+            let n = session.core.nshards;
+            let mut keys = cmd.keys.positions(args.len());
+            match keys.next() {
+                None => Route::Shard(session.core.id),
+                Some(first) => {
+                    let s = crate::shard::key_shard(&args[first], n);
+                    let spans = n > 1 && keys.any(|k| crate::shard::key_shard(&args[k], n) != s);
+                    match (spans, cmd.handler) {
+                        (true, Handler::SyncCross(_, f)) => Route::Async(f),
+                        _ => Route::Shard(s),
+                    }
+                }
+            }
+        }
+    };
+    Item { cmd: Some(cmd), args, route }
+}
+
+/// Runs one read's worth of commands in order, appending their replies to `out`.
+async fn execute(session: &mut Session, batch: Vec<Vec<Bytes>>, out: &mut Out) {
+    let classified: Vec<Item> = batch.into_iter().map(|a| classify(session, a)).collect();
+    let mut items = classified.into_iter().peekable();
+    let mut segment: Vec<Item> = Vec::new();
+    while items.peek().is_some() {
+        if session.close_after_reply {
+            return;
+        }
+        // Gather the longest run of synchronous commands.
+        while let Some(it) = items.peek() {
+            if matches!(it.route, Route::Async(_)) {
+                break;
+            }
+            segment.extend(items.next());
+        }
+        if !segment.is_empty() {
+            wait_if_paused(session, &segment).await;
+            run_segment(session, std::mem::take(&mut segment), out).await;
+            continue;
+        }
+        if let Some(it) = items.next() {
+            wait_if_paused(session, std::slice::from_ref(&it)).await;
+            run_async(session, it, out).await;
+        }
+    }
+}
+
+/// CLIENT PAUSE: hold commands it covers until the pause ends.
+async fn wait_if_paused(session: &Session, items: &[Item]) {
+    let shared = &session.core.shared;
+    loop {
+        let Some(all) = shared.pause.active(crate::db::Clock::now().now_ms) else {
+            return;
+        };
+        let blocked = items.iter().any(|it| {
+            it.cmd.is_some_and(|c| all || c.flags.contains(Flags::WRITE) || c.flags.contains(Flags::MAY_REPLICATE))
+        });
+        if !blocked {
+            return;
+        }
+        crate::runtime::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Applies CLIENT REPLY OFF/SKIP to the reply that starts at `start`.
+fn suppress(session: &mut Session, out: &mut Out, start: usize) {
+    match session.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => out.buf.truncate(start),
+        ReplyMode::Skip => {
+            out.buf.truncate(start);
+            session.reply_mode = ReplyMode::On;
+        }
+    }
+}
+
+async fn run_async(session: &mut Session, it: Item, out: &mut Out) {
+    let (Some(cmd), Route::Async(f)) = (it.cmd, &it.route) else {
+        return;
+    };
+    session.client.last_cmd.set(cmd.name());
+    let was_skip = session.reply_mode;
+    let start = out.len();
+    let result = f(session, &it.args, out).await;
+    if let Err(e) = &result {
+        out.error(&e.0);
+    }
+    {
+        let mut st = session.core.state.borrow_mut();
+        cmd::record(&mut st, cmd, &result);
+    }
+    // CLIENT REPLY's own reply follows the mode that was in force before it.
+    if cmd.name() != "client|reply" || was_skip != ReplyMode::On {
+        suppress(session, out, start);
+    }
+}
+
+fn reject(session: &mut Session, cmd: Option<&'static Command>, e: &CmdError, out: &mut Out) {
+    let mut st = session.core.state.borrow_mut();
+    if let Some(c) = cmd {
+        st.cmd_stats[c.index].rejected += 1;
+    }
+    cmd::count_error(&mut st, e);
+    st.rejected_calls += 1;
+    drop(st);
+    let start = out.len();
+    out.error(&e.0);
+    suppress(session, out, start);
+}
+
+/// Runs a run of synchronous commands: inline when all are local, otherwise one
+/// message per remote shard carrying all of that shard's commands, with the
+/// replies stitched back in request order.
+async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
+    let core = session.core.clone();
+    let me = core.id;
+    let db = session.db;
+    let local_only = segment.iter().all(|it| !matches!(it.route, Route::Shard(s) if s != me));
+    if local_only {
+        for it in segment {
+            match (&it.route, it.cmd) {
+                (Route::Shard(_), Some(cmd)) => {
+                    session.client.last_cmd.set(cmd.name());
+                    let start = out.len();
+                    {
+                        let mut st = core.state.borrow_mut();
+                        cmd::run_sync(&core, &mut st, cmd, db, &it.args, out);
+                    }
+                    suppress(session, out, start);
+                }
+                (Route::Reject(e), cmd) => reject(session, cmd, e, out),
+                _ => {}
+            }
+        }
+        return;
+    }
+    // Group remote commands per shard; remember where each reply will come from.
+    let proto = out.proto;
+    let mut per_shard: Vec<Vec<(&'static Command, Vec<Bytes>)>> = (0..core.nshards).map(|_| Vec::new()).collect();
+    let mut origin: Vec<(ShardId, usize)> = Vec::with_capacity(segment.len());
+    let mut locals: Vec<Item> = Vec::new();
+    for it in segment {
+        match (&it.route, it.cmd) {
+            (Route::Shard(s), Some(cmd)) if *s != me => {
+                origin.push((*s, per_shard[*s].len()));
+                session.client.last_cmd.set(cmd.name());
+                per_shard[*s].push((cmd, it.args));
+            }
+            _ => {
+                origin.push((me, locals.len()));
+                locals.push(it);
+            }
+        }
+    }
+    let mut pending = Vec::new();
+    for (s, cmds) in per_shard.into_iter().enumerate() {
+        if !cmds.is_empty() {
+            pending.push((s, core.send(s, move |c| run_batch(c, cmds, db, proto)).await));
+        }
+    }
+    // Local commands run while the remote shards work on theirs.
+    let mut local_out = Out::new(proto);
+    let mut local_ends = Vec::with_capacity(locals.len());
+    for it in &locals {
+        match (&it.route, it.cmd) {
+            (Route::Shard(_), Some(cmd)) => {
+                let mut st = core.state.borrow_mut();
+                cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
+            }
+            (Route::Reject(e), cmd) => {
+                let mut st = core.state.borrow_mut();
+                if let Some(c) = cmd {
+                    st.cmd_stats[c.index].rejected += 1;
+                }
+                cmd::count_error(&mut st, e);
+                st.rejected_calls += 1;
+                local_out.error(&e.0);
+            }
+            _ => {}
+        }
+        local_ends.push(local_out.len());
+    }
+    let mut results: Vec<Option<(BytesMut, Vec<usize>)>> = (0..core.nshards).map(|_| None).collect();
+    for (s, reply) in pending {
+        results[s] = Some(reply.await);
+    }
+    for (s, i) in origin {
+        let (buf, ends): (&[u8], &[usize]) = if s == me {
+            (&local_out.buf, &local_ends)
+        } else {
+            match &results[s] {
+                Some((b, e)) => (b, e),
+                None => continue,
+            }
+        };
+        let from = if i == 0 { 0 } else { ends[i - 1] };
+        let start = out.len();
+        out.raw(&buf[from..ends[i]]);
+        suppress(session, out, start);
+    }
+}
+
+/// Runs a batch of commands sent by another shard; returns the encoded replies
+/// and the end offset of each.
+fn run_batch(core: &Core, cmds: Vec<(&'static Command, Vec<Bytes>)>, db: usize, proto: Proto) -> (BytesMut, Vec<usize>) {
+    let mut out = Out::new(proto);
+    let mut ends = Vec::with_capacity(cmds.len());
+    let mut st = core.state.borrow_mut();
+    for (cmd, args) in &cmds {
+        cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
+        ends.push(out.len());
+    }
+    (out.buf, ends)
+}
+
+/// Number of commands in the table, for per-shard counters.
+pub fn command_count() -> usize {
+    TABLE.counters()
+}
+
+/// The session's reply protocol.
+pub fn proto_of(session: &Session) -> Proto {
+    session.client.proto.get()
+}

@@ -1,0 +1,291 @@
+//! Server start-up: validate the environment, start one pinned executor per
+//! shard, bind every shard's listener on the same port, and serve connections.
+
+pub mod client;
+pub mod conn;
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::error::StartError;
+use crate::runtime::{self, ExecutorSpec, Listener};
+use crate::shard::{self, Core, ShardState};
+
+/// Server-wide counters updated at connection setup, never on the data path.
+#[derive(Default)]
+pub struct ServerStats {
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+}
+
+/// CLIENT PAUSE state, shared by all shards.
+#[derive(Default)]
+pub struct Pause {
+    until_ms: AtomicU64,
+    all: AtomicBool,
+}
+
+impl Pause {
+    pub fn set(&self, until_ms: u64, all: bool) {
+        self.all.store(all, Ordering::Relaxed);
+        self.until_ms.store(until_ms, Ordering::Release);
+    }
+
+    pub fn clear(&self) {
+        self.until_ms.store(0, Ordering::Release);
+    }
+
+    /// `Some(all)` while a pause is in force.
+    pub fn active(&self, now_ms: u64) -> Option<bool> {
+        let until = self.until_ms.load(Ordering::Acquire);
+        (until > now_ms).then(|| self.all.load(Ordering::Relaxed))
+    }
+}
+
+/// Read-mostly state shared by every shard.
+pub struct Shared {
+    pub next_client_id: AtomicU64,
+    pub connected: AtomicUsize,
+    pub stats: ServerStats,
+    pub pause: Pause,
+    pub start_ms: u64,
+    pub start: std::time::Instant,
+    pub port: AtomicU64,
+    pub lastsave: AtomicU64,
+    pub run_id: String,
+    pub executable: String,
+    pub nshards: usize,
+    pub cpus: Vec<Option<usize>>,
+}
+
+fn run_id() -> String {
+    let seed = ahash::RandomState::new();
+    (0..5).map(|i| format!("{:08x}", seed.hash_one(i) as u32)).collect()
+}
+
+/// The shard count and CPU of each shard, from `shards` and `cpus`.
+fn placement(config: &Config) -> Result<Vec<Option<usize>>, StartError> {
+    let allowed = runtime::allowed_cpus();
+    let cpus = if config.cpus.is_empty() { allowed.clone() } else { config.cpus.clone() };
+    for c in &config.cpus {
+        if !allowed.contains(c) {
+            return Err(StartError::Usage(format!(
+                "CPU {c} in --cpus is not available to this process (allowed: {}); pick CPUs from that list",
+                allowed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+            )));
+        }
+    }
+    let n = if config.shards == 0 { cpus.len().max(1) } else { config.shards };
+    if config.shards > 0 && config.cpus.is_empty() && n > cpus.len() {
+        // More shards than CPUs: run them unpinned rather than stack them on CPU 0.
+        return Ok(vec![None; n]);
+    }
+    Ok((0..n).map(|i| Some(cpus[i % cpus.len()])).collect())
+}
+
+fn bind_addrs(config: &Config, port: u16) -> Result<Vec<SocketAddr>, StartError> {
+    config
+        .bind
+        .iter()
+        .map(|b| {
+            let ip = if b == "*" { "0.0.0.0" } else { b.as_str() };
+            ip.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, port))
+                .map_err(|_| StartError::Usage(format!("invalid bind address '{b}'")))
+        })
+        .collect()
+}
+
+fn listen_error(addr: SocketAddr, e: std::io::Error) -> StartError {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => " (another process is using this port: stop it or choose another with --port)",
+        std::io::ErrorKind::PermissionDenied => " (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+        std::io::ErrorKind::AddrNotAvailable => " (this address is not configured on any interface: fix --bind)",
+        _ => "",
+    };
+    StartError::Listen { addr: addr.to_string(), source: e, hint }
+}
+
+/// Raises the soft memlock limit to the hard one; io_uring rings count against it.
+fn raise_memlock() {
+    // SAFETY: plain getrlimit/setrlimit on this process.
+    unsafe {
+        let mut r: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_MEMLOCK, &r);
+        }
+    }
+}
+
+/// Starts the server and blocks until it shuts down.
+pub fn run(config: Config) -> Result<(), StartError> {
+    raise_memlock();
+    runtime::probe_io_uring().map_err(StartError::Runtime)?;
+    let cpus = placement(&config)?;
+    let n = cpus.len();
+    let start_ms = crate::db::Clock::now().now_ms;
+    let shared = Arc::new(Shared {
+        next_client_id: AtomicU64::new(1),
+        connected: AtomicUsize::new(0),
+        stats: ServerStats::default(),
+        pause: Pause::default(),
+        start_ms,
+        start: std::time::Instant::now(),
+        port: AtomicU64::new(config.port as u64),
+        lastsave: AtomicU64::new(start_ms / 1000),
+        run_id: run_id(),
+        executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+        nshards: n,
+        cpus: cpus.clone(),
+    });
+    let mut links = shard::mesh(n, 1024);
+    let mut threads = Vec::new();
+    let mut port = config.port;
+    for (i, cpu) in cpus.iter().enumerate() {
+        let links = links.remove(0);
+        let config = config.clone();
+        let shared = shared.clone();
+        let addrs = bind_addrs(&config, port)?;
+        let (tx, rx) = std::sync::mpsc::channel::<Result<u16, StartError>>();
+        let spec = ExecutorSpec {
+            name: format!("shard-{i}"),
+            cpu: *cpu,
+            spin_before_park: (config.spin_before_park_us > 0).then(|| Duration::from_micros(config.spin_before_park_us)),
+        };
+        let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, tx)).map_err(|e| {
+            let hint = if e.to_string().contains("memory") || e.to_string().contains("ENOMEM") {
+                ": raise the memlock limit (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit)"
+            } else {
+                ""
+            };
+            StartError::Runtime(format!("cannot start shard {i}: {e}{hint}"))
+        })?;
+        match rx.recv() {
+            Ok(Ok(p)) => port = p,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(StartError::Runtime(format!("shard {i} stopped while starting"))),
+        }
+        threads.push(handle);
+    }
+    shared.port.store(port as u64, Ordering::Relaxed);
+    for addr in bind_addrs(&config, port)? {
+        tracing::info!("Ready to accept connections tcp on {addr} with {n} shard(s)");
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
+
+async fn shard_main(
+    id: usize,
+    links: shard::Links,
+    config: Config,
+    shared: Arc<Shared>,
+    addrs: Vec<SocketAddr>,
+    ready: std::sync::mpsc::Sender<Result<u16, StartError>>,
+) {
+    let mut listeners = Vec::new();
+    let mut port = 0;
+    for mut addr in addrs {
+        // With --port 0 the first address picks the port; the rest reuse it.
+        if port != 0 {
+            addr.set_port(port);
+        }
+        match Listener::bind(addr, config.tcp_backlog) {
+            Ok(l) => {
+                port = l.local_addr().map(|a| a.port()).unwrap_or(addr.port());
+                listeners.push(l);
+            }
+            Err(e) => {
+                let _ = ready.send(Err(listen_error(addr, e)));
+                return;
+            }
+        }
+    }
+    let _ = ready.send(Ok(port));
+    let seed = shared.start_ms ^ ((id as u64 + 1) << 32);
+    let state = ShardState::new(config, conn::command_count(), seed);
+    let core = Core::start(id, links, state, shared).await;
+    runtime::spawn(cron(core.clone()));
+    let mut accepts = Vec::new();
+    for l in listeners {
+        let core = core.clone();
+        accepts.push(runtime::spawn_joinable(async move {
+            loop {
+                match l.accept().await {
+                    Ok(stream) => runtime::spawn(conn::serve(core.clone(), stream)),
+                    Err(e) => {
+                        tracing::warn!("accept failed: {e}");
+                        runtime::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+        }));
+    }
+    for a in accepts {
+        a.await;
+    }
+}
+
+/// Redis's `serverCron` for one shard: active expiry (10 times a second, with
+/// bounded work per run) and idle-client timeouts.
+async fn cron(core: Rc<Core>) {
+    let mut tick: u64 = 0;
+    loop {
+        runtime::sleep(Duration::from_millis(100)).await;
+        tick += 1;
+        let clock = core.refresh_clock();
+        {
+            let mut st = core.state.borrow_mut();
+            if st.active_expire {
+                active_expire_cycle(&mut st, clock);
+            }
+        }
+        if tick % 10 == 0 {
+            close_idle_clients(&core, clock.now_ms);
+        }
+    }
+}
+
+/// Redis's adaptive expire cycle: sample volatile keys in steps of 20 per
+/// database, repeat while more than 10% of a step had expired, and stop after
+/// 25 ms so one shard never stalls.
+pub fn active_expire_cycle(st: &mut ShardState, clock: crate::db::Clock) {
+    const KEYS_PER_LOOP: usize = 20;
+    const TIME_LIMIT: Duration = Duration::from_millis(25);
+    let started = std::time::Instant::now();
+    let ndb = st.dbs.len();
+    for _ in 0..ndb {
+        let d = st.expire_db % ndb;
+        st.expire_db = (d + 1) % ndb;
+        loop {
+            let ShardState { dbs, stats, .. } = st;
+            let (checked, expired) = dbs[d].active_expire_step(clock, KEYS_PER_LOOP, stats);
+            if checked == 0 || expired * 10 <= checked || started.elapsed() > TIME_LIMIT {
+                break;
+            }
+        }
+        if started.elapsed() > TIME_LIMIT {
+            return;
+        }
+    }
+}
+
+fn close_idle_clients(core: &Core, now_ms: u64) {
+    let timeout = core.state.borrow().config.timeout;
+    if timeout == 0 {
+        return;
+    }
+    for c in core.clients.borrow().clients.values() {
+        if now_ms.saturating_sub(c.last_ms.get()) > timeout * 1000 {
+            c.killed.set(true);
+            runtime::shutdown_fd(c.fd);
+        }
+    }
+}
