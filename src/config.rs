@@ -124,9 +124,21 @@ fn yes_no(args: &[String]) -> Result<bool, String> {
     }
 }
 
+/// A plain integer directive (Redis's string2ll: no units, no spaces, no '+').
 fn int_in(args: &[String], min: i64, max: i64) -> Result<i64, String> {
     let v = one(args)?;
-    let n = parse_memory(v).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    let n = crate::resp::parse::parse_i64(v.as_bytes()).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    bounded(n, min, max)
+}
+
+/// A memory-amount directive: bytes with an optional unit (`1mb`, `512k`).
+fn mem_in(args: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let v = one(args)?;
+    let n = parse_memory(v).filter(|n| *n >= 0).ok_or_else(|| "argument must be a memory value".to_string())?;
+    bounded(n, min, max)
+}
+
+fn bounded(n: i64, min: i64, max: i64) -> Result<i64, String> {
     if n < min || n > max {
         return Err(format!("argument must be between {min} and {max} inclusive"));
     }
@@ -237,13 +249,13 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "proto-max-bulk-len",
         mutable: true,
         get: |c| c.proto_max_bulk_len.to_string(),
-        set: |c, a| Ok(c.proto_max_bulk_len = int_in(a, 1024 * 1024, i64::MAX)?),
+        set: |c, a| Ok(c.proto_max_bulk_len = mem_in(a, 1024 * 1024, i64::MAX)?),
     },
     Directive {
         name: "client-query-buffer-limit",
         mutable: true,
         get: |c| c.client_query_buffer_limit.to_string(),
-        set: |c, a| Ok(c.client_query_buffer_limit = int_in(a, 1024 * 1024, i64::MAX)? as u64),
+        set: |c, a| Ok(c.client_query_buffer_limit = mem_in(a, 1024 * 1024, i64::MAX)? as u64),
     },
 ];
 
@@ -311,7 +323,7 @@ impl Config {
                 vals.push(rest[i].clone());
                 i += 1;
             }
-            c.apply(name, &vals).map_err(|msg| StartError::Config { file: "(command line)".into(), line: 0, msg })?;
+            c.apply(name, &vals).map_err(|msg| StartError::Config { file: "command line".into(), line: 0, msg })?;
         }
         Ok(c)
     }

@@ -73,10 +73,18 @@ impl From<OpError> for CmdError {
     }
 }
 
+fn config_location(file: &str, line: usize, msg: &str) -> String {
+    if line == 0 {
+        format!("{file}: {msg}")
+    } else {
+        format!("{file}:{line}: {msg}")
+    }
+}
+
 /// Start-up failures: each prints as one line naming the cause and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("{file}:{line}: {msg}")]
+    #[error("{}", config_location(file, *line, msg))]
     Config { file: String, line: usize, msg: String },
     #[error("{0}")]
     Usage(String),

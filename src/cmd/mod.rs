@@ -147,12 +147,26 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
         Handler::Async(_) => unreachable!("async handlers never run on a shard"),
     };
     let clock = core.clock();
-    let mut ctx = Ctx { core, state, db, clock };
-    let result = f(&mut ctx, args, out);
+    let start = out.len();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut ctx = Ctx { core, state: &mut *state, db, clock };
+        f(&mut ctx, args, out)
+    }))
+    .unwrap_or_else(|p| {
+        out.buf.truncate(start);
+        Err(internal_error(cmd, &p))
+    });
     record(state, cmd, &result);
     if let Err(e) = result {
         out.error(&e.0);
     }
+}
+
+/// Logs a handler panic and turns it into an error reply; the shard keeps serving.
+pub fn internal_error(cmd: &Command, p: &Box<dyn std::any::Any + Send>) -> CmdError {
+    let msg = crate::shard::panic_message(p);
+    tracing::error!(command = cmd.name(), "command panicked: {msg}");
+    CmdError::err(format_args!("internal error in '{}': {msg}", cmd.name()))
 }
 
 /// Counts one call and its outcome in INFO commandstats/errorstats.

@@ -7,6 +7,33 @@ use std::rc::Rc;
 
 use crate::resp::Proto;
 
+/// Redis's client types, for CLIENT LIST TYPE and CLIENT KILL TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Normal,
+    Replica,
+    PubSub,
+    Master,
+}
+
+impl ClientType {
+    /// Redis's getClientTypeByName (case-insensitive; `slave` is `replica`).
+    pub fn by_name(name: &[u8]) -> Option<ClientType> {
+        let is = |kw: &str| name.eq_ignore_ascii_case(kw.as_bytes());
+        if is("normal") {
+            Some(ClientType::Normal)
+        } else if is("slave") || is("replica") {
+            Some(ClientType::Replica)
+        } else if is("pubsub") {
+            Some(ClientType::PubSub)
+        } else if is("master") {
+            Some(ClientType::Master)
+        } else {
+            None
+        }
+    }
+}
+
 pub struct ClientInfo {
     pub id: u64,
     pub addr: SocketAddr,
@@ -52,6 +79,33 @@ impl ClientInfo {
         }
     }
 
+    /// Redis's getClientType, from the flag letters.
+    pub fn client_type(&self) -> ClientType {
+        let f = self.flags.get();
+        if f.contains('M') {
+            ClientType::Master
+        } else if f.contains('S') {
+            ClientType::Replica
+        } else if f.contains('P') {
+            ClientType::PubSub
+        } else {
+            ClientType::Normal
+        }
+    }
+
+    /// The CLIENT LIST `flags` field: the connection's letters plus `e` for
+    /// CLIENT NO-EVICT, `N` when there are none.
+    pub fn flag_letters(&self) -> String {
+        let mut f: String = self.flags.get().chars().filter(|&c| c != 'N').collect();
+        if self.no_evict.get() {
+            f.push('e');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
     /// One CLIENT LIST line, in Redis 7.0's field order.
     pub fn describe(&self, now_ms: u64) -> String {
         let name = String::from_utf8_lossy(&self.name.borrow()).into_owned();
@@ -68,7 +122,7 @@ impl ClientInfo {
             name,
             now_ms.saturating_sub(self.created_ms) / 1000,
             now_ms.saturating_sub(self.last_ms.get()) / 1000,
-            self.flags.get(),
+            self.flag_letters(),
             self.db.get(),
             self.qbuf.get(),
             self.qbuf_free.get(),

@@ -65,7 +65,14 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
         reply_mode: ReplyMode::On,
         close_after_reply: false,
     };
-    run(&mut session, &mut stream).await;
+    // A panic anywhere in this connection's code closes this connection only.
+    let served = {
+        use futures_lite::FutureExt;
+        std::panic::AssertUnwindSafe(run(&mut session, &mut stream)).catch_unwind().await
+    };
+    if let Err(p) = served {
+        tracing::error!(client = id, "connection closed after a panic: {}", crate::shard::panic_message(&p));
+    }
     core.clients.borrow_mut().remove(id);
     shared.connected.fetch_sub(1, Ordering::Relaxed);
 }
@@ -198,6 +205,10 @@ async fn execute(session: &mut Session, batch: Vec<Vec<Bytes>>, out: &mut Out) {
 /// CLIENT PAUSE: hold commands it covers until the pause ends.
 async fn wait_if_paused(session: &Session, items: &[Item]) {
     let shared = &session.core.shared;
+    // The cached clock decides the common, unpaused case without a clock read.
+    if shared.pause.active(session.core.clock().now_ms).is_none() {
+        return;
+    }
     loop {
         let Some(all) = shared.pause.active(crate::db::Clock::now().now_ms) else {
             return;
@@ -231,7 +242,14 @@ async fn run_async(session: &mut Session, it: Item, out: &mut Out) {
     session.client.last_cmd.set(cmd.name());
     let was_skip = session.reply_mode;
     let start = out.len();
-    let result = f(session, &it.args, out).await;
+    let result = {
+        use futures_lite::FutureExt;
+        std::panic::AssertUnwindSafe(f(session, &it.args, out)).catch_unwind().await
+    };
+    let result = result.unwrap_or_else(|p| {
+        out.buf.truncate(start);
+        Err(cmd::internal_error(cmd, &p))
+    });
     if let Err(e) = &result {
         out.error(&e.0);
     }

@@ -39,6 +39,23 @@ impl Pause {
         self.until_ms.store(0, Ordering::Release);
     }
 
+    /// CLIENT PAUSE as Redis 7.0 combines pauses: the later end and the
+    /// stricter mode of the one in force and the new one.
+    pub fn extend(&self, until_ms: u64, all: bool, now_ms: u64) {
+        match self.active(now_ms) {
+            Some(cur_all) => {
+                let until = self.until_ms.load(Ordering::Acquire).max(until_ms);
+                self.set(until, all || cur_all);
+            }
+            None => self.set(until_ms, all),
+        }
+    }
+
+    /// The end of the pause in force, in Unix ms (0 when none).
+    pub fn until_ms(&self) -> u64 {
+        self.until_ms.load(Ordering::Acquire)
+    }
+
     /// `Some(all)` while a pause is in force.
     pub fn active(&self, now_ms: u64) -> Option<bool> {
         let until = self.until_ms.load(Ordering::Acquire);
@@ -60,6 +77,12 @@ pub struct Shared {
     pub executable: String,
     pub nshards: usize,
     pub cpus: Vec<Option<usize>>,
+    /// Highest `used_memory` seen (cron and INFO), for INFO memory.
+    pub peak_memory: AtomicU64,
+    /// `used_memory` once every shard had started, for INFO memory.
+    pub startup_memory: AtomicU64,
+    /// Each shard's commands per second, sampled by its cron.
+    pub ops_per_sec: Vec<AtomicU64>,
 }
 
 fn run_id() -> String {
@@ -142,6 +165,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
         executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
         nshards: n,
         cpus: cpus.clone(),
+        peak_memory: AtomicU64::new(0),
+        startup_memory: AtomicU64::new(0),
+        ops_per_sec: (0..n).map(|_| AtomicU64::new(0)).collect(),
     });
     let mut links = shard::mesh(n, 1024);
     let mut threads = Vec::new();
@@ -158,8 +184,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
             spin_before_park: (config.spin_before_park_us > 0).then(|| Duration::from_micros(config.spin_before_park_us)),
         };
         let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, tx)).map_err(|e| {
-            let hint = if e.to_string().contains("memory") || e.to_string().contains("ENOMEM") {
-                ": raise the memlock limit (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit)"
+            let text = e.to_string();
+            let hint = if text.contains("MemLock") || text.contains("memory") || text.contains("ENOMEM") {
+                ": the locked-memory limit is too low for io_uring; raise it (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit)"
             } else {
                 ""
             };
@@ -173,6 +200,9 @@ pub fn run(config: Config) -> Result<(), StartError> {
         threads.push(handle);
     }
     shared.port.store(port as u64, Ordering::Relaxed);
+    let startup = crate::alloc::used_memory() as u64;
+    shared.startup_memory.store(startup, Ordering::Relaxed);
+    shared.peak_memory.fetch_max(startup, Ordering::Relaxed);
     for addr in bind_addrs(&config, port)? {
         tracing::info!("Ready to accept connections tcp on {addr} with {n} shard(s)");
     }
@@ -234,9 +264,10 @@ async fn shard_main(
 }
 
 /// Redis's `serverCron` for one shard: active expiry (10 times a second, with
-/// bounded work per run) and idle-client timeouts.
+/// bounded work per run), INFO's sampled metrics and idle-client timeouts.
 async fn cron(core: Rc<Core>) {
     let mut tick: u64 = 0;
+    let mut ops = crate::cmd::server::OpsSampler::default();
     loop {
         runtime::sleep(Duration::from_millis(100)).await;
         tick += 1;
@@ -246,7 +277,12 @@ async fn cron(core: Rc<Core>) {
             if st.active_expire {
                 active_expire_cycle(&mut st, clock);
             }
+            let calls = st.cmd_stats.iter().map(|c| c.calls).sum();
+            if let Some(slot) = core.shared.ops_per_sec.get(core.id) {
+                slot.store(ops.sample(clock.now_ms, calls), Ordering::Relaxed);
+            }
         }
+        core.shared.peak_memory.fetch_max(crate::alloc::used_memory() as u64, Ordering::Relaxed);
         if tick % 10 == 0 {
             close_idle_clients(&core, clock.now_ms);
         }

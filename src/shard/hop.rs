@@ -21,12 +21,13 @@ pub struct Request {
 
 pub struct Response {
     pub token: u32,
-    pub result: Box<dyn Any + Send>,
+    /// `Err` when the job panicked on the remote shard.
+    pub result: Result<Box<dyn Any + Send>, String>,
 }
 
 #[derive(Default)]
 struct Slot {
-    result: Option<Box<dyn Any + Send>>,
+    result: Option<Result<Box<dyn Any + Send>, String>>,
     waker: Option<Waker>,
     abandoned: bool,
 }
@@ -55,7 +56,7 @@ impl Pending {
     }
 
     /// Stores a reply and wakes its waiter.
-    pub fn complete(&mut self, token: u32, result: Box<dyn Any + Send>) {
+    pub fn complete(&mut self, token: u32, result: Result<Box<dyn Any + Send>, String>) {
         let Some(slot) = self.slots.get_mut(token as usize) else {
             return;
         };
@@ -100,10 +101,12 @@ impl<T: 'static> Future for Reply<T> {
                 p.release(self.token);
                 drop(p);
                 self.done = true;
-                match r.downcast::<T>() {
-                    Ok(v) => Poll::Ready(*v),
+                match r.map(|r| r.downcast::<T>()) {
+                    Ok(Ok(v)) => Poll::Ready(*v),
                     // A job's result type is fixed by the closure that built it.
-                    Err(_) => unreachable!("hop result of unexpected type"),
+                    Ok(Err(_)) => unreachable!("hop result of unexpected type"),
+                    // Re-raise here so the caller's connection is the one that fails.
+                    Err(msg) => panic!("cross-shard call failed on the remote shard: {msg}"),
                 }
             }
             None => {

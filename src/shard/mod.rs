@@ -182,7 +182,8 @@ impl Core {
     async fn serve_requests(self: Rc<Self>, from: ShardId, rx: Receiver<Request>) {
         while let Some(req) = rx.recv().await {
             self.refresh_clock();
-            let result = (req.job)(&self);
+            let job = req.job;
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self))).map_err(|p| panic_message(&p));
             if let Some(tx) = &self.rep_tx[from] {
                 if tx.send(Response { token: req.token, result }).await.is_err() {
                     return;
@@ -256,6 +257,14 @@ impl Core {
         }
         out
     }
+}
+
+/// The text of a caught panic, for logs and error replies.
+pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
 }
 
 enum Conn {

@@ -1,5 +1,0 @@
-//! Server commands.
-
-use super::Handler;
-
-pub const HANDLERS: &[(&str, Handler)] = &[];

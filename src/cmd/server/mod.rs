@@ -1,0 +1,223 @@
+//! Server commands: CONFIG, INFO, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG.
+
+mod command;
+mod config;
+mod info;
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::args;
+use super::{CmdError, CmdResult, Ctx, Handler, Session};
+use crate::resp::Out;
+
+pub use info::OpsSampler;
+
+/// The Redis version Tessera answers as, in INFO and HELLO.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("config|get", Handler::Sync(config::cmd_config_get)),
+    ("config|set", Handler::Async(crate::async_handler!(config::cmd_config_set))),
+    ("config|resetstat", Handler::Async(crate::async_handler!(config::cmd_config_resetstat))),
+    ("config|rewrite", Handler::Sync(config::cmd_config_rewrite)),
+    ("config|help", Handler::Sync(config::cmd_config_help)),
+    ("info", Handler::Async(crate::async_handler!(info::cmd_info))),
+    ("command", Handler::Sync(command::cmd_command)),
+    ("command|count", Handler::Sync(command::cmd_command_count)),
+    ("command|info", Handler::Sync(command::cmd_command_info)),
+    ("command|docs", Handler::Sync(command::cmd_command_docs)),
+    ("command|list", Handler::Sync(command::cmd_command_list)),
+    ("command|getkeys", Handler::Sync(command::cmd_command_getkeys)),
+    ("command|help", Handler::Sync(command::cmd_command_help)),
+    ("time", Handler::Sync(cmd_time)),
+    ("lastsave", Handler::Sync(cmd_lastsave)),
+    ("shutdown", Handler::Sync(cmd_shutdown)),
+    ("debug", Handler::Async(crate::async_handler!(cmd_debug))),
+];
+
+/// Writes a Redis-style HELP reply: the header, the given lines, then HELP itself.
+pub fn reply_help(out: &mut Out, container: &str, lines: &[&str]) {
+    out.array(lines.len() + 3);
+    out.simple(&format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    for l in lines {
+        out.simple(l);
+    }
+    out.simple("HELP");
+    out.simple("    Prints this help.");
+}
+
+/// Redis's reply for a subcommand it does not know or got the wrong arguments for.
+pub fn subcommand_error(container: &str, sub: &[u8]) -> CmdError {
+    let s = String::from_utf8_lossy(sub);
+    let s: String = s.chars().take(128).collect();
+    CmdError::err(format_args!("unknown subcommand or wrong number of arguments for '{s}'. Try {container} HELP."))
+}
+
+/// TIME — O(1). Unix time as seconds and microseconds.
+fn cmd_time(_ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    out.array(2);
+    out.bulk_int(now.as_secs() as i64);
+    out.bulk_int(now.subsec_micros() as i64);
+    Ok(())
+}
+
+/// LASTSAVE — O(1). Unix time of the last successful save.
+fn cmd_lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    out.int(ctx.core.shared.lastsave.load(Ordering::Relaxed) as i64);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — O(N) in the keys to save.
+///
+/// There is nothing to persist yet, so a valid SHUTDOWN exits at once with
+/// status 0; as in Redis the client sees its connection close, not a reply.
+fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &[Bytes], _out: &mut Out) -> CmdResult {
+    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+    for a in &args[1..] {
+        if args::is(a, "nosave") {
+            nosave = true;
+        } else if args::is(a, "save") {
+            save = true;
+        } else if args::is(a, "now") || args::is(a, "force") {
+            other = true;
+        } else if args::is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(CmdError::syntax());
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return Err(CmdError::syntax());
+    }
+    if abort {
+        // Shutdown is immediate, so there is never one in progress to abort.
+        return Err(CmdError::err("No shutdown in progress."));
+    }
+    tracing::warn!("User requested shutdown...");
+    if save || (!nosave && !ctx.state.config.save.is_empty()) {
+        tracing::warn!("No snapshot written: this build has no persistence yet");
+    }
+    tracing::warn!("Tessera is now ready to exit, bye bye...");
+    std::process::exit(0);
+}
+
+/// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP — O(1).
+async fn cmd_debug(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    let sub = &args[1];
+    if args::is(sub, "help") && args.len() == 2 {
+        reply_help(
+            out,
+            "DEBUG",
+            &[
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+            ],
+        );
+    } else if args::is(sub, "sleep") && args.len() == 3 {
+        // Redis stops the whole server; a shard stops by blocking its thread.
+        let secs = strtod_prefix(&args[2]);
+        if secs > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
+        }
+        out.ok();
+    } else if args::is(sub, "set-active-expire") && args.len() == 3 {
+        let on = atoi_prefix(&args[2]) != 0;
+        s.core.call_all(move |core| core.state.borrow_mut().active_expire = on).await;
+        out.ok();
+    } else {
+        return Err(subcommand_error("DEBUG", sub));
+    }
+    Ok(())
+}
+
+/// C's `strtod` on the longest numeric prefix (0 when there is none).
+fn strtod_prefix(b: &[u8]) -> f64 {
+    let s: &[u8] = match b.iter().position(|c| !c.is_ascii_whitespace()) {
+        Some(p) => &b[p..],
+        None => return 0.0,
+    };
+    let digit = |i: usize| s.get(i).is_some_and(u8::is_ascii_digit);
+    let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    let neg = s.first() == Some(&b'-');
+    if s.len() >= i + 3 && s[i..i + 3].eq_ignore_ascii_case(b"inf") {
+        return if neg { f64::NEG_INFINITY } else { f64::INFINITY };
+    }
+    let int_start = i;
+    while digit(i) {
+        i += 1;
+    }
+    let mut ndigits = i - int_start;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        let f = i;
+        while digit(i) {
+            i += 1;
+        }
+        ndigits += i - f;
+    }
+    if ndigits == 0 {
+        return 0.0;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(s.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if digit(j) {
+            while digit(j) {
+                j += 1;
+            }
+            i = j;
+        }
+    }
+    std::str::from_utf8(&s[..i]).ok().and_then(|t| t.parse().ok()).unwrap_or(0.0)
+}
+
+/// C's `atoi`: optional sign and leading digits, 0 when there are none.
+fn atoi_prefix(b: &[u8]) -> i64 {
+    let s = String::from_utf8_lossy(b);
+    let s = s.trim_start();
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).take(18).collect();
+    let v: i64 = digits.parse().unwrap_or(0);
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_number_prefixes() {
+        assert_eq!(strtod_prefix(b"0.5"), 0.5);
+        assert_eq!(strtod_prefix(b"x"), 0.0);
+        assert_eq!(strtod_prefix(b"2abc"), 2.0);
+        assert_eq!(strtod_prefix(b"1e-1"), 0.1);
+        assert_eq!(strtod_prefix(b"-1"), -1.0);
+        assert_eq!(atoi_prefix(b"1"), 1);
+        assert_eq!(atoi_prefix(b"x"), 0);
+        assert_eq!(atoi_prefix(b"-3z"), -3);
+    }
+
+    #[test]
+    fn help_shape() {
+        let mut out = Out::new(crate::resp::Proto::Resp2);
+        reply_help(&mut out, "X", &["A"]);
+        assert_eq!(&out.buf[..], b"*4\r\n+X <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+A\r\n+HELP\r\n+    Prints this help.\r\n");
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the string commands, run on a bare `Db` with a fixed clock.
