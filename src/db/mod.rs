@@ -2,6 +2,7 @@
 //! tracking, and the bounded active-expiry cycle.
 
 pub mod entry;
+pub mod segment;
 pub mod table;
 
 pub use entry::{Entry, StrEncoding};

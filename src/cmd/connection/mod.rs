@@ -166,7 +166,7 @@ async fn cmd_hello(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult 
     }
     if !s.authenticated {
         return Err(CmdError::new(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(name) = name {

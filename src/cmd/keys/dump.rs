@@ -310,7 +310,10 @@ mod tests {
             (b"2147483648", b"\x00\n2147483648\n\x00\xe7\xb1)\xa3L\x1dv\xee"),
             (b"-0", b"\x00\x02-0\n\x00\xd5A\x1f\xd9\xd6\xd0P\xcc"),
             (b"aaaaaaaaaaaaaaaaaaaaa", b"\x00\xc3\x06\x15\x01aa\xe0\n\x00\n\x00\xfd\x0c\xb3h\x07A?h"),
-            (b"hello world hello world hello world", b"\x00\xc3\x14#\x0chello world h\xe0\x0b\x0b\x01ld\n\x00w\x83\x90ii4\xac\xb7"),
+            (
+                b"hello world hello world hello world",
+                b"\x00\xc3\x14#\x0chello world h\xe0\x0b\x0b\x01ld\n\x00w\x83\x90ii4\xac\xb7",
+            ),
             (b"abcdefghijklmnopqrstuvwxyz", b"\x00\x1aabcdefghijklmnopqrstuvwxyz\n\x00\x9e\x1b?4\xab\xfc_y"),
         ];
         for (v, want) in cases {
@@ -363,7 +366,10 @@ mod tests {
             a.extend(b(v));
             parse_restore(&a)
         };
-        assert_eq!(p(&["REPLACE", "absttl", "idletime", "5"]), Ok(RestoreOpts { replace: true, absttl: true, idletime: Some(5), freq: None }));
+        assert_eq!(
+            p(&["REPLACE", "absttl", "idletime", "5"]),
+            Ok(RestoreOpts { replace: true, absttl: true, idletime: Some(5), freq: None })
+        );
         assert_eq!(p(&["freq", "255"]).unwrap().freq, Some(255));
         assert_eq!(p(&["idletime"]), Err(CmdError::syntax()));
         assert_eq!(p(&["freq", "5", "idletime", "5"]), Err(CmdError::syntax()));

@@ -42,9 +42,10 @@ pub(crate) fn parse_flags(opts: &[Bytes]) -> Result<ExpireFlags, CmdError> {
     Ok(f)
 }
 
-/// The absolute expiry time in ms for `when` given in `unit_ms` units after
-/// `base_ms`, or Redis's invalid-expire error on overflow (negative results
-/// are allowed: they delete the key).
+/// The absolute expiry time in ms for `when` (in seconds or ms) counted from
+/// `base_ms` (now for EXPIRE/PEXPIRE, 0 for the AT forms), or Redis's
+/// invalid-expire error on overflow. Times in the past are allowed: they
+/// delete the key.
 pub(crate) fn absolute_ms(when: i64, seconds: bool, base_ms: i64, cmd: &str) -> Result<i64, CmdError> {
     let when = if seconds { when.checked_mul(1000).ok_or_else(|| CmdError::invalid_expire(cmd))? } else { when };
     if when > i64::MAX - base_ms {
@@ -64,7 +65,14 @@ pub(crate) enum ExpireResult {
 }
 
 /// Sets `key`'s expiry to `when_ms` under `flags`, as Redis's `expireGenericCommand`.
-pub(crate) fn op_expire(db: &mut Db, key: &[u8], when_ms: i64, flags: ExpireFlags, clock: Clock, st: &mut DbStats) -> ExpireResult {
+pub(crate) fn op_expire(
+    db: &mut Db,
+    key: &[u8],
+    when_ms: i64,
+    flags: ExpireFlags,
+    clock: Clock,
+    st: &mut DbStats,
+) -> ExpireResult {
     let Some(e) = db.lookup_write(key, clock, st) else {
         return ExpireResult::NotSet;
     };
@@ -85,7 +93,14 @@ pub(crate) fn op_expire(db: &mut Db, key: &[u8], when_ms: i64, flags: ExpireFlag
     ExpireResult::Set
 }
 
-fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out, seconds: bool, relative: bool, cmd: &str) -> CmdResult {
+fn expire_generic(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    out: &mut Out,
+    seconds: bool,
+    relative: bool,
+    cmd: &str,
+) -> CmdResult {
     let flags = parse_flags(&args[3..])?;
     let when = args::int(&args[2])?;
     let base = if relative { ctx.now_ms() as i64 } else { 0 };
@@ -209,7 +224,10 @@ mod tests {
         assert_eq!(absolute_ms(-9_223_372_036_854_775, true, now, "expire"), Ok(-9_223_372_036_854_775_000 + now));
         assert!(absolute_ms(-9_223_372_036_854_776, true, now, "expire").is_err());
         assert_eq!(absolute_ms(i64::MAX, false, 0, "pexpireat"), Ok(i64::MAX));
-        assert_eq!(absolute_ms(i64::MAX, false, now, "pexpire").unwrap_err().0, "ERR invalid expire time in 'pexpire' command");
+        assert_eq!(
+            absolute_ms(i64::MAX, false, now, "pexpire").unwrap_err().0,
+            "ERR invalid expire time in 'pexpire' command"
+        );
     }
 
     #[test]
@@ -222,10 +240,16 @@ mod tests {
         let lt = ExpireFlags { lt: true, ..none };
         assert_eq!(op_expire(&mut db, b"k", 20_000, none, c, &mut st), ExpireResult::NotSet);
         put(&mut db, "k", None);
-        assert_eq!(op_expire(&mut db, b"k", 20_000, ExpireFlags { xx: true, ..none }, c, &mut st), ExpireResult::NotSet);
+        assert_eq!(
+            op_expire(&mut db, b"k", 20_000, ExpireFlags { xx: true, ..none }, c, &mut st),
+            ExpireResult::NotSet
+        );
         assert_eq!(op_expire(&mut db, b"k", 20_000, gt, c, &mut st), ExpireResult::NotSet);
         assert_eq!(op_expire(&mut db, b"k", 20_000, lt, c, &mut st), ExpireResult::Set);
-        assert_eq!(op_expire(&mut db, b"k", 30_000, ExpireFlags { nx: true, ..none }, c, &mut st), ExpireResult::NotSet);
+        assert_eq!(
+            op_expire(&mut db, b"k", 30_000, ExpireFlags { nx: true, ..none }, c, &mut st),
+            ExpireResult::NotSet
+        );
         assert_eq!(op_expire(&mut db, b"k", 30_000, lt, c, &mut st), ExpireResult::NotSet);
         assert_eq!(op_expire(&mut db, b"k", 20_000, gt, c, &mut st), ExpireResult::NotSet);
         assert_eq!(op_expire(&mut db, b"k", 30_000, gt, c, &mut st), ExpireResult::Set);

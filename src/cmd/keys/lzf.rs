@@ -46,7 +46,11 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         let reference = htab[slot];
         htab[slot] = ip;
         let off = ip.wrapping_sub(reference).wrapping_sub(1);
-        if off < MAX_OFF && reference > 0 && input[reference + 2] == input[ip + 2] && input[reference..reference + 2] == input[ip..ip + 2] {
+        if off < MAX_OFF
+            && reference > 0
+            && input[reference + 2] == input[ip + 2]
+            && input[reference..reference + 2] == input[ip..ip + 2]
+        {
             let mut len = 2usize;
             let maxlen = (in_len - ip - len).min(MAX_REF);
             // A faster conservative test, then the exact one.
@@ -204,7 +208,11 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let mut inputs: Vec<Vec<u8>> = vec![b"x".repeat(16384), (0..=255u8).cycle().take(3000).collect(), b"abcabcabcabcabcabcabcabcabcabc".to_vec()];
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"x".repeat(16384),
+            (0..=255u8).cycle().take(3000).collect(),
+            b"abcabcabcabcabcabcabcabcabcabc".to_vec(),
+        ];
         let mut seed = 7u64;
         inputs.push(
             (0..5000)

@@ -210,7 +210,10 @@ pub(crate) fn int32_arg(arg: &[u8], msg: Option<&'static str>) -> Result<i32, su
     let v = crate::resp::parse::parse_i64(arg)
         .ok_or_else(|| msg.map_or_else(|| super::OpError::NotInteger.into(), CmdError::err))?;
     i32::try_from(v).map_err(|_| {
-        msg.map_or_else(|| CmdError::err("value is out of range, value must between -2147483648 and 2147483647"), CmdError::err)
+        msg.map_or_else(
+            || CmdError::err("value is out of range, value must between -2147483648 and 2147483647"),
+            CmdError::err,
+        )
     })
 }
 
@@ -250,6 +253,9 @@ mod tests {
             int32_arg(b"4294967296", None).unwrap_err().0,
             "ERR value is out of range, value must between -2147483648 and 2147483647"
         );
-        assert_eq!(int32_arg(b"4294967296", Some("invalid first DB index")).unwrap_err().0, "ERR invalid first DB index");
+        assert_eq!(
+            int32_arg(b"4294967296", Some("invalid first DB index")).unwrap_err().0,
+            "ERR invalid first DB index"
+        );
     }
 }

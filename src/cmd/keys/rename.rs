@@ -15,7 +15,14 @@ use crate::shard::{Core, ShardState};
 /// Renames `src` to `dst` in one database, as Redis's `renameGenericCommand`:
 /// `Ok(true)` when renamed (or, for RENAME, when both names are the same key),
 /// `Ok(false)` when RENAMENX found the destination taken.
-pub(crate) fn op_rename(db: &mut Db, src: &[u8], dst: &[u8], nx: bool, clock: Clock, st: &mut DbStats) -> Result<bool, OpError> {
+pub(crate) fn op_rename(
+    db: &mut Db,
+    src: &[u8],
+    dst: &[u8],
+    nx: bool,
+    clock: Clock,
+    st: &mut DbStats,
+) -> Result<bool, OpError> {
     if db.lookup_write(src, clock, st).is_none() {
         return Err(OpError::NoSuchKey);
     }
@@ -256,11 +263,20 @@ mod tests {
     fn copy_options_and_errors() {
         assert_eq!(parse_copy(&b(&["copy", "a", "b"]), 0, 16), Ok((0, false)));
         assert_eq!(parse_copy(&b(&["copy", "a", "b", "REPLACE", "db", "3"]), 0, 16), Ok((3, true)));
-        assert_eq!(parse_copy(&b(&["copy", "a", "a"]), 0, 16).unwrap_err().0, "ERR source and destination objects are the same");
+        assert_eq!(
+            parse_copy(&b(&["copy", "a", "a"]), 0, 16).unwrap_err().0,
+            "ERR source and destination objects are the same"
+        );
         assert_eq!(parse_copy(&b(&["copy", "a", "a", "db", "1"]), 0, 16), Ok((1, false)));
         assert_eq!(parse_copy(&b(&["copy", "a", "b", "db"]), 0, 16), Err(CmdError::syntax()));
-        assert_eq!(parse_copy(&b(&["copy", "a", "b", "db", "16"]), 0, 16).unwrap_err().0, "ERR DB index is out of range");
-        assert_eq!(parse_copy(&b(&["copy", "a", "b", "db", "x"]), 0, 16).unwrap_err().0, "ERR value is not an integer or out of range");
+        assert_eq!(
+            parse_copy(&b(&["copy", "a", "b", "db", "16"]), 0, 16).unwrap_err().0,
+            "ERR DB index is out of range"
+        );
+        assert_eq!(
+            parse_copy(&b(&["copy", "a", "b", "db", "x"]), 0, 16).unwrap_err().0,
+            "ERR value is not an integer or out of range"
+        );
     }
 
     #[test]

@@ -120,7 +120,13 @@ pub(crate) fn parse_scan(args: &[Bytes]) -> Result<(u64, ScanOpts), CmdError> {
 /// One shard's step of SCAN from table position `pos`: the next position (or
 /// `None` once the shard is covered), entries visited, and the keys that pass
 /// MATCH, TYPE and expiry, in Redis's filter order.
-pub(crate) fn op_scan(db: &mut Db, pos: u64, opts: &ScanOpts, clock: Clock, st: &mut DbStats) -> (Option<u64>, usize, Vec<Vec<u8>>) {
+pub(crate) fn op_scan(
+    db: &mut Db,
+    pos: u64,
+    opts: &ScanOpts,
+    clock: Clock,
+    st: &mut DbStats,
+) -> (Option<u64>, usize, Vec<Vec<u8>>) {
     let mut keys = Vec::new();
     let mut visited = 0;
     let next = db.table().scan(pos, opts.count, opts.count.saturating_mul(10), |e| {
@@ -355,12 +361,18 @@ mod tests {
     #[test]
     fn scan_options() {
         let (c, o) = parse_scan(&b(&["scan", "7", "match", "a*", "COUNT", "100", "type", "string"])).unwrap();
-        assert_eq!((c, o.count, o.pattern.as_deref(), o.typ.as_deref()), (7, 100, Some(&b"a*"[..]), Some(&b"string"[..])));
+        assert_eq!(
+            (c, o.count, o.pattern.as_deref(), o.typ.as_deref()),
+            (7, 100, Some(&b"a*"[..]), Some(&b"string"[..]))
+        );
         assert_eq!(parse_scan(&b(&["scan", "0", "match", "*"])).unwrap().1.pattern, None);
         assert_eq!(parse_scan(&b(&["scan", "x"])).unwrap_err().0, "ERR invalid cursor");
         assert_eq!(parse_scan(&b(&["scan", "0", "count", "0"])), Err(CmdError::syntax()));
         assert_eq!(parse_scan(&b(&["scan", "0", "count"])), Err(CmdError::syntax()));
-        assert_eq!(parse_scan(&b(&["scan", "0", "count", "x"])).unwrap_err().0, "ERR value is not an integer or out of range");
+        assert_eq!(
+            parse_scan(&b(&["scan", "0", "count", "x"])).unwrap_err().0,
+            "ERR value is not an integer or out of range"
+        );
         assert_eq!(parse_scan(&b(&["scan", "0", "foo", "bar"])), Err(CmdError::syntax()));
     }
 

@@ -77,7 +77,7 @@ pub async fn cmd_config_set(s: &mut Session, args: &[Bytes], out: &mut Out) -> C
 /// protected directives, duplicates, then each value in order on a copy) and
 /// returns the changes to apply.
 pub fn plan_set(config: &Config, pairs: &[Bytes]) -> Result<Vec<(&'static str, String)>, CmdError> {
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     let mut chosen: Vec<(&'static Directive, String)> = Vec::new();

@@ -100,8 +100,8 @@ fn sum(reports: Vec<ShardReport>) -> Totals {
             let acc = &mut t.keyspace[i];
             // avg_ttl: weighted by each shard's number of volatile keys.
             let total_exp = acc.1 + expires;
-            if total_exp > 0 {
-                acc.2 = (acc.2 * acc.1 + ttl * expires) / total_exp;
+            if let Some(avg) = (acc.2 * acc.1 + ttl * expires).checked_div(total_exp) {
+                acc.2 = avg;
             }
             acc.0 += keys;
             acc.1 = total_exp;
@@ -330,6 +330,18 @@ fn memory(s: &Session, text: &mut String) {
     kv(text, "used_memory_dataset_perc", format!("{:.2}%", dataset as f64 * 100.0 / net as f64));
     kv(text, "total_system_memory", system);
     kv(text, "total_system_memory_human", bytes_to_human(system));
+    // No scripting engine yet: its memory fields are all zero.
+    for k in ["used_memory_lua", "used_memory_vm_eval"] {
+        kv(text, k, 0);
+    }
+    kv(text, "used_memory_lua_human", "0B");
+    for k in ["used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions", "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"] {
+        kv(text, k, 0);
+    }
+    kv(text, "used_memory_vm_total_human", "0B");
+    kv(text, "used_memory_functions", 0);
+    kv(text, "used_memory_scripts", 0);
+    kv(text, "used_memory_scripts_human", "0B");
     kv(text, "maxmemory", 0);
     kv(text, "maxmemory_human", "0B");
     kv(text, "maxmemory_policy", "noeviction");

@@ -101,11 +101,14 @@ pub async fn cross_mget(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdRe
 /// Key/value pairs of MSET/MSETNX, or Redis's arity error for an odd count
 /// (dispatch only checks the minimum).
 fn pairs<'a>(args: &'a [Bytes], cmd: &str) -> Result<std::slice::ChunksExact<'a, Bytes>, CmdError> {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(CmdError::wrong_args(cmd));
     }
     Ok(args[1..].chunks_exact(2))
 }
+
+/// Key/value pairs bound for one shard.
+type Pairs = Vec<(Bytes, Bytes)>;
 
 fn set_pair(ks: &mut Ks<'_>, key: &[u8], value: &[u8]) {
     ks.insert(Entry::new_string(key, value, StrEncoding::for_value(value), None));
@@ -121,7 +124,7 @@ pub fn mset(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
 }
 
 /// Groups MSET/MSETNX pairs by shard.
-fn pair_groups(s: &Session, args: &[Bytes], cmd: &str) -> Result<Vec<(usize, Vec<(Bytes, Bytes)>)>, CmdError> {
+fn pair_groups(s: &Session, args: &[Bytes], cmd: &str) -> Result<Vec<(usize, Pairs)>, CmdError> {
     let items = pairs(args, cmd)?.map(|kv| (kv[0].clone(), kv[1].clone()));
     Ok(by_shard(s, items.collect::<Vec<_>>()))
 }
@@ -131,7 +134,7 @@ fn pair_groups(s: &Session, args: &[Bytes], cmd: &str) -> Result<Vec<(usize, Vec
 /// transaction scheme of DESIGN.md §3 will make it so.
 pub async fn cross_mset(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
     let groups = pair_groups(s, args, "mset")?;
-    on_shards(s, groups, |ks, pairs: Vec<(Bytes, Bytes)>| {
+    on_shards(s, groups, |ks, pairs: Pairs| {
         for (k, v) in &pairs {
             set_pair(ks, k, v);
         }
@@ -167,7 +170,7 @@ pub async fn cross_msetnx(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
         out.int(0);
         return Ok(());
     }
-    on_shards(s, groups, |ks, pairs: Vec<(Bytes, Bytes)>| {
+    on_shards(s, groups, |ks, pairs: Pairs| {
         for (k, v) in &pairs {
             set_pair(ks, k, v);
         }

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -61,21 +61,46 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Reserves a port for Tessera: a socket bound with SO_REUSEPORT but never
+/// listening. Tessera (also SO_REUSEPORT, same user) can bind beside it and gets
+/// every connection, while no other process's bind to port 0 can pick the port
+/// until the test ends, so two test runs never share a server port.
+fn reserve_port() -> (u16, socket2::Socket) {
+    loop {
+        let sk = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+        sk.set_reuse_port(true).expect("SO_REUSEPORT");
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
+        sk.bind(&any.into()).expect("bind 127.0.0.1:0");
+        let port = sk.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()).expect("bound port");
+        let mut used = USED_PORTS.lock().unwrap_or_else(|e| e.into_inner());
+        if !used.contains(&port) {
+            used.push(port);
+            return (port, sk);
+        }
+    }
+}
+
 /// A child server process, killed on drop.
 pub struct Proc {
     child: Child,
     pub port: u16,
     pub log: PathBuf,
     name: String,
+    _reservation: Option<socket2::Socket>,
 }
 
 impl Proc {
     /// Starts `make(port)` on free ports until one accepts connections (a port
     /// taken between picking and binding is retried).
-    fn launch(name: &str, mut make: impl FnMut(u16) -> Command) -> Proc {
+    fn launch(name: &str, reuseport: bool, mut make: impl FnMut(u16) -> Command) -> Proc {
         let mut last = String::new();
         for _ in 0..3 {
-            let port = free_port();
+            let (port, reservation) = if reuseport {
+                let (p, sk) = reserve_port();
+                (p, Some(sk))
+            } else {
+                (free_port(), None)
+            };
             let log = scratch_dir().join(format!("{name}-{port}.log"));
             let file = File::create(&log).expect("create server log");
             let mut cmd = make(port);
@@ -84,7 +109,7 @@ impl Proc {
                 .stdout(file.try_clone().expect("dup log fd"))
                 .stderr(file);
             let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-            let mut p = Proc { child, port, log, name: name.to_string() };
+            let mut p = Proc { child, port, log, name: name.to_string(), _reservation: reservation };
             match p.wait_ready() {
                 Ok(()) => return p,
                 Err(why) => {
@@ -123,10 +148,6 @@ impl Proc {
     /// Has the process exited?
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 
     pub fn raw(&self) -> Raw {
@@ -200,7 +221,7 @@ impl Server {
         if against_redis() {
             return Server { proc: start_redis_with(file, extra), shards };
         }
-        let proc = Proc::launch("tessera", |port| {
+        let proc = Proc::launch("tessera", true, |port| {
             let mut c = Command::new(TESSERA);
             c.args(file);
             c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--shards", &shards.to_string()]);
@@ -237,7 +258,7 @@ pub fn start_redis() -> Proc {
 
 fn start_redis_with(file: Option<&str>, extra: &[&str]) -> Proc {
     let bin = redis_server_path();
-    Proc::launch("redis", |port| {
+    Proc::launch("redis", false, |port| {
         let mut c = Command::new(&bin);
         c.args(file);
         c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
@@ -305,17 +326,6 @@ pub fn run_tessera(args: &[&str], timeout: Duration) -> (Option<i32>, String, St
     let _ = std::fs::remove_file(&out_path);
     let _ = std::fs::remove_file(&err_path);
     (code, stdout, stderr)
-}
-
-/// Same as [`run_tessera`] but with the `Output` shape.
-pub fn run_tessera_output(args: &[&str]) -> Output {
-    let (code, stdout, stderr) = run_tessera(args, Duration::from_secs(10));
-    use std::os::unix::process::ExitStatusExt;
-    Output {
-        status: std::process::ExitStatus::from_raw(code.map(|c| c << 8).unwrap_or(9)),
-        stdout: stdout.into_bytes(),
-        stderr: stderr.into_bytes(),
-    }
 }
 
 /// Runs one command through the redis crate, failing the test on an error reply.
@@ -447,11 +457,6 @@ impl Raw {
             }
         }
         std::mem::take(&mut self.buf)
-    }
-
-    /// True once the server has closed the connection (after reading what it sent).
-    pub fn is_closed(&mut self) -> bool {
-        self.closed
     }
 
     /// Bytes the server sent without a read asking for them, without blocking long.
