@@ -213,7 +213,8 @@ pub static DIRECTIVES: &[Directive] = &[
         mutable: true,
         get: |c| c.loglevel.name().to_string(),
         set: |c, a| {
-            c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| "argument(s) must be one of the following: debug, verbose, notice, warning, nothing".to_string())?;
+            // Redis 7.0's text; `nothing` (Redis 7.2) is accepted as an extension.
+            c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| "argument(s) must be one of the following: debug, verbose, notice, warning".to_string())?;
             Ok(())
         },
     },

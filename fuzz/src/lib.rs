@@ -98,6 +98,7 @@ mod tests {
             x ^= x << 17;
             x
         };
+        let mut failing: Vec<Vec<u8>> = Vec::new();
         for _ in 0..20_000 {
             let mut d = seeds[(rand() % seeds.len() as u64) as usize].clone();
             for _ in 0..(rand() % 4 + 1) {
@@ -111,7 +112,11 @@ mod tests {
                     _ => d.insert(pos, rand() as u8),
                 }
             }
-            super::resp_parser(&d);
+            if std::panic::catch_unwind(|| super::resp_parser(&d)).is_err() && failing.len() < 5 {
+                failing.push(d);
+            }
         }
+        let shown: Vec<String> = failing.iter().map(|d| d.escape_ascii().to_string()).collect();
+        assert!(failing.is_empty(), "inputs that panic the parser (first byte = read size): {shown:#?}");
     }
 }

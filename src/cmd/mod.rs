@@ -99,7 +99,10 @@ pub struct Session {
     pub client: Rc<crate::server::client::ClientInfo>,
     pub db: usize,
     pub authenticated: bool,
+    /// CLIENT REPLY OFF (`Off`) or a SKIP requested for the next command (`Skip`).
     pub reply_mode: ReplyMode,
+    /// The command being run has its reply skipped (Redis's CLIENT_REPLY_SKIP).
+    pub skip_current: bool,
     /// Close the connection once the pending replies are written.
     pub close_after_reply: bool,
 }
@@ -148,6 +151,7 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     };
     let clock = core.clock();
     let start = out.len();
+    let began = std::time::Instant::now();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut ctx = Ctx { core, state: &mut *state, db, clock };
         f(&mut ctx, args, out)
@@ -156,7 +160,7 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
         out.buf.truncate(start);
         Err(internal_error(cmd, &p))
     });
-    record(state, cmd, &result);
+    record(state, cmd, &result, began);
     if let Err(e) = result {
         out.error(&e.0);
     }
@@ -170,9 +174,10 @@ pub fn internal_error(cmd: &Command, p: &Box<dyn std::any::Any + Send>) -> CmdEr
 }
 
 /// Counts one call and its outcome in INFO commandstats/errorstats.
-pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult) {
+pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult, began: std::time::Instant) {
     let st = &mut state.cmd_stats[cmd.index];
     st.calls += 1;
+    st.nanos += began.elapsed().as_nanos() as u64;
     if let Err(e) = result {
         st.failed += 1;
         count_error(state, e);

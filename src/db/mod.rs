@@ -50,7 +50,7 @@ pub struct DbStats {
 #[derive(Default)]
 pub struct Db {
     table: Table,
-    /// Sum of TTLs seen by the last expiry cycles, for INFO keyspace's avg_ttl.
+    /// Running average of the TTLs the expiry cycle saw, in ms (INFO keyspace's avg_ttl).
     pub avg_ttl: u64,
     expire_cursor: usize,
 }
@@ -162,16 +162,25 @@ impl Db {
     pub fn active_expire_step(&mut self, clock: Clock, budget: usize, stats: &mut DbStats) -> (usize, usize) {
         let segs = self.table.segment_count();
         if segs == 0 || self.table.volatile_len() == 0 {
+            self.avg_ttl = 0;
             return (0, 0);
         }
         let mut checked = 0;
+        let (mut ttl_sum, mut ttl_count) = (0u64, 0u64);
         let mut expired = Vec::new();
         let mut visited = 0;
         while checked < budget && visited < segs {
             let s = self.expire_cursor % segs;
-            checked += self.table.expired_in_segment(s, clock.now_ms, budget, &mut expired);
+            let sample = self.table.expired_in_segment(s, clock.now_ms, budget, &mut expired);
+            checked += sample.checked;
+            ttl_sum += sample.ttl_sum;
+            ttl_count += sample.ttl_count;
             self.expire_cursor = (s + 1) % segs;
             visited += 1;
+        }
+        // Redis's running estimate: each sample moves the average by 1/50.
+        if let Some(avg) = ttl_sum.checked_div(ttl_count) {
+            self.avg_ttl = if self.avg_ttl == 0 { avg } else { self.avg_ttl / 50 * 49 + avg / 50 };
         }
         for k in &expired {
             self.table.remove(k);

@@ -23,6 +23,15 @@ struct Seg {
     volatile: u32,
 }
 
+/// What one look at a segment's volatile keys found.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ExpireSample {
+    pub checked: usize,
+    /// Remaining TTL of the live volatile keys seen, for INFO's avg_ttl.
+    pub ttl_sum: u64,
+    pub ttl_count: u64,
+}
+
 pub struct Table {
     hasher: ahash::RandomState,
     dir: Vec<u32>,
@@ -252,26 +261,29 @@ impl Table {
     /// Segments in storage order, for active expiry's round robin. Returns the
     /// keys of expired entries among segment `s` (at most `limit`) and whether the
     /// segment holds volatile keys at all.
-    pub fn expired_in_segment(&self, s: usize, now_ms: u64, limit: usize, out: &mut Vec<Vec<u8>>) -> usize {
+    pub fn expired_in_segment(&self, s: usize, now_ms: u64, limit: usize, out: &mut Vec<Vec<u8>>) -> ExpireSample {
+        let mut sample = ExpireSample::default();
         let Some(seg) = self.segs.get(s) else {
-            return 0;
+            return sample;
         };
         if seg.volatile == 0 {
-            return 0;
+            return sample;
         }
-        let mut checked = 0;
         for e in seg.map.iter() {
             if let Some(at) = e.expire_at() {
-                checked += 1;
+                sample.checked += 1;
                 if at <= now_ms {
                     out.push(e.key().to_vec());
                     if out.len() >= limit {
                         break;
                     }
+                } else {
+                    sample.ttl_sum += at - now_ms;
+                    sample.ttl_count += 1;
                 }
             }
         }
-        checked
+        sample
     }
 
     pub fn segment_count(&self) -> usize {

@@ -245,7 +245,8 @@ mod tests {
         assert_eq!(format_g17(0.1), "0.10000000000000001");
         assert_eq!(format_g17(3.0), "3");
         assert_eq!(format_g17(1e20), "1e+20");
-        assert_eq!(format_g17(1.5e-5), "1.5000000000000001e-05");
+        assert_eq!(format_g17(1.5e-5), "1.5e-05");
+        assert_eq!(format_g17(1.0 / 3.0), "0.33333333333333331");
         assert_eq!(format_g(10.5, 17), "10.5");
         assert_eq!(format_double(f64::INFINITY), "inf");
     }

@@ -63,6 +63,7 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
         db: 0,
         authenticated,
         reply_mode: ReplyMode::On,
+        skip_current: false,
         close_after_reply: false,
     };
     // A panic anywhere in this connection's code closes this connection only.
@@ -91,7 +92,9 @@ async fn run(session: &mut Session, stream: &mut Stream) {
         };
         inbuf.extend_from_slice(&scratch[..n]);
         let (limits, qbuf_limit) = {
-            let st = core.state.borrow();
+            let mut st = core.state.borrow_mut();
+            st.net_in += n as u64;
+            st.reads += 1;
             let limits = Limits { max_bulk_len: st.config.proto_max_bulk_len, authenticated: session.authenticated };
             (limits, st.config.client_query_buffer_limit)
         };
@@ -127,6 +130,11 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             session.close_after_reply = true;
         }
         if !out.buf.is_empty() {
+            {
+                let mut st = core.state.borrow_mut();
+                st.net_out += out.buf.len() as u64;
+                st.writes += 1;
+            }
             if stream.write_all(&out.buf).await.is_err() {
                 return;
             }
@@ -223,15 +231,16 @@ async fn wait_if_paused(session: &Session, items: &[Item]) {
     }
 }
 
-/// Applies CLIENT REPLY OFF/SKIP to the reply that starts at `start`.
+/// Ends one command as Redis's `resetClient` does: drops its reply (starting at
+/// `start`) under CLIENT REPLY OFF or SKIP, then arms a SKIP requested for the
+/// next command.
 fn suppress(session: &mut Session, out: &mut Out, start: usize) {
-    match session.reply_mode {
-        ReplyMode::On => {}
-        ReplyMode::Off => out.buf.truncate(start),
-        ReplyMode::Skip => {
-            out.buf.truncate(start);
-            session.reply_mode = ReplyMode::On;
-        }
+    if session.reply_mode == ReplyMode::Off || session.skip_current {
+        out.buf.truncate(start);
+    }
+    session.skip_current = session.reply_mode == ReplyMode::Skip;
+    if session.skip_current {
+        session.reply_mode = ReplyMode::On;
     }
 }
 
@@ -240,8 +249,8 @@ async fn run_async(session: &mut Session, it: Item, out: &mut Out) {
         return;
     };
     session.client.last_cmd.set(cmd.name());
-    let was_skip = session.reply_mode;
     let start = out.len();
+    let began = std::time::Instant::now();
     let result = {
         use futures_lite::FutureExt;
         std::panic::AssertUnwindSafe(f(session, &it.args, out)).catch_unwind().await
@@ -255,12 +264,9 @@ async fn run_async(session: &mut Session, it: Item, out: &mut Out) {
     }
     {
         let mut st = session.core.state.borrow_mut();
-        cmd::record(&mut st, cmd, &result);
+        cmd::record(&mut st, cmd, &result, began);
     }
-    // CLIENT REPLY's own reply follows the mode that was in force before it.
-    if cmd.name() != "client|reply" || was_skip != ReplyMode::On {
-        suppress(session, out, start);
-    }
+    suppress(session, out, start);
 }
 
 fn reject(session: &mut Session, cmd: Option<&'static Command>, e: &CmdError, out: &mut Out) {

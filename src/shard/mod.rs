@@ -22,7 +22,8 @@ use hop::{Job, Pending, Reply, Request, Response};
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CmdStat {
     pub calls: u64,
-    pub usec: u64,
+    /// Time spent running the command (INFO shows it in microseconds).
+    pub nanos: u64,
     pub rejected: u64,
     pub failed: u64,
 }
@@ -35,6 +36,11 @@ pub struct ShardState {
     pub error_stats: crate::db::Map<String, u64>,
     /// Commands refused before running (unknown, arity, auth), for INFO stats.
     pub rejected_calls: u64,
+    /// Bytes read from and written to clients, and the reads and writes, for INFO stats.
+    pub net_in: u64,
+    pub net_out: u64,
+    pub reads: u64,
+    pub writes: u64,
     pub config: Config,
     /// Active expiry can be switched off by DEBUG SET-ACTIVE-EXPIRE.
     pub active_expire: bool,
@@ -51,6 +57,10 @@ impl ShardState {
             cmd_stats: vec![CmdStat::default(); ncommands],
             error_stats: crate::db::Map::default(),
             rejected_calls: 0,
+            net_in: 0,
+            net_out: 0,
+            reads: 0,
+            writes: 0,
             config,
             active_expire: true,
             expire_db: 0,

@@ -121,7 +121,11 @@ impl Diff {
             let want = &answers[0][j];
             let bad: Vec<usize> = (1..self.targets.len()).filter(|&i| !same(cmps[j], want, &answers[i][j])).collect();
             if !bad.is_empty() {
-                let mut msg = format!("{}{}", show_cmd(cmd), if cmps[j] == Cmp::Exact { String::new() } else { format!(" ({:?})", cmps[j]) });
+                let mut msg = format!(
+                    "{}{}",
+                    show_cmd(cmd),
+                    if cmps[j] == Cmp::Exact { String::new() } else { format!(" ({:?})", cmps[j]) }
+                );
                 for (i, t) in self.targets.iter().enumerate() {
                     let mark = if bad.contains(&i) { "≠" } else { " " };
                     msg.push_str(&format!("\n      {mark} {:<20} {}", t.name, describe(&answers[i][j])));
@@ -199,7 +203,11 @@ fn report(what: &str, failures: &[String]) {
         "{what}: {} command(s) replied differently from redis-server:\n{}{}",
         failures.len(),
         shown.iter().map(|s| format!("  {s}")).collect::<Vec<_>>().join("\n"),
-        if failures.len() > shown.len() { format!("\n  ... and {} more", failures.len() - shown.len()) } else { String::new() }
+        if failures.len() > shown.len() {
+            format!("\n  ... and {} more", failures.len() - shown.len())
+        } else {
+            String::new()
+        }
     );
 }
 
@@ -297,7 +305,8 @@ fn arity_errors() {
     // With no arguments and with too many, every command must fail (or
     // succeed) exactly as Redis does.
     let skip_bare = ["hello", "info", "time", "lastsave", "quit", "shutdown", "command", "reset"];
-    let skip_bare_sub = ["client|id", "client|info", "client|list", "command|count", "command|list", "command|info", "command|docs"];
+    let skip_bare_sub =
+        ["client|id", "client|info", "client|list", "command|count", "command|list", "command|info", "command|docs"];
     let skip_extra = ["quit", "shutdown", "debug"];
     let mut d = Diff::start();
     d.fresh(false);
@@ -430,6 +439,9 @@ fn protocol_streams() {
         b"*1\r\n$a\r\n".to_vec(),
         b"*1\r\nx\r\n".to_vec(),
         b"*1\r\n$-1\r\n".to_vec(),
+        b"*1\r\n\r\nx".to_vec(),
+        b"*2\r\n$1\r\na\r\n\n\r\n".to_vec(),
+        b"*1\r\n\xff\r\n".to_vec(),
         b"*-1\r\n*0\r\n\r\n\n  \r\nPING\r\nQUIT\r\n".to_vec(),
         b"set a \"b\r\n".to_vec(),
         b"set a 'b'c\r\n".to_vec(),
@@ -451,7 +463,10 @@ fn protocol_streams() {
         for t in &d.targets {
             let mut c = Raw::connect(t.port);
             c.send(&input);
-            outs.push(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.read_to_close())).map_err(|_| "<not closed>"));
+            outs.push(
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.read_to_close()))
+                    .map_err(|_| "<not closed>"),
+            );
         }
         let hello_free = |o: &Result<Vec<u8>, &str>| -> Result<Vec<u8>, String> {
             // HELLO's id and server fields differ by nature: compare what follows it.
@@ -720,7 +735,8 @@ fn random_run(d: &mut Diff, seed: u64, count: usize, batch: usize, resp3: bool) 
     while done < count {
         let n = batch.min(count - done);
         let (cmds, cmps): (Vec<Vec<String>>, Vec<Cmp>) = (0..n).map(|_| random_command(&mut rng)).unzip();
-        let bytes: Vec<Vec<Vec<u8>>> = cmds.iter().map(|c| c.iter().map(|a| a.clone().into_bytes()).collect()).collect();
+        let bytes: Vec<Vec<Vec<u8>>> =
+            cmds.iter().map(|c| c.iter().map(|a| a.clone().into_bytes()).collect()).collect();
         let result = d.run_batch(&bytes, &cmps);
         history.extend(cmds.iter().map(|c| show_cmd(c)));
         if let Err(e) = result {

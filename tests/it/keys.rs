@@ -140,8 +140,14 @@ fn expire_family() {
         assert_eq!(query::<i64>(&mut c, &["EXISTS", "k"]), 0);
         let mut r = s.raw();
         let _ = r.call(&["SET", "k", "v"]);
-        assert_eq!(r.err(&["EXPIRE", "k", "100", "NX", "XX"]), "ERR NX and XX, GT or LT options at the same time are not compatible");
-        assert_eq!(r.err(&["EXPIRE", "k", "100", "GT", "LT"]), "ERR GT and LT options at the same time are not compatible");
+        assert_eq!(
+            r.err(&["EXPIRE", "k", "100", "NX", "XX"]),
+            "ERR NX and XX, GT or LT options at the same time are not compatible"
+        );
+        assert_eq!(
+            r.err(&["EXPIRE", "k", "100", "GT", "LT"]),
+            "ERR GT and LT options at the same time are not compatible"
+        );
         assert_eq!(r.err(&["EXPIRE", "k", "100", "FOO"]), "ERR Unsupported option FOO");
         assert_eq!(r.err(&["EXPIRE", "k", "abc"]), "ERR value is not an integer or out of range");
         assert_eq!(r.err(&["EXPIRE", "k", "9223372036854775807"]), "ERR invalid expire time in 'expire' command");
@@ -259,17 +265,21 @@ fn scan_returns_every_key_once() {
         let mut matched = BTreeSet::new();
         let mut cursor = "0".to_string();
         loop {
-            let (next, batch): (String, Vec<String>) = query(&mut c, &["SCAN", &cursor, "MATCH", "scan:99*", "TYPE", "string"]);
+            let (next, batch): (String, Vec<String>) =
+                query(&mut c, &["SCAN", &cursor, "MATCH", "scan:99*", "TYPE", "string"]);
             matched.extend(batch);
             if next == "0" {
                 break;
             }
             cursor = next;
         }
-        let want: BTreeSet<String> = ["scan:99", "scan:990", "scan:991", "scan:992", "scan:993", "scan:994", "scan:995", "scan:996", "scan:997", "scan:998", "scan:999"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let want: BTreeSet<String> = [
+            "scan:99", "scan:990", "scan:991", "scan:992", "scan:993", "scan:994", "scan:995", "scan:996", "scan:997",
+            "scan:998", "scan:999",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(matched, want);
         let (next, batch): (String, Vec<String>) = query(&mut c, &["SCAN", "0", "TYPE", "list", "COUNT", "2000"]);
         assert!(batch.is_empty(), "SCAN TYPE list found strings: {batch:?} (cursor {next})");
@@ -367,7 +377,10 @@ fn object_subcommands() {
         let idle: i64 = query(&mut c, &["OBJECT", "IDLETIME", "k"]);
         assert!((0..=2).contains(&idle), "OBJECT IDLETIME {idle}");
         let help: Vec<String> = query(&mut c, &["OBJECT", "HELP"]);
-        assert_eq!(help.first().map(String::as_str), Some("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+        assert_eq!(
+            help.first().map(String::as_str),
+            Some("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+        );
         assert_eq!(help.len(), 15);
         let mut r = s.raw();
         assert!(r.err(&["OBJECT", "FREQ", "k"]).starts_with("ERR An LFU maxmemory policy is not selected"));
@@ -387,10 +400,22 @@ fn dump_and_restore() {
             assert_eq!(query::<String>(&mut c, &["GET", &format!("r{i}")]), *v);
             let err = redis::cmd("RESTORE").arg(format!("r{i}")).arg(0).arg(&payload).query::<()>(&mut c);
             assert!(err.is_err(), "RESTORE over an existing key must fail");
-            let _: () = redis::cmd("RESTORE").arg(format!("r{i}")).arg(100_000).arg(&payload).arg("REPLACE").query(&mut c).expect("RESTORE REPLACE");
+            let _: () = redis::cmd("RESTORE")
+                .arg(format!("r{i}"))
+                .arg(100_000)
+                .arg(&payload)
+                .arg("REPLACE")
+                .query(&mut c)
+                .expect("RESTORE REPLACE");
             let pttl: i64 = query(&mut c, &["PTTL", &format!("r{i}")]);
             assert!((98_000..=100_000).contains(&pttl), "RESTORE ttl: PTTL {pttl}");
-            let _: () = redis::cmd("RESTORE").arg(format!("a{i}")).arg(4102444800000u64).arg(&payload).arg("ABSTTL").query(&mut c).expect("RESTORE ABSTTL");
+            let _: () = redis::cmd("RESTORE")
+                .arg(format!("a{i}"))
+                .arg(4102444800000u64)
+                .arg(&payload)
+                .arg("ABSTTL")
+                .query(&mut c)
+                .expect("RESTORE ABSTTL");
             assert_eq!(query::<i64>(&mut c, &["PEXPIRETIME", &format!("a{i}")]), 4102444800000);
         }
         assert_eq!(query::<Option<Vec<u8>>>(&mut c, &["DUMP", "nokey"]), None);

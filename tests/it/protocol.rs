@@ -122,6 +122,10 @@ fn fatal_cases() -> Vec<(Vec<u8>, Vec<u8>)> {
         (b"*2\r\n$3\r\nget\r\n$600000000\r\n".to_vec(), b"-ERR Protocol error: invalid bulk length\r\n".to_vec()),
         (b"*1\r\nx\r\n".to_vec(), b"-ERR Protocol error: expected '$', got 'x'\r\n".to_vec()),
         (b"*1\r\n*1\r\n".to_vec(), b"-ERR Protocol error: expected '$', got '*'\r\n".to_vec()),
+        // Control characters in error texts are sent as spaces.
+        (b"*1\r\n\r\nx".to_vec(), b"-ERR Protocol error: expected '$', got ' '\r\n".to_vec()),
+        (b"*2\r\n$1\r\na\r\n\n\r\n".to_vec(), b"-ERR Protocol error: expected '$', got ' '\r\n".to_vec()),
+        (b"*1\r\n\xff\r\n".to_vec(), b"-ERR Protocol error: expected '$', got '\xff'\r\n".to_vec()),
         (b"set a \"b\r\n".to_vec(), b"-ERR Protocol error: unbalanced quotes in request\r\n".to_vec()),
         (b"set 'a'b c\r\n".to_vec(), b"-ERR Protocol error: unbalanced quotes in request\r\n".to_vec()),
         (b"set \"a\"b c\r\n".to_vec(), b"-ERR Protocol error: unbalanced quotes in request\r\n".to_vec()),
@@ -130,7 +134,10 @@ fn fatal_cases() -> Vec<(Vec<u8>, Vec<u8>)> {
             b"PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n*x\r\n".to_vec(),
             b"+PONG\r\n+OK\r\n-ERR Protocol error: expected '$', got '*'\r\n".to_vec(),
         ),
-        (b"PING\r\nGET nokey\r\n*-x\r\n".to_vec(), b"+PONG\r\n$-1\r\n-ERR Protocol error: invalid multibulk length\r\n".to_vec()),
+        (
+            b"PING\r\nGET nokey\r\n*-x\r\n".to_vec(),
+            b"+PONG\r\n$-1\r\n-ERR Protocol error: invalid multibulk length\r\n".to_vec(),
+        ),
         (b"PING\r\nQUIT\r\nPING\r\n".to_vec(), b"+PONG\r\n+OK\r\n".to_vec()),
     ];
     v.push((vec![b'a'; 70_000], b"-ERR Protocol error: too big inline request\r\n".to_vec()));
@@ -195,7 +202,11 @@ fn unauthenticated_limits() {
     }
     let mut c = s.raw();
     assert_bytes(&c.inline("GET a"), b"-NOAUTH Authentication required.\r\n", "NOAUTH");
-    assert_bytes(&c.inline("AUTH x"), b"-WRONGPASS invalid username-password pair or user is disabled.\r\n", "AUTH wrong");
+    assert_bytes(
+        &c.inline("AUTH x"),
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+        "AUTH wrong",
+    );
     assert_bytes(&c.inline("AUTH pw"), b"+OK\r\n", "AUTH");
     // Authenticated clients get the normal limits.
     let mut args = vec!["MSET".to_string()];
@@ -246,11 +257,7 @@ fn unknown_commands_and_arity() {
         want.push_str("\r\n");
         assert_bytes(&c.inline(&many), want.as_bytes(), "args listing is cut at 128 characters");
         // A multibulk with an empty command name.
-        assert_bytes(
-            &c.cmd(&[""]),
-            b"-ERR unknown command '', with args beginning with: \r\n",
-            "empty command name",
-        );
+        assert_bytes(&c.cmd(&[""]), b"-ERR unknown command '', with args beginning with: \r\n", "empty command name");
     });
 }
 
@@ -261,13 +268,25 @@ fn resp3_via_hello() {
         let hello = c.inline("HELLO 3");
         let text = show(&hello);
         assert!(hello.starts_with(b"%7\r\n"), "HELLO 3 replies with a 7-entry map: {text}");
-        for field in ["$6\\r\\nserver", "$7\\r\\nversion", "$5\\r\\nproto\\r\\n:3", "$2\\r\\nid\\r\\n:", "$4\\r\\nmode", "$4\\r\\nrole\\r\\n$6\\r\\nmaster", "$7\\r\\nmodules\\r\\n*0"] {
+        for field in [
+            "$6\\r\\nserver",
+            "$7\\r\\nversion",
+            "$5\\r\\nproto\\r\\n:3",
+            "$2\\r\\nid\\r\\n:",
+            "$4\\r\\nmode",
+            "$4\\r\\nrole\\r\\n$6\\r\\nmaster",
+            "$7\\r\\nmodules\\r\\n*0",
+        ] {
             assert!(text.contains(field), "HELLO 3 reply lacks {field}: {text}");
         }
         assert_bytes(&c.inline("GET missing"), b"_\r\n", "RESP3 null");
         assert_bytes(&c.inline("SET k 10"), b"+OK\r\n", "SET");
         assert_bytes(&c.inline("MGET k missing"), b"*2\r\n$2\r\n10\r\n_\r\n", "RESP3 MGET");
-        assert_bytes(&c.inline("CONFIG GET databases"), b"%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n", "RESP3 CONFIG GET map");
+        assert_bytes(
+            &c.inline("CONFIG GET databases"),
+            b"%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n",
+            "RESP3 CONFIG GET map",
+        );
         assert_bytes(&c.inline("INCRBYFLOAT k 0.5"), b"$4\r\n10.5\r\n", "INCRBYFLOAT stays a bulk string in RESP3");
         let hello2 = c.inline("HELLO 2");
         assert!(hello2.starts_with(b"*14\r\n"), "HELLO 2 replies with a flat array: {}", show(&hello2));
@@ -285,7 +304,7 @@ fn resp3_via_hello() {
 fn quit_and_reset() {
     each_shards(|s| {
         let mut c = s.raw();
-        assert_bytes(&c.inline("HELLO 3").get(..4).unwrap_or_default(), b"%7\r\n", "HELLO 3");
+        assert_bytes(c.inline("HELLO 3").get(..4).unwrap_or_default(), b"%7\r\n", "HELLO 3");
         assert_bytes(&c.inline("SELECT 2"), b"+OK\r\n", "SELECT 2");
         assert_bytes(&c.inline("SET k v"), b"+OK\r\n", "SET in db 2");
         assert_bytes(&c.inline("RESET"), b"+RESET\r\n", "RESET");

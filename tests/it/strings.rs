@@ -133,7 +133,11 @@ fn getex() {
         assert_eq!(r.err(&["GETEX", "k", "EX", "0"]), "ERR invalid expire time in 'getex' command");
         assert_eq!(r.err(&["GETEX", "k", "EX", "10", "PERSIST"]), "ERR syntax error");
         assert_eq!(r.err(&["GETEX", "k", "FOO"]), "ERR syntax error");
-        assert_eq!(r.call(&["GETEX", "missing", "EX", "0"]), Reply::NilBulk, "options are checked only for an existing key");
+        assert_eq!(
+            r.call(&["GETEX", "missing", "EX", "0"]),
+            Reply::NilBulk,
+            "options are checked only for an existing key"
+        );
     });
 }
 

@@ -226,6 +226,7 @@ pub async fn cmd_reply(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdRes
     let mode = &args[2];
     if args::is(mode, "on") {
         s.reply_mode = ReplyMode::On;
+        s.skip_current = false;
         out.ok();
     } else if args::is(mode, "off") {
         s.reply_mode = ReplyMode::Off;

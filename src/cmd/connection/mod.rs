@@ -77,6 +77,7 @@ async fn cmd_reset(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult
     s.client.name.borrow_mut().clear();
     s.client.no_evict.set(false);
     s.reply_mode = ReplyMode::On;
+    s.skip_current = false;
     out.simple("RESET");
     Ok(())
 }
@@ -155,7 +156,10 @@ async fn cmd_hello(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult 
             name = Some(&args[i + 1]);
             i += 2;
         } else {
-            return Err(CmdError::err(format_args!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i]))));
+            return Err(CmdError::err(format_args!(
+                "Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[i])
+            )));
         }
     }
     if let Some((user, pass)) = auth {

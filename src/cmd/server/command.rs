@@ -197,7 +197,9 @@ mod tests {
 
     fn keys(v: &[&str]) -> Result<Vec<String>, String> {
         let argv = b(v);
-        getkeys(&argv).map(|k| k.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()).map_err(|e| e.0.into_owned())
+        getkeys(&argv)
+            .map(|k| k.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect())
+            .map_err(|e| e.0.into_owned())
     }
 
     #[test]

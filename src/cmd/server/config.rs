@@ -84,7 +84,9 @@ pub fn plan_set(config: &Config, pairs: &[Bytes]) -> Result<Vec<(&'static str, S
     for pair in pairs.chunks(2) {
         let typed = String::from_utf8_lossy(&pair[0]);
         let Some(d) = directive(&typed) else {
-            return Err(CmdError::err(format_args!("Unknown option or number of arguments for CONFIG SET - '{typed}'")));
+            return Err(CmdError::err(format_args!(
+                "Unknown option or number of arguments for CONFIG SET - '{typed}'"
+            )));
         };
         let why = if !d.mutable {
             Some("can't set immutable config")
@@ -119,6 +121,7 @@ pub async fn cmd_config_resetstat(s: &mut Session, _args: &[Bytes], out: &mut Ou
             st.cmd_stats.iter_mut().for_each(|c| *c = Default::default());
             st.error_stats.clear();
             st.rejected_calls = 0;
+            (st.net_in, st.net_out, st.reads, st.writes) = (0, 0, 0, 0);
             st.stats = Default::default();
         })
         .await;
@@ -172,7 +175,10 @@ mod tests {
     fn get_patterns() {
         let c = Config::default();
         let got = config_get(&c, &b(&["save", "APPENDONLY", "appendonly", "nosuch"]));
-        assert_eq!(got, vec![(b"save".to_vec(), "3600 1 300 100 60 10000".to_string()), (b"APPENDONLY".to_vec(), "no".to_string())]);
+        assert_eq!(
+            got,
+            vec![(b"save".to_vec(), "3600 1 300 100 60 10000".to_string()), (b"APPENDONLY".to_vec(), "no".to_string())]
+        );
         let got = config_get(&c, &b(&["tcp-*", "*keep*"]));
         let names: Vec<&[u8]> = got.iter().map(|(n, _)| &n[..]).collect();
         assert_eq!(names, vec![&b"tcp-keepalive"[..], b"tcp-backlog"]);
@@ -182,10 +188,19 @@ mod tests {
     #[test]
     fn set_errors_like_redis() {
         let c = Config::default();
-        assert_eq!(err(plan_set(&c, &b(&["foo", "1"]))), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
+        assert_eq!(
+            err(plan_set(&c, &b(&["foo", "1"]))),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
         assert_eq!(err(plan_set(&c, &b(&["timeout", "1", "port"]))), "ERR syntax error");
-        assert_eq!(err(plan_set(&c, &b(&["PORT", "1"]))), "ERR CONFIG SET failed (possibly related to argument 'PORT') - can't set immutable config");
-        assert_eq!(err(plan_set(&c, &b(&["dir", "/"]))), "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config");
+        assert_eq!(
+            err(plan_set(&c, &b(&["PORT", "1"]))),
+            "ERR CONFIG SET failed (possibly related to argument 'PORT') - can't set immutable config"
+        );
+        assert_eq!(
+            err(plan_set(&c, &b(&["dir", "/"]))),
+            "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+        );
         assert_eq!(
             err(plan_set(&c, &b(&["maxclients", "10", "MAXCLIENTS", "20"]))),
             "ERR CONFIG SET failed (possibly related to argument 'MAXCLIENTS') - duplicate parameter"
@@ -195,7 +210,10 @@ mod tests {
             "ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'"
         );
         // The first error in argument order wins.
-        assert_eq!(err(plan_set(&c, &b(&["foo", "1", "port", "1"]))), "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
+        assert_eq!(
+            err(plan_set(&c, &b(&["foo", "1", "port", "1"]))),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
     }
 
     #[test]

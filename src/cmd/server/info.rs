@@ -63,6 +63,8 @@ struct ShardReport {
     cmd_stats: Vec<CmdStat>,
     errors: Vec<(String, u64)>,
     max_qbuf: usize,
+    /// Bytes in, bytes out, reads, writes.
+    net: [u64; 4],
 }
 
 fn report(core: &crate::shard::Core) -> ShardReport {
@@ -75,6 +77,7 @@ fn report(core: &crate::shard::Core) -> ShardReport {
         cmd_stats: st.cmd_stats.clone(),
         errors: st.error_stats.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         max_qbuf: core.clients.borrow().clients.values().map(|c| c.qbuf.get()).max().unwrap_or(0),
+        net: [st.net_in, st.net_out, st.reads, st.writes],
     }
 }
 
@@ -88,6 +91,7 @@ struct Totals {
     cmd_stats: Vec<CmdStat>,
     errors: std::collections::BTreeMap<String, u64>,
     max_qbuf: usize,
+    net: [u64; 4],
 }
 
 fn sum(reports: Vec<ShardReport>) -> Totals {
@@ -114,7 +118,7 @@ fn sum(reports: Vec<ShardReport>) -> Totals {
         }
         for (a, b) in t.cmd_stats.iter_mut().zip(&r.cmd_stats) {
             a.calls += b.calls;
-            a.usec += b.usec;
+            a.nanos += b.nanos;
             a.rejected += b.rejected;
             a.failed += b.failed;
         }
@@ -122,6 +126,9 @@ fn sum(reports: Vec<ShardReport>) -> Totals {
             *t.errors.entry(k).or_default() += v;
         }
         t.max_qbuf = t.max_qbuf.max(r.max_qbuf);
+        for (a, b) in t.net.iter_mut().zip(r.net) {
+            *a += b;
+        }
     }
     t
 }
@@ -148,7 +155,8 @@ fn selected(args: &[Bytes]) -> Vec<&'static str> {
 /// INFO [section [section ...]] — O(N) in the commands and databases reported.
 pub async fn cmd_info(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
     let sections = selected(&args[1..]);
-    let needs_shards = sections.iter().any(|s| matches!(*s, "clients" | "stats" | "commandstats" | "errorstats" | "keyspace"));
+    let needs_shards =
+        sections.iter().any(|s| matches!(*s, "clients" | "stats" | "commandstats" | "errorstats" | "keyspace"));
     let totals = if needs_shards { sum(s.core.call_all(report).await) } else { Totals::default() };
     let mut text = String::new();
     for name in sections {
@@ -276,11 +284,12 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
                 if c.calls == 0 && c.failed == 0 && c.rejected == 0 {
                     continue;
                 }
-                let per_call = if c.calls == 0 { 0.0 } else { c.usec as f64 / c.calls as f64 };
+                let usec = c.nanos / 1000;
+                let per_call = if c.calls == 0 { 0.0 } else { c.nanos as f64 / 1000.0 / c.calls as f64 };
                 let _ = write!(
                     text,
                     "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
-                    c.calls, c.usec, c.rejected, c.failed
+                    c.calls, usec, c.rejected, c.failed
                 );
             }
         }
@@ -335,7 +344,14 @@ fn memory(s: &Session, text: &mut String) {
         kv(text, k, 0);
     }
     kv(text, "used_memory_lua_human", "0B");
-    for k in ["used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions", "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"] {
+    for k in [
+        "used_memory_scripts_eval",
+        "number_of_cached_scripts",
+        "number_of_functions",
+        "number_of_libraries",
+        "used_memory_vm_functions",
+        "used_memory_vm_total",
+    ] {
         kv(text, k, 0);
     }
     kv(text, "used_memory_vm_total_human", "0B");
@@ -369,10 +385,16 @@ fn stats(s: &Session, t: &Totals, text: &mut String) {
     kv(text, "total_connections_received", shared.stats.connections_received.load(Ordering::Relaxed));
     kv(text, "total_commands_processed", processed);
     kv(text, "instantaneous_ops_per_sec", ops);
-    for k in ["total_net_input_bytes", "total_net_output_bytes", "total_net_repl_input_bytes", "total_net_repl_output_bytes"] {
-        kv(text, k, 0);
-    }
-    for k in ["instantaneous_input_kbps", "instantaneous_output_kbps", "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"] {
+    kv(text, "total_net_input_bytes", t.net[0]);
+    kv(text, "total_net_output_bytes", t.net[1]);
+    kv(text, "total_net_repl_input_bytes", 0);
+    kv(text, "total_net_repl_output_bytes", 0);
+    for k in [
+        "instantaneous_input_kbps",
+        "instantaneous_output_kbps",
+        "instantaneous_input_repl_kbps",
+        "instantaneous_output_repl_kbps",
+    ] {
         kv(text, k, "0.00");
     }
     kv(text, "rejected_connections", shared.stats.rejected_connections.load(Ordering::Relaxed));
@@ -417,8 +439,12 @@ fn stats(s: &Session, t: &Totals, text: &mut String) {
     kv(text, "total_error_replies", errors);
     for k in [
         "dump_payload_sanitizations",
-        "total_reads_processed",
-        "total_writes_processed",
+    ] {
+        kv(text, k, 0);
+    }
+    kv(text, "total_reads_processed", t.net[2]);
+    kv(text, "total_writes_processed", t.net[3]);
+    for k in [
         "io_threaded_reads_processed",
         "io_threaded_writes_processed",
         "reply_buffer_shrinks",
@@ -513,7 +539,22 @@ mod tests {
     #[test]
     fn section_selection() {
         let d = selected(&[]);
-        assert_eq!(d, vec!["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"]);
+        assert_eq!(
+            d,
+            vec![
+                "server",
+                "clients",
+                "memory",
+                "persistence",
+                "stats",
+                "replication",
+                "cpu",
+                "modules",
+                "errorstats",
+                "cluster",
+                "keyspace"
+            ]
+        );
         assert_eq!(selected(&b(&["CPU", "server"])), vec!["server", "cpu"]);
         assert_eq!(selected(&b(&["all"])).len(), SECTIONS.len());
         assert_eq!(selected(&b(&["default", "commandstats"])).len(), d.len() + 1);

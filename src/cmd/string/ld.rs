@@ -86,15 +86,10 @@ pub fn parse(s: &[u8]) -> Option<Ld> {
     if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
         return Some(Ld::Inf { neg });
     }
-    let v = if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-        parse_hex(neg, &body[2..])?
+    if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        parse_hex(neg, &body[2..])
     } else {
-        parse_dec(neg, body)?
-    };
-    match v {
-        Ld::Finite { mant: 0, .. } if !v_is_literal_zero(body) => None,
-        Ld::Finite { .. } => Some(v),
-        _ => None,
+        parse_dec(neg, body)
     }
 }
 
@@ -102,14 +97,13 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// True when every mantissa digit is zero (so a zero result is no underflow).
-fn v_is_literal_zero(body: &[u8]) -> bool {
-    let hex = body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x';
-    let digits = if hex { &body[2..] } else { body };
-    digits
-        .iter()
-        .take_while(|&&c| if hex { c != b'p' && c != b'P' } else { c != b'e' && c != b'E' })
-        .all(|&c| c == b'0' || c == b'.')
+/// A parsed nonzero mantissa: `strtold` reports overflow to infinity and
+/// underflow to zero as ERANGE, which `string2ld` refuses.
+fn in_range(v: Ld) -> Option<Ld> {
+    match v {
+        Ld::Finite { mant, .. } if mant != 0 => Some(v),
+        _ => None,
+    }
 }
 
 /// Reads `[+-]digits` as an exponent, saturating far beyond any finite result.
@@ -165,15 +159,12 @@ fn parse_dec(neg: bool, s: &[u8]) -> Option<Ld> {
     }
     let dexp = exp - frac.len() as i64;
     // Magnitude is below 10^(ndigits + dexp): far out of range either way.
-    if ndigits + dexp > 4940 {
-        return Some(Ld::Inf { neg });
-    }
-    if ndigits + dexp < -4960 {
-        return Some(Ld::Finite { neg, mant: 0, exp: 0 });
+    if !(-4960..=4940).contains(&(ndigits + dexp)) {
+        return None;
     }
     if dexp >= 0 {
         d.mul_pow10(dexp as u32);
-        return Some(round(neg, d, 0, false));
+        return in_range(round(neg, d, 0, false));
     }
     let mut m = Big::from_u64(1);
     m.mul_pow10((-dexp) as u32);
@@ -185,7 +176,7 @@ fn parse_dec(neg: bool, s: &[u8]) -> Option<Ld> {
         d.shl((-t) as usize);
     }
     let (q, rem_nonzero) = d.div_rem_small_quotient(&m);
-    Some(round(neg, q, t, rem_nonzero))
+    in_range(round(neg, q, t, rem_nonzero))
 }
 
 fn parse_hex(neg: bool, s: &[u8]) -> Option<Ld> {
@@ -200,13 +191,10 @@ fn parse_hex(neg: bool, s: &[u8]) -> Option<Ld> {
     }
     let e = exp - 4 * frac.len() as i64;
     let top = d.bit_len() as i64 + e;
-    if top > EMAX + 65 {
-        return Some(Ld::Inf { neg });
+    if !(EMIN - 2..=EMAX + 65).contains(&top) {
+        return None;
     }
-    if top < EMIN - 2 {
-        return Some(Ld::Finite { neg, mant: 0, exp: 0 });
-    }
-    Some(round(neg, d, e, false))
+    in_range(round(neg, d, e, false))
 }
 
 /// Rounds `n * 2^e` (plus a nonzero tail below it when `sticky`) to an x87 value.

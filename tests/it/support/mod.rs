@@ -235,15 +235,12 @@ impl Server {
 /// Path of `redis-server`, or a failure that says how to get it.
 pub fn redis_server_path() -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("redis-server"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "redis-server not found on PATH: the differential tests need a real Redis 7.0. \
+    std::env::split_paths(&path).map(|d| d.join("redis-server")).find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "redis-server not found on PATH: the differential tests need a real Redis 7.0. \
                  Run scripts/test.sh (it installs it) or `apt-get install redis-server`."
-            )
-        })
+        )
+    })
 }
 
 /// True when the suite checks its expectations against redis-server itself.
