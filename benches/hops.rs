@@ -20,13 +20,13 @@ struct Pair {
     _threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-fn start() -> Pair {
+fn start(spin: Option<Duration>) -> Pair {
     let cpus = runtime::allowed_cpus();
     let cpu = |i: usize| if cpus.len() >= 2 { cpus.get(i).copied() } else { None };
     let (req_tx, req_rx) = runtime::channel::<u64>(1024);
     let (rep_tx, rep_rx) = runtime::channel::<u64>(1024);
     let echo = runtime::start_executor(
-        ExecutorSpec { name: "hop-echo".into(), cpu: cpu(1), spin_before_park: None },
+        ExecutorSpec { name: "hop-echo".into(), cpu: cpu(1), spin_before_park: spin },
         move || async move {
             let rx = req_rx.connect().await;
             let tx = rep_tx.connect().await;
@@ -41,7 +41,7 @@ fn start() -> Pair {
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let (done_tx, done_rx) = mpsc::channel::<Duration>();
     let client = runtime::start_executor(
-        ExecutorSpec { name: "hop-client".into(), cpu: cpu(0), spin_before_park: None },
+        ExecutorSpec { name: "hop-client".into(), cpu: cpu(0), spin_before_park: spin },
         move || async move {
             let tx = req_tx.connect().await;
             let rx = rep_rx.connect().await;
@@ -87,15 +87,19 @@ impl Pair {
 }
 
 fn hops(c: &mut Criterion) {
-    let pair = start();
     let mut g = c.benchmark_group("hop_round_trip");
     g.throughput(Throughput::Elements(1));
-    for depth in [1usize, 16, 128] {
-        g.bench_function(format!("in_flight_{depth}"), |b| b.iter_custom(|iters| pair.run(iters, depth)));
+    // Parked executors (the default) and executors that spin 50 us before
+    // parking (--spin-before-park-us 50), which saves the wake-up on each side.
+    for (label, spin) in [("park", None), ("spin_50us", Some(Duration::from_micros(50)))] {
+        let pair = start(spin);
+        for depth in [1usize, 16, 128] {
+            g.bench_function(format!("{label}_in_flight_{depth}"), |b| b.iter_custom(|iters| pair.run(iters, depth)));
+        }
+        // The executors stay in their loops; the process exits after main.
+        std::mem::forget(pair);
     }
     g.finish();
-    // The executors stay parked in their loops; the process exits after main.
-    std::mem::forget(pair);
 }
 
 criterion_group!(benches, hops);

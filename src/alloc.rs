@@ -43,7 +43,8 @@ impl<A> Counting<A> {
 
 /// The usable size of a block the allocator handed out.
 pub trait UsableSize {
-    /// SAFETY: `ptr` was returned by this allocator and is still live.
+    /// # Safety
+    /// `ptr` was returned by this allocator and is still live.
     unsafe fn usable(&self, ptr: *mut u8, layout: Layout) -> usize;
 }
 

@@ -101,10 +101,18 @@ pub struct Directive {
 /// Parses Redis memory amounts: `1gb`, `512mb`, `100k`, plain bytes.
 pub fn parse_memory(s: &str) -> Option<i64> {
     let l = s.to_ascii_lowercase();
-    let (num, mul) = [("gb", 1i64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
-        .iter()
-        .find_map(|(suf, mul)| l.strip_suffix(suf).map(|n| (n, *mul)))
-        .unwrap_or((&l, 1));
+    let (num, mul) = [
+        ("gb", 1i64 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find_map(|(suf, mul)| l.strip_suffix(suf).map(|n| (n, *mul)))
+    .unwrap_or((&l, 1));
     let n: i64 = num.parse().ok()?;
     n.checked_mul(mul)
 }
@@ -127,7 +135,8 @@ fn yes_no(args: &[String]) -> Result<bool, String> {
 /// A plain integer directive (Redis's string2ll: no units, no spaces, no '+').
 fn int_in(args: &[String], min: i64, max: i64) -> Result<i64, String> {
     let v = one(args)?;
-    let n = crate::resp::parse::parse_i64(v.as_bytes()).ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    let n = crate::resp::parse::parse_i64(v.as_bytes())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
     bounded(n, min, max)
 }
 
@@ -175,7 +184,15 @@ fn fmt_cpus(c: &[usize]) -> String {
 
 /// Every directive Tessera understands.
 pub static DIRECTIVES: &[Directive] = &[
-    Directive { name: "port", mutable: false, get: |c| c.port.to_string(), set: |c, a| Ok(c.port = int_in(a, 0, 65535)? as u16) },
+    Directive {
+        name: "port",
+        mutable: false,
+        get: |c| c.port.to_string(),
+        set: |c, a| {
+            c.port = int_in(a, 0, 65535)? as u16;
+            Ok(())
+        },
+    },
     Directive {
         name: "bind",
         mutable: false,
@@ -184,7 +201,8 @@ pub static DIRECTIVES: &[Directive] = &[
             if a.is_empty() {
                 return Err("wrong number of arguments".into());
             }
-            let list: Vec<String> = a.iter().flat_map(|s| s.split_whitespace()).map(|s| s.trim_start_matches('-').to_string()).collect();
+            let list: Vec<String> =
+                a.iter().flat_map(|s| s.split_whitespace()).map(|s| s.trim_start_matches('-').to_string()).collect();
             for addr in &list {
                 if addr != "*" && addr.parse::<std::net::IpAddr>().is_err() {
                     return Err(format!("invalid bind address '{addr}'"));
@@ -194,34 +212,135 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
-    Directive { name: "shards", mutable: false, get: |c| c.shards.to_string(), set: |c, a| Ok(c.shards = int_in(a, 0, 1024)? as usize) },
-    Directive { name: "cpus", mutable: false, get: |c| fmt_cpus(&c.cpus), set: |c, a| Ok(c.cpus = parse_cpu_list(one(a)?)?) },
+    Directive {
+        name: "shards",
+        mutable: false,
+        get: |c| c.shards.to_string(),
+        set: |c, a| {
+            c.shards = int_in(a, 0, 1024)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "cpus",
+        mutable: false,
+        get: |c| fmt_cpus(&c.cpus),
+        set: |c, a| {
+            c.cpus = parse_cpu_list(one(a)?)?;
+            Ok(())
+        },
+    },
     Directive {
         name: "spin-before-park-us",
         mutable: false,
         get: |c| c.spin_before_park_us.to_string(),
-        set: |c, a| Ok(c.spin_before_park_us = int_in(a, 0, 1_000_000)? as u64),
+        set: |c, a| {
+            c.spin_before_park_us = int_in(a, 0, 1_000_000)? as u64;
+            Ok(())
+        },
     },
-    Directive { name: "databases", mutable: false, get: |c| c.databases.to_string(), set: |c, a| Ok(c.databases = int_in(a, 1, i32::MAX as i64)? as usize) },
-    Directive { name: "requirepass", mutable: true, get: |c| c.requirepass.clone(), set: |c, a| Ok(c.requirepass = one(a)?.to_string()) },
-    Directive { name: "maxclients", mutable: true, get: |c| c.maxclients.to_string(), set: |c, a| Ok(c.maxclients = int_in(a, 1, u32::MAX as i64)? as u64) },
-    Directive { name: "timeout", mutable: true, get: |c| c.timeout.to_string(), set: |c, a| Ok(c.timeout = int_in(a, 0, i32::MAX as i64)? as u64) },
-    Directive { name: "tcp-keepalive", mutable: true, get: |c| c.tcp_keepalive.to_string(), set: |c, a| Ok(c.tcp_keepalive = int_in(a, 0, i32::MAX as i64)? as u64) },
-    Directive { name: "tcp-backlog", mutable: false, get: |c| c.tcp_backlog.to_string(), set: |c, a| Ok(c.tcp_backlog = int_in(a, 0, i32::MAX as i64)? as i32) },
+    Directive {
+        name: "databases",
+        mutable: false,
+        get: |c| c.databases.to_string(),
+        set: |c, a| {
+            c.databases = int_in(a, 1, i32::MAX as i64)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "requirepass",
+        mutable: true,
+        get: |c| c.requirepass.clone(),
+        set: |c, a| {
+            c.requirepass = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxclients",
+        mutable: true,
+        get: |c| c.maxclients.to_string(),
+        set: |c, a| {
+            c.maxclients = int_in(a, 1, u32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "timeout",
+        mutable: true,
+        get: |c| c.timeout.to_string(),
+        set: |c, a| {
+            c.timeout = int_in(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "tcp-keepalive",
+        mutable: true,
+        get: |c| c.tcp_keepalive.to_string(),
+        set: |c, a| {
+            c.tcp_keepalive = int_in(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "tcp-backlog",
+        mutable: false,
+        get: |c| c.tcp_backlog.to_string(),
+        set: |c, a| {
+            c.tcp_backlog = int_in(a, 0, i32::MAX as i64)? as i32;
+            Ok(())
+        },
+    },
     Directive {
         name: "loglevel",
         mutable: true,
         get: |c| c.loglevel.name().to_string(),
         set: |c, a| {
             // Redis 7.0's text; `nothing` (Redis 7.2) is accepted as an extension.
-            c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| "argument(s) must be one of the following: debug, verbose, notice, warning".to_string())?;
+            c.loglevel = LogLevel::parse(one(a)?).ok_or_else(|| {
+                "argument(s) must be one of the following: debug, verbose, notice, warning".to_string()
+            })?;
             Ok(())
         },
     },
-    Directive { name: "logfile", mutable: false, get: |c| c.logfile.clone(), set: |c, a| Ok(c.logfile = one(a)?.to_string()) },
-    Directive { name: "dir", mutable: true, get: |c| c.dir.clone(), set: |c, a| Ok(c.dir = one(a)?.to_string()) },
-    Directive { name: "dbfilename", mutable: true, get: |c| c.dbfilename.clone(), set: |c, a| Ok(c.dbfilename = one(a)?.to_string()) },
-    Directive { name: "appendonly", mutable: true, get: |c| if c.appendonly { "yes".into() } else { "no".into() }, set: |c, a| Ok(c.appendonly = yes_no(a)?) },
+    Directive {
+        name: "logfile",
+        mutable: false,
+        get: |c| c.logfile.clone(),
+        set: |c, a| {
+            c.logfile = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "dir",
+        mutable: true,
+        get: |c| c.dir.clone(),
+        set: |c, a| {
+            c.dir = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "dbfilename",
+        mutable: true,
+        get: |c| c.dbfilename.clone(),
+        set: |c, a| {
+            c.dbfilename = one(a)?.to_string();
+            Ok(())
+        },
+    },
+    Directive {
+        name: "appendonly",
+        mutable: true,
+        get: |c| if c.appendonly { "yes".into() } else { "no".into() },
+        set: |c, a| {
+            c.appendonly = yes_no(a)?;
+            Ok(())
+        },
+    },
     Directive {
         name: "save",
         mutable: true,
@@ -232,7 +351,7 @@ pub static DIRECTIVES: &[Directive] = &[
                 c.save.clear();
                 return Ok(());
             }
-            if words.len() % 2 != 0 {
+            if !words.len().is_multiple_of(2) {
                 return Err("Invalid save parameters".into());
             }
             let mut save = Vec::new();
@@ -250,13 +369,19 @@ pub static DIRECTIVES: &[Directive] = &[
         name: "proto-max-bulk-len",
         mutable: true,
         get: |c| c.proto_max_bulk_len.to_string(),
-        set: |c, a| Ok(c.proto_max_bulk_len = mem_in(a, 1024 * 1024, i64::MAX)?),
+        set: |c, a| {
+            c.proto_max_bulk_len = mem_in(a, 1024 * 1024, i64::MAX)?;
+            Ok(())
+        },
     },
     Directive {
         name: "client-query-buffer-limit",
         mutable: true,
         get: |c| c.client_query_buffer_limit.to_string(),
-        set: |c, a| Ok(c.client_query_buffer_limit = mem_in(a, 1024 * 1024, i64::MAX)? as u64),
+        set: |c, a| {
+            c.client_query_buffer_limit = mem_in(a, 1024 * 1024, i64::MAX)? as u64;
+            Ok(())
+        },
     },
 ];
 
@@ -283,8 +408,11 @@ impl Config {
 
     /// Reads a redis.conf-style file, applying its lines in order.
     pub fn load_file(&mut self, path: &str) -> Result<(), StartError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StartError::Config { file: path.into(), line: 0, msg: format!("cannot read the configuration file: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| StartError::Config {
+            file: path.into(),
+            line: 0,
+            msg: format!("cannot read the configuration file: {e}"),
+        })?;
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -316,7 +444,10 @@ impl Config {
         let mut i = 0;
         while i < rest.len() {
             let Some(name) = rest[i].strip_prefix("--") else {
-                return Err(StartError::Usage(format!("unexpected argument '{}': directives are given as --name value", rest[i])));
+                return Err(StartError::Usage(format!(
+                    "unexpected argument '{}': directives are given as --name value",
+                    rest[i]
+                )));
             };
             let mut vals = Vec::new();
             i += 1;
@@ -379,7 +510,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("t.conf");
         std::fs::write(&f, "# c\nport 7000\nsave 900 1 300 10\nproto-max-bulk-len 2mb\n").unwrap();
-        let c = Config::from_args(&[f.to_string_lossy().into(), "--port".into(), "7001".into(), "--cpus".into(), "0-2,5".into()]).unwrap();
+        let c = Config::from_args(&[
+            f.to_string_lossy().into(),
+            "--port".into(),
+            "7001".into(),
+            "--cpus".into(),
+            "0-2,5".into(),
+        ])
+        .unwrap();
         assert_eq!(c.port, 7001);
         assert_eq!(c.save, vec![(900, 1), (300, 10)]);
         assert_eq!(c.proto_max_bulk_len, 2 << 20);

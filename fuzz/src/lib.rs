@@ -70,16 +70,19 @@ mod tests {
     fn replay_corpora() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut n = 0;
+        let mut failing = Vec::new();
         for dir in ["seeds/resp_parser", "corpus/resp_parser", "artifacts/resp_parser"] {
             let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
             for e in entries.flatten() {
                 let data = std::fs::read(e.path()).unwrap_or_default();
-                let r = std::panic::catch_unwind(|| super::resp_parser(&data));
-                assert!(r.is_ok(), "input {} panics the parser", e.path().display());
+                if std::panic::catch_unwind(|| super::resp_parser(&data)).is_err() {
+                    failing.push(format!("{} ({})", e.path().display(), data.escape_ascii()));
+                }
                 n += 1;
             }
         }
         assert!(n > 0, "no fuzz inputs found under {}", root.display());
+        assert!(failing.is_empty(), "{} of {n} inputs panic the parser:\n{}", failing.len(), failing.join("\n"));
         println!("replayed {n} inputs");
     }
 

@@ -53,6 +53,7 @@ impl<'a> Cursor<'a> {
         Cursor { args, pos: start }
     }
 
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<&'a Bytes> {
         let a = self.args.get(self.pos)?;
         self.pos += 1;

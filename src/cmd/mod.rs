@@ -23,8 +23,8 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
-pub use crate::error::{CmdError, CmdResult, OpError};
 use crate::db::{Clock, Db, DbStats, Entry};
+pub use crate::error::{CmdError, CmdResult, OpError};
 use crate::resp::Out;
 use crate::shard::{Core, ShardState};
 pub use table::{lookup, Command, Flags, KeySpec, TABLE};
@@ -118,7 +118,8 @@ impl Session {
 }
 
 pub type SyncFn = fn(&mut Ctx<'_>, &[Bytes], &mut Out) -> CmdResult;
-pub type AsyncFn = for<'a> fn(&'a mut Session, &'a [Bytes], &'a mut Out) -> Pin<Box<dyn Future<Output = CmdResult> + 'a>>;
+pub type AsyncFn =
+    for<'a> fn(&'a mut Session, &'a [Bytes], &'a mut Out) -> Pin<Box<dyn Future<Output = CmdResult> + 'a>>;
 
 #[derive(Clone, Copy)]
 pub enum Handler {

@@ -67,7 +67,11 @@ impl Flags {
 pub enum KeySpec {
     None,
     /// Keys at `first`, then every `step`, up to `last` (negative counts from the end).
-    Range { first: usize, last: i32, step: usize },
+    Range {
+        first: usize,
+        last: i32,
+        step: usize,
+    },
 }
 
 impl KeySpec {
@@ -138,7 +142,11 @@ fn handlers() -> Vec<(&'static str, Handler)> {
     v
 }
 
-fn build_command(meta: &'static Meta, handlers: &[(&'static str, Handler)], names: &mut Vec<&'static str>) -> Option<Command> {
+fn build_command(
+    meta: &'static Meta,
+    handlers: &[(&'static str, Handler)],
+    names: &mut Vec<&'static str>,
+) -> Option<Command> {
     let handler = handlers.iter().find(|(n, _)| *n == meta.name).map(|(_, h)| *h);
     let subcommands: Vec<Command> = meta.subcommands.iter().filter_map(|m| build_command(m, handlers, names)).collect();
     // A container without its own handler answers only through its subcommands.
@@ -213,7 +221,10 @@ pub fn lookup(args: &[Bytes]) -> Result<&'static Command, CmdError> {
         let Some(sub) = cmd.find_sub(&args[1]) else {
             let s = String::from_utf8_lossy(&args[1]);
             let s: String = s.chars().take(128).collect();
-            return Err(CmdError::err(format_args!("unknown subcommand '{s}'. Try {} HELP.", cmd.name().to_ascii_uppercase())));
+            return Err(CmdError::err(format_args!(
+                "unknown subcommand '{s}'. Try {} HELP.",
+                cmd.name().to_ascii_uppercase()
+            )));
         };
         if !sub.arity_ok(args.len()) {
             return Err(CmdError::wrong_args(sub.name()));
@@ -240,7 +251,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in t.iter_all() {
             assert!(seen.insert(c.name()), "duplicate {}", c.name());
-            assert!(!(c.flags.contains(Flags::WRITE) && c.flags.contains(Flags::READONLY)), "{} is write and readonly", c.name());
+            assert!(
+                !(c.flags.contains(Flags::WRITE) && c.flags.contains(Flags::READONLY)),
+                "{} is write and readonly",
+                c.name()
+            );
             if let KeySpec::Range { first, step, .. } = c.keys {
                 assert!(first >= 1 && step >= 1, "{}", c.name());
             }
@@ -258,11 +273,20 @@ mod tests {
 
     #[test]
     fn errors_match_redis() {
-        assert_eq!(lookup(&args(&["nope", "a", "b"])).err().unwrap().0, "ERR unknown command 'nope', with args beginning with: 'a' 'b' ");
+        assert_eq!(
+            lookup(&args(&["nope", "a", "b"])).err().unwrap().0,
+            "ERR unknown command 'nope', with args beginning with: 'a' 'b' "
+        );
         assert_eq!(lookup(&args(&["GET"])).err().unwrap().0, "ERR wrong number of arguments for 'get' command");
-        assert_eq!(lookup(&args(&["client", "nope"])).err().unwrap().0, "ERR unknown subcommand 'nope'. Try CLIENT HELP.");
+        assert_eq!(
+            lookup(&args(&["client", "nope"])).err().unwrap().0,
+            "ERR unknown subcommand 'nope'. Try CLIENT HELP."
+        );
         assert_eq!(lookup(&args(&["client"])).err().unwrap().0, "ERR wrong number of arguments for 'client' command");
-        assert_eq!(lookup(&args(&["client", "kill"])).err().unwrap().0, "ERR wrong number of arguments for 'client|kill' command");
+        assert_eq!(
+            lookup(&args(&["client", "kill"])).err().unwrap().0,
+            "ERR wrong number of arguments for 'client|kill' command"
+        );
         assert_eq!(lookup(&args(&["GeT", "k"])).unwrap().name(), "get");
     }
 

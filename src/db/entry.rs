@@ -103,9 +103,7 @@ impl Entry {
         // the size computed above.
         unsafe {
             let p = alloc(layout);
-            let Some(ptr) = NonNull::new(p) else {
-                std::alloc::handle_alloc_error(layout)
-            };
+            let Some(ptr) = NonNull::new(p) else { std::alloc::handle_alloc_error(layout) };
             *p = (if exp > 0 { FLAG_EXPIRE } else { 0 }) | ((enc as u8) << ENC_SHIFT);
             std::ptr::write_bytes(p.add(1), 0, 3);
             let mut off = HEADER;
@@ -264,7 +262,10 @@ mod tests {
                     assert_eq!(e.access(), 0xabcdef);
                     assert_eq!(e.value(), &val[..]);
                     let e2 = e.with_expire(Some(5));
-                    assert_eq!((e2.key(), e2.value(), e2.expire_at(), e2.access()), (&key[..], &val[..], Some(5), 0xabcdef));
+                    assert_eq!(
+                        (e2.key(), e2.value(), e2.expire_at(), e2.access()),
+                        (&key[..], &val[..], Some(5), 0xabcdef)
+                    );
                 }
             }
         }

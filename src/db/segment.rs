@@ -210,7 +210,7 @@ mod tests {
             x ^= x << 17;
             let k = format!("k{}", x % 3000).into_bytes();
             let hk = h(&k);
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 let got = seg.find(hk, &k).and_then(|s| seg.remove_at(s, |e| h(e.key())));
                 assert_eq!(got.is_some(), model.remove(&k).is_some());
             } else if seg.find(hk, &k).is_none() && !seg.is_full() {

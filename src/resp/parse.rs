@@ -10,18 +10,28 @@ const MULTIBULK_MAX: i64 = i32::MAX as i64;
 /// Never reserve room for more arguments than this before they arrive.
 const PREALLOC_ARGS_MAX: usize = 1024;
 
-/// A protocol violation: the text is Redis's, sent as `-ERR <text>` before the
-/// connection is closed.
+/// A protocol violation: the text is Redis's, sent as `-ERR Protocol error: <text>`
+/// before the connection is closed. Bytes, because Redis echoes the offending
+/// byte as it came.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtocolError(pub String);
+pub struct ProtocolError(pub Vec<u8>);
 
-impl std::fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Protocol error: {}", self.0)
+impl ProtocolError {
+    /// The whole error reply text, `ERR Protocol error: ...`.
+    pub fn reply_text(&self) -> Vec<u8> {
+        let mut v = b"ERR Protocol error: ".to_vec();
+        v.extend_from_slice(&self.0);
+        v
     }
 }
 
-fn proto(msg: impl Into<String>) -> ProtocolError {
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Protocol error: {}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+fn proto(msg: impl Into<Vec<u8>>) -> ProtocolError {
     ProtocolError(msg.into())
 }
 
@@ -116,7 +126,9 @@ impl Parser {
                         return Ok(Parsed::Incomplete);
                     };
                     if first != b'$' {
-                        return Err(proto(format!("expected '$', got '{}'", first as char)));
+                        let mut msg = b"expected '$', got '".to_vec();
+                        msg.extend_from_slice(&[first, b'\'']);
+                        return Err(proto(msg));
                     }
                     let n = match n {
                         Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
@@ -162,11 +174,7 @@ impl Parser {
 /// Reads a `*N` or `$N` header line starting at `at` (the type byte). `Ok(None)`
 /// means the line is not complete yet; the inner `None` means the number did not parse.
 #[allow(clippy::type_complexity)]
-fn read_line_int(
-    buf: &[u8],
-    at: usize,
-    too_big: &str,
-) -> Result<Option<(Option<i64>, usize)>, ProtocolError> {
+fn read_line_int(buf: &[u8], at: usize, too_big: &str) -> Result<Option<(Option<i64>, usize)>, ProtocolError> {
     let rest = &buf[at..];
     let Some(cr) = memchr::memchr(b'\r', rest) else {
         if rest.len() > INLINE_MAX {
@@ -178,7 +186,9 @@ fn read_line_int(
     if cr + 1 >= rest.len() {
         return Ok(None);
     }
-    Ok(Some((parse_i64(&rest[1..cr]), at + cr + 2)))
+    // The line may be just "\r\n" where a type byte was expected.
+    let digits = rest.get(1..cr).unwrap_or(&[]);
+    Ok(Some((parse_i64(digits), at + cr + 2)))
 }
 
 /// Redis's `string2ll`: optional '-', digits, no leading zeros or '+', no spaces.
@@ -354,6 +364,8 @@ mod tests {
         assert_eq!(err(b"*a\r\n"), "Protocol error: invalid multibulk length");
         assert_eq!(err(b"*2147483648\r\n"), "Protocol error: invalid multibulk length");
         assert_eq!(err(b"*1\r\nx\r\n"), "Protocol error: expected '$', got 'x'");
+        assert_eq!(err(b"*1\r\n\r\nx"), "Protocol error: expected '$', got '\r'");
+        assert_eq!(parse_all(b"*1\r\n\xff\r\n").unwrap_err().0, b"expected '$', got '\xff'");
         assert_eq!(err(b"*1\r\n$-1\r\n"), "Protocol error: invalid bulk length");
         assert_eq!(err(b"*1\r\n$536870913\r\n"), "Protocol error: invalid bulk length");
         assert_eq!(err(b"set a \"b\r\n"), "Protocol error: unbalanced quotes in request");
@@ -381,10 +393,10 @@ mod tests {
         let mut p = Parser::new();
         let lim = Limits { authenticated: false, ..Limits::default() };
         let mut buf = BytesMut::from(&b"*11\r\n"[..]);
-        assert_eq!(p.next(&mut buf, lim).unwrap_err().0, "unauthenticated multibulk length");
+        assert_eq!(p.next(&mut buf, lim).unwrap_err().0, b"unauthenticated multibulk length");
         let mut p = Parser::new();
         let mut buf = BytesMut::from(&b"*1\r\n$16385\r\n"[..]);
-        assert_eq!(p.next(&mut buf, lim).unwrap_err().0, "unauthenticated bulk length");
+        assert_eq!(p.next(&mut buf, lim).unwrap_err().0, b"unauthenticated bulk length");
     }
 
     #[test]
@@ -412,7 +424,7 @@ mod tests {
                 let mut p = Parser::new();
                 let mut buf = BytesMut::from(&wire[..cut]);
                 let mut got = Vec::new();
-                let mut feed = |buf: &mut BytesMut, p: &mut Parser, got: &mut Vec<Vec<Bytes>>| loop {
+                let feed = |buf: &mut BytesMut, p: &mut Parser, got: &mut Vec<Vec<Bytes>>| loop {
                     match p.next(buf, Limits::default()).unwrap() {
                         Parsed::Command(a) => got.push(a),
                         Parsed::Empty => {}

@@ -50,9 +50,14 @@ impl Out {
     /// An error reply; `msg` is the full text including its code (`ERR ...`,
     /// `WRONGTYPE ...`). Newlines would break the protocol, so they become spaces.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply from raw bytes (CR and LF become spaces, as in Redis).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.reserve(msg.len() + 3);
         self.buf.put_u8(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf.put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }
         self.buf.put_slice(b"\r\n");

@@ -123,7 +123,7 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             execute(session, std::mem::take(&mut batch), &mut out).await;
         }
         if let Some(e) = proto_err {
-            out.error(&format!("ERR {e}"));
+            out.error_bytes(&e.reply_text());
             session.close_after_reply = true;
         }
         if session.client.killed.get() {
@@ -376,7 +376,12 @@ async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
 
 /// Runs a batch of commands sent by another shard; returns the encoded replies
 /// and the end offset of each.
-fn run_batch(core: &Core, cmds: Vec<(&'static Command, Vec<Bytes>)>, db: usize, proto: Proto) -> (BytesMut, Vec<usize>) {
+fn run_batch(
+    core: &Core,
+    cmds: Vec<(&'static Command, Vec<Bytes>)>,
+    db: usize,
+    proto: Proto,
+) -> (BytesMut, Vec<usize>) {
     let mut out = Out::new(proto);
     let mut ends = Vec::with_capacity(cmds.len());
     let mut st = core.state.borrow_mut();

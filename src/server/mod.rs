@@ -181,7 +181,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
         let spec = ExecutorSpec {
             name: format!("shard-{i}"),
             cpu: *cpu,
-            spin_before_park: (config.spin_before_park_us > 0).then(|| Duration::from_micros(config.spin_before_park_us)),
+            spin_before_park: (config.spin_before_park_us > 0)
+                .then(|| Duration::from_micros(config.spin_before_park_us)),
         };
         let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, tx)).map_err(|e| {
             let text = e.to_string();

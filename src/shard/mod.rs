@@ -193,7 +193,8 @@ impl Core {
         while let Some(req) = rx.recv().await {
             self.refresh_clock();
             let job = req.job;
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self))).map_err(|p| panic_message(&p));
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self))).map_err(|p| panic_message(&p));
             if let Some(tx) = &self.rep_tx[from] {
                 if tx.send(Response { token: req.token, result }).await.is_err() {
                     return;

@@ -220,6 +220,7 @@ fn config_rewrite_with_file() {
     assert!(text.contains("# my config"), "comments kept:\n{text}");
     assert!(text.lines().any(|l| l.trim() == "timeout 77"), "timeout rewritten:\n{text}");
     assert!(!text.lines().any(|l| l.trim() == "timeout 5"), "old line replaced:\n{text}");
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

@@ -85,6 +85,7 @@ fn config_file_and_overrides() {
     assert_eq!(query::<Vec<String>>(&mut c, &["CONFIG", "GET", "databases"]), vec!["databases", "5"]);
     assert_eq!(query::<Vec<String>>(&mut c, &["CONFIG", "GET", "timeout"]), vec!["timeout", "43"]);
     assert_eq!(query::<Vec<String>>(&mut c, &["CONFIG", "GET", "port"]), vec!["port".to_string(), s.port.to_string()]);
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

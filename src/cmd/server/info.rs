@@ -437,19 +437,12 @@ fn stats(s: &Session, t: &Totals, text: &mut String) {
         kv(text, k, 0);
     }
     kv(text, "total_error_replies", errors);
-    for k in [
-        "dump_payload_sanitizations",
-    ] {
-        kv(text, k, 0);
-    }
+    kv(text, "dump_payload_sanitizations", 0);
     kv(text, "total_reads_processed", t.net[2]);
     kv(text, "total_writes_processed", t.net[3]);
-    for k in [
-        "io_threaded_reads_processed",
-        "io_threaded_writes_processed",
-        "reply_buffer_shrinks",
-        "reply_buffer_expands",
-    ] {
+    for k in
+        ["io_threaded_reads_processed", "io_threaded_writes_processed", "reply_buffer_shrinks", "reply_buffer_expands"]
+    {
         kv(text, k, 0);
     }
 }

@@ -19,8 +19,14 @@ const MAX_CHARS: usize = 5 * 1024;
 pub enum Ld {
     /// `(-1)^neg * mant * 2^exp`; `mant` has its top bit set unless the value is
     /// zero or subnormal (then `exp == EMIN`).
-    Finite { neg: bool, mant: u64, exp: i64 },
-    Inf { neg: bool },
+    Finite {
+        neg: bool,
+        mant: u64,
+        exp: i64,
+    },
+    Inf {
+        neg: bool,
+    },
     Nan,
 }
 
@@ -322,7 +328,8 @@ impl Big {
     /// True if any bit below position `i` is set.
     fn any_below(&self, i: usize) -> bool {
         let (whole, part) = (i / 32, i % 32);
-        self.0.iter().take(whole).any(|&l| l != 0) || (part > 0 && self.0.get(whole).is_some_and(|&l| l & ((1u32 << part) - 1) != 0))
+        self.0.iter().take(whole).any(|&l| l != 0)
+            || (part > 0 && self.0.get(whole).is_some_and(|&l| l & ((1u32 << part) - 1) != 0))
     }
 
     fn low_u64(&self) -> u64 {

@@ -197,7 +197,15 @@ enum SetReply {
 }
 
 /// Redis's `setGenericCommand`.
-fn set_generic(ks: &mut Ks<'_>, key: &[u8], value: &[u8], o: &SetOpts<'_>, cmd: &str, reply: SetReply, out: &mut Out) -> CmdResult {
+fn set_generic(
+    ks: &mut Ks<'_>,
+    key: &[u8],
+    value: &[u8],
+    o: &SetOpts<'_>,
+    cmd: &str,
+    reply: SetReply,
+    out: &mut Out,
+) -> CmdResult {
     let expire_at = match o.expire {
         Some((unit, arg)) => Some(expire_at_ms(unit, arg, ks.now_ms(), cmd)?),
         None => None,

@@ -81,7 +81,8 @@ pub async fn cross_mget(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdRe
     let groups = by_shard(s, keys.iter().cloned().enumerate().map(|(i, k)| (k, i)));
     let positions: Vec<Vec<usize>> = groups.iter().map(|(_, g)| g.iter().map(|(_, i)| *i).collect()).collect();
     let jobs = groups.into_iter().map(|(sh, g)| (sh, g.into_iter().map(|(k, _)| k).collect::<Vec<_>>())).collect();
-    let found = on_shards(s, jobs, |ks, keys: Vec<Bytes>| keys.iter().map(|k| mget_one(ks, k)).collect::<Vec<_>>()).await;
+    let found =
+        on_shards(s, jobs, |ks, keys: Vec<Bytes>| keys.iter().map(|k| mget_one(ks, k)).collect::<Vec<_>>()).await;
     let mut values: Vec<Option<Bytes>> = vec![None; keys.len()];
     for (pos, vals) in positions.iter().zip(found) {
         for (&i, v) in pos.iter().zip(vals) {

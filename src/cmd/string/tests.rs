@@ -70,7 +70,12 @@ fn set_and_get() {
 #[test]
 fn set_encodings() {
     let mut s = Shard::new();
-    for (v, enc) in [("123", StrEncoding::Int), ("012", StrEncoding::Embstr), (&"x".repeat(44), StrEncoding::Embstr), (&"x".repeat(45), StrEncoding::Raw)] {
+    for (v, enc) in [
+        ("123", StrEncoding::Int),
+        ("012", StrEncoding::Embstr),
+        (&"x".repeat(44), StrEncoding::Embstr),
+        (&"x".repeat(45), StrEncoding::Raw),
+    ] {
         s.run(super::set, &["set", "k", v]);
         assert_eq!(s.enc("k"), enc, "{v}");
     }
@@ -215,7 +220,10 @@ fn incrbyfloat_like_redis() {
     s.run(super::set, &["set", "f", "5.0e3"]);
     assert_eq!(s.run(counter::incrbyfloat, &["incrbyfloat", "f", "2.0e2"]), bulk("5200"));
     assert_eq!(s.run(counter::incrbyfloat, &["incrbyfloat", "g", "1e-20"]), bulk("0"));
-    assert_eq!(s.run(counter::incrbyfloat, &["incrbyfloat", "f", "inf"]), "-ERR increment would produce NaN or Infinity\r\n");
+    assert_eq!(
+        s.run(counter::incrbyfloat, &["incrbyfloat", "f", "inf"]),
+        "-ERR increment would produce NaN or Infinity\r\n"
+    );
     assert_eq!(s.run(counter::incrbyfloat, &["incrbyfloat", "f", "nan"]), "-ERR value is not a valid float\r\n");
     s.run(super::set, &["set", "f", "1e400"]);
     let big = s.run(counter::incrbyfloat, &["incrbyfloat", "f", "1"]);
@@ -249,7 +257,23 @@ fn long_double_parse_and_format() {
     ] {
         assert_eq!(fmt(a, b).as_deref(), Some(want), "{a} + {b}");
     }
-    for bad in ["", " 1", "1 ", "1\x001", "nan", "1e", "0x", "0x1p", "-", ".", "1e-5000", "1e5000", "1e99999999999", "0x1.fffffffffffffffffp16383", "1_0"] {
+    for bad in [
+        "",
+        " 1",
+        "1 ",
+        "1\x001",
+        "nan",
+        "1e",
+        "0x",
+        "0x1p",
+        "-",
+        ".",
+        "1e-5000",
+        "1e5000",
+        "1e99999999999",
+        "0x1.fffffffffffffffffp16383",
+        "1_0",
+    ] {
         assert_eq!(ld::parse(bad.as_bytes()), None, "{bad:?}");
     }
     let max = ld::parse(b"1.18973149535723176502e+4932").map(ld::format_human).unwrap_or_default();
@@ -271,7 +295,10 @@ fn append_and_strlen() {
     assert_eq!(s.run(range::strlen, &["strlen", "t"]), ":3\r\n");
     assert_eq!(s.run(range::strlen, &["strlen", "nope"]), ":0\r\n");
     s.max_len = 4;
-    assert_eq!(s.run(range::append, &["append", "t", "xy"]), "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n");
+    assert_eq!(
+        s.run(range::append, &["append", "t", "xy"]),
+        "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+    );
 }
 
 #[test]
@@ -323,9 +350,15 @@ fn setrange_rules() {
 fn mget_mset_msetnx_on_one_shard() {
     let mut s = Shard::new();
     assert_eq!(s.run(multi::mset, &["mset", "a", "1", "b", "2", "a", "3"]), OK);
-    assert_eq!(s.run(multi::mget, &["mget", "b", "a", "nope", "a"]), format!("*4\r\n{}{}{NIL}{}", bulk("2"), bulk("3"), bulk("3")));
+    assert_eq!(
+        s.run(multi::mget, &["mget", "b", "a", "nope", "a"]),
+        format!("*4\r\n{}{}{NIL}{}", bulk("2"), bulk("3"), bulk("3"))
+    );
     assert_eq!(s.run(multi::mset, &["mset", "a", "1", "b"]), "-ERR wrong number of arguments for 'mset' command\r\n");
-    assert_eq!(s.run(multi::msetnx, &["msetnx", "a", "1", "b"]), "-ERR wrong number of arguments for 'msetnx' command\r\n");
+    assert_eq!(
+        s.run(multi::msetnx, &["msetnx", "a", "1", "b"]),
+        "-ERR wrong number of arguments for 'msetnx' command\r\n"
+    );
     assert_eq!(s.run(multi::msetnx, &["msetnx", "c", "1", "a", "2"]), ":0\r\n");
     assert_eq!(s.run(multi::msetnx, &["msetnx", "c", "1", "c", "2"]), ":1\r\n");
     assert_eq!(s.run(super::get, &["get", "c"]), bulk("2"));
@@ -349,7 +382,10 @@ fn lcs_replies() {
         "%2\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n"
     );
     assert_eq!(s.run(lcs::lcs, &["lcs", "no1", "no2", "IDX"]), "%2\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n");
-    assert_eq!(s.run(lcs::lcs, &["lcs", "k1", "k2", "IDX", "LEN"]), "-ERR If you want both the length and indexes, please just use IDX.\r\n");
+    assert_eq!(
+        s.run(lcs::lcs, &["lcs", "k1", "k2", "IDX", "LEN"]),
+        "-ERR If you want both the length and indexes, please just use IDX.\r\n"
+    );
     assert_eq!(s.run(lcs::lcs, &["lcs", "k1", "k2", "MINMATCHLEN"]), SYNTAX);
     assert_eq!(s.run(lcs::lcs, &["lcs", "k1", "k2", "MINMATCHLEN", "x"]), NOT_INT);
     s.max_len = 80;

@@ -80,6 +80,20 @@ fn reserve_port() -> (u16, socket2::Socket) {
     }
 }
 
+/// Makes the child get SIGKILL when the thread that started it ends, so servers
+/// never outlive a test binary that was killed (a CI timeout, ^C). Every server
+/// lives within one test, and each test runs on its own thread.
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
 /// A child server process, killed on drop.
 pub struct Proc {
     child: Child,
@@ -104,6 +118,7 @@ impl Proc {
             let log = scratch_dir().join(format!("{name}-{port}.log"));
             let file = File::create(&log).expect("create server log");
             let mut cmd = make(port);
+            die_with_parent(&mut cmd);
             cmd.current_dir(scratch_dir())
                 .stdin(Stdio::null())
                 .stdout(file.try_clone().expect("dup log fd"))
@@ -178,6 +193,10 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Keep the log of a failed test (its message names the file).
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
@@ -298,7 +317,9 @@ pub fn spread_keys(prefix: &str, count: usize) -> Vec<String> {
 pub fn run_tessera(args: &[&str], timeout: Duration) -> (Option<i32>, String, String) {
     let out_path = scratch_dir().join(format!("run-{}-{}.out", std::process::id(), free_port()));
     let err_path = out_path.with_extension("err");
-    let mut child = Command::new(TESSERA)
+    let mut cmd = Command::new(TESSERA);
+    die_with_parent(&mut cmd);
+    let mut child = cmd
         .args(args)
         .current_dir(scratch_dir())
         .stdin(Stdio::null())
