@@ -4,9 +4,9 @@
 #      differential tests compare Tessera with a real Redis 7.0) via apt-get;
 #   2. cargo fmt --check and cargo clippy --all-targets -D warnings, so style
 #      failures stop the run before the slower tests;
-#   3. cargo test --all-targets: unit tests, the integration binary tests/it
-#      (1 and 3 shards, differential against redis-server), and one quick pass
-#      over every criterion benchmark.
+#   3. one quick pass over every criterion benchmark (cargo test --benches), then
+#      the unit tests and the integration binary tests/it (1 and 3 shards,
+#      differential against redis-server).
 # Exits non-zero on any failure; the last lines are cargo test's summaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +30,9 @@ cargo fmt --all -- --check
 echo "test.sh: cargo clippy --all-targets -- -D warnings" >&2
 cargo clippy --all-targets -- -D warnings
 
-echo "test.sh: cargo test --all-targets" >&2
-cargo test --all-targets
+# Each criterion benchmark runs once as a smoke test; the test suites run last
+# so that cargo's summary lines close the output.
+echo "test.sh: cargo test --benches" >&2
+cargo test --benches
+echo "test.sh: cargo test --lib --bins --tests" >&2
+cargo test --lib --bins --tests
