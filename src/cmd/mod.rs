@@ -11,6 +11,8 @@
 pub mod args;
 pub mod meta;
 pub mod table;
+#[cfg(test)]
+pub mod test_util;
 
 pub mod connection;
 pub mod keys;

@@ -342,10 +342,7 @@ pub async fn cmd_help(_s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdRe
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::cmd::test_util::b;
 
     fn kill_err(v: &[&str]) -> String {
         parse_kill(&b(v), 1).err().map(|e| e.0.into_owned()).unwrap_or_default()

@@ -287,10 +287,7 @@ pub(super) fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::cmd::test_util::b;
 
     #[test]
     fn crc_is_redis_jones() {

@@ -220,10 +220,7 @@ pub(crate) fn int32_arg(arg: &[u8], msg: Option<&'static str>) -> Result<i32, su
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::cmd::test_util::b;
 
     fn put(db: &mut Db, k: &str, exp: Option<u64>) {
         db.insert(Entry::new_string(k.as_bytes(), b"v", StrEncoding::Embstr, exp));

@@ -226,11 +226,8 @@ pub(super) fn cmd_move(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::test_util::b;
     use crate::db::{Entry, StrEncoding};
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
 
     fn put(db: &mut Db, k: &str, v: &str, exp: Option<u64>) {
         db.insert(Entry::new_string(k.as_bytes(), v.as_bytes(), StrEncoding::for_value(v.as_bytes()), exp));

@@ -322,12 +322,9 @@ pub(super) async fn cmd_swapdb(s: &mut Session, args: &[Bytes], out: &mut Out) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::test_util::b;
     use crate::db::{Entry, StrEncoding};
     use std::collections::HashSet;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
 
     fn put(db: &mut Db, k: &str, exp: Option<u64>) {
         db.insert(Entry::new_string(k.as_bytes(), b"v", StrEncoding::Embstr, exp));

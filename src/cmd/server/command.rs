@@ -190,10 +190,7 @@ pub fn cmd_command_help(_ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::cmd::test_util::b;
 
     fn keys(v: &[&str]) -> Result<Vec<String>, String> {
         let argv = b(v);

@@ -162,10 +162,7 @@ pub fn cmd_config_help(_ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> Cm
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::cmd::test_util::b;
 
     fn err(r: Result<Vec<(&'static str, String)>, CmdError>) -> String {
         r.err().map(|e| e.0.into_owned()).unwrap_or_default()

@@ -515,10 +515,7 @@ fn rusage(who: libc::c_int) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::cmd::test_util::b;
 
     #[test]
     fn human_sizes_like_redis() {
