@@ -17,6 +17,13 @@ thread_local! {
     static MY_SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
 }
 
+/// Adjusts the count by `delta` bytes: the entry slab reports live slots
+/// instead of the whole pages it took from the allocator.
+#[inline]
+pub fn adjust(delta: i64) {
+    add(delta)
+}
+
 #[inline]
 fn add(delta: i64) {
     // During thread teardown the slot may be gone; count on slot 0 then.

@@ -7,7 +7,6 @@
 //! value part, string: [len:varint][bytes]
 //! ```
 
-use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::NonNull;
 
 const FLAG_EXPIRE: u8 = 0b0000_0100;
@@ -90,20 +89,16 @@ pub struct Entry {
     ptr: NonNull<u8>,
 }
 
-// SAFETY: an Entry exclusively owns its block; nothing else aliases it.
-unsafe impl Send for Entry {}
-
 impl Entry {
     /// Builds an entry for `key` holding the string `value`.
     pub fn new_string(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>) -> Entry {
         let exp = if expire_at_ms.is_some() { 8 } else { 0 };
         let size = HEADER + exp + varint_len(key.len()) + key.len() + varint_len(value.len()) + value.len();
-        let layout = Layout::from_size_align(size, 1).expect("entry size fits isize");
-        // SAFETY: size > 0; every byte of the block is written below, in bounds of
-        // the size computed above.
+        // SAFETY: alloc_block returns `size` writable bytes; every byte of the
+        // block is written below, in bounds of the size computed above.
         unsafe {
-            let p = alloc(layout);
-            let Some(ptr) = NonNull::new(p) else { std::alloc::handle_alloc_error(layout) };
+            let p = super::slab::alloc_block(size);
+            let Some(ptr) = NonNull::new(p) else { unreachable!("alloc_block never returns null") };
             *p = (if exp > 0 { FLAG_EXPIRE } else { 0 }) | ((enc as u8) << ENC_SHIFT);
             std::ptr::write_bytes(p.add(1), 0, 3);
             let mut off = HEADER;
@@ -228,9 +223,9 @@ impl Entry {
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        let layout = Layout::from_size_align(self.size(), 1).expect("entry layout");
-        // SAFETY: allocated in `new_string` with this same layout.
-        unsafe { dealloc(self.ptr.as_ptr(), layout) }
+        // SAFETY: allocated in `new_string` by alloc_block with this size, on this
+        // thread (Entry is not Send).
+        unsafe { super::slab::free_block(self.ptr.as_ptr(), self.size()) }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod entry;
 pub mod segment;
+pub mod slab;
 pub mod table;
 
 pub use entry::{Entry, StrEncoding};
