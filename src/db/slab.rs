@@ -128,7 +128,7 @@ impl Slab {
                 b
             };
             (*p).live += 1;
-            if (*p).free.is_null() && (*p).bump.add(slot) > (*p).end {
+            if (*p).free.is_null() && ((*p).end as usize - (*p).bump as usize) < slot {
                 self.unlink(c, p);
             }
             crate::alloc::adjust(slot as i64);
