@@ -10,6 +10,9 @@
 use std::ptr::NonNull;
 
 const FLAG_EXPIRE: u8 = 0b0000_0100;
+/// The value part is `[len:u32][capacity:u32][capacity bytes]`, with room to grow
+/// in place (strings built by APPEND/SETRANGE, as Redis's sds keeps free space).
+const FLAG_SLACK: u8 = 0b0010_0000;
 const ENC_SHIFT: u8 = 3;
 const ENC_MASK: u8 = 0b0001_1000;
 const HEADER: usize = 4;
@@ -92,14 +95,32 @@ pub struct Entry {
 impl Entry {
     /// Builds an entry for `key` holding the string `value`.
     pub fn new_string(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>) -> Entry {
+        Self::build(key, value, enc, expire_at_ms, None)
+    }
+
+    /// A raw string with room for `capacity` bytes, so appends up to that length
+    /// happen in place. Capacity grows as Redis's `sdsMakeRoomFor`: double below
+    /// 1 MiB, then 1 MiB more.
+    pub fn new_growable(key: &[u8], value: &[u8], expire_at_ms: Option<u64>) -> Entry {
+        let len = value.len();
+        let capacity = if len < 1 << 20 { len * 2 } else { len + (1 << 20) };
+        Self::build(key, value, StrEncoding::Raw, expire_at_ms, Some(capacity.min(u32::MAX as usize)))
+    }
+
+    fn build(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>, slack: Option<usize>) -> Entry {
         let exp = if expire_at_ms.is_some() { 8 } else { 0 };
-        let size = HEADER + exp + varint_len(key.len()) + key.len() + varint_len(value.len()) + value.len();
+        let value_part = match slack {
+            Some(cap) => 8 + cap.max(value.len()),
+            None => varint_len(value.len()) + value.len(),
+        };
+        let size = HEADER + exp + varint_len(key.len()) + key.len() + value_part;
         // SAFETY: alloc_block returns `size` writable bytes; every byte of the
         // block is written below, in bounds of the size computed above.
         unsafe {
             let p = super::slab::alloc_block(size);
             let Some(ptr) = NonNull::new(p) else { unreachable!("alloc_block never returns null") };
-            *p = (if exp > 0 { FLAG_EXPIRE } else { 0 }) | ((enc as u8) << ENC_SHIFT);
+            let slack_flag = if slack.is_some() { FLAG_SLACK } else { 0 };
+            *p = (if exp > 0 { FLAG_EXPIRE } else { 0 }) | slack_flag | ((enc as u8) << ENC_SHIFT);
             std::ptr::write_bytes(p.add(1), 0, 3);
             let mut off = HEADER;
             if let Some(at) = expire_at_ms {
@@ -109,9 +130,21 @@ impl Entry {
             off += put_varint(p.add(off), key.len());
             std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
             off += key.len();
-            off += put_varint(p.add(off), value.len());
+            match slack {
+                Some(cap) => {
+                    let cap = cap.max(value.len());
+                    std::ptr::copy_nonoverlapping((value.len() as u32).to_le_bytes().as_ptr(), p.add(off), 4);
+                    std::ptr::copy_nonoverlapping((cap as u32).to_le_bytes().as_ptr(), p.add(off + 4), 4);
+                    off += 8;
+                    std::ptr::write_bytes(p.add(off + value.len()), 0, cap - value.len());
+                    debug_assert_eq!(off + cap, size);
+                }
+                None => {
+                    off += put_varint(p.add(off), value.len());
+                    debug_assert_eq!(off + value.len(), size);
+                }
+            }
             std::ptr::copy_nonoverlapping(value.as_ptr(), p.add(off), value.len());
-            debug_assert_eq!(off + value.len(), size);
             Entry { ptr }
         }
     }
@@ -142,9 +175,41 @@ impl Entry {
     fn value_span(&self) -> (usize, usize) {
         let (koff, klen) = self.key_span();
         let voff = koff + klen;
+        if self.flags() & FLAG_SLACK != 0 {
+            return (voff + 8, self.slack_field(voff) as usize);
+        }
         // SAFETY: a varint value length follows the key.
         let (len, n) = unsafe { get_varint(self.ptr.as_ptr().add(voff)) };
         (voff + n, len)
+    }
+
+    /// A u32 of the slack value header at `at`.
+    fn slack_field(&self, at: usize) -> u32 {
+        let mut b = [0u8; 4];
+        // SAFETY: with FLAG_SLACK, 8 bytes of length and capacity follow the key.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(at), b.as_mut_ptr(), 4) };
+        u32::from_le_bytes(b)
+    }
+
+    /// Appends in place if the entry has room; false if it must be rebuilt.
+    pub fn try_append(&mut self, tail: &[u8]) -> bool {
+        if self.flags() & FLAG_SLACK == 0 {
+            return false;
+        }
+        let (off, len) = self.value_span();
+        let cap = self.slack_field(off - 4) as usize;
+        if len + tail.len() > cap {
+            return false;
+        }
+        let new_len = (len + tail.len()) as u32;
+        // SAFETY: len + tail.len() <= capacity, so the bytes lie inside the block;
+        // `&mut self` makes the write exclusive.
+        unsafe {
+            let p = self.ptr.as_ptr();
+            std::ptr::copy_nonoverlapping(tail.as_ptr(), p.add(off + len), tail.len());
+            std::ptr::copy_nonoverlapping(new_len.to_le_bytes().as_ptr(), p.add(off - 8), 4);
+        }
+        true
     }
 
     /// The string value.
@@ -217,6 +282,9 @@ impl Entry {
 
     fn size(&self) -> usize {
         let (off, len) = self.value_span();
+        if self.flags() & FLAG_SLACK != 0 {
+            return off + self.slack_field(off - 4) as usize;
+        }
         off + len
     }
 }
@@ -264,6 +332,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn growable_values_append_in_place() {
+        let mut e = Entry::new_growable(b"key", b"abc", Some(9));
+        assert_eq!((e.value(), e.encoding(), e.expire_at()), (&b"abc"[..], StrEncoding::Raw, Some(9)));
+        assert!(e.try_append(b"def"));
+        assert_eq!(e.value(), b"abcdef");
+        assert!(!e.try_append(b"g"));
+        assert_eq!(e.key(), b"key");
+        let mut big = Entry::new_growable(b"k", &[7u8; 300], None);
+        assert!(big.try_append(&[8u8; 300]));
+        assert_eq!(big.value().len(), 600);
+        assert!(big.value()[300..].iter().all(|&b| b == 8));
+        assert!(!Entry::new_string(b"k", b"v", StrEncoding::Raw, None).try_append(b"x"));
     }
 
     #[test]

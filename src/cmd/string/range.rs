@@ -15,8 +15,8 @@ fn check_len(max_len: i64, size: u64, append: u64) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// APPEND key value — O(N) in the new length here (the entry is rebuilt
-/// around the longer value), amortized O(1) in Redis.
+/// APPEND key value — amortized O(1): a string that grows keeps spare room, as
+/// Redis's sds does, and appends within it happen in place.
 pub fn append(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let (key, tail) = (&args[1], &args[2]);
     let max_len = ks.max_len;
@@ -28,8 +28,13 @@ pub fn append(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             return Ok(());
         }
         Some(e) => {
-            let old = str_value(e)?;
-            check_len(max_len, old.len() as u64, tail.len() as u64)?;
+            let old_len = str_value(e)?.len();
+            check_len(max_len, old_len as u64, tail.len() as u64)?;
+            if e.try_append(tail) {
+                out.int((old_len + tail.len()) as i64);
+                return Ok(());
+            }
+            let old = e.value();
             let mut v = Vec::with_capacity(old.len() + tail.len());
             v.extend_from_slice(old);
             v.extend_from_slice(tail);
@@ -37,7 +42,7 @@ pub fn append(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         }
     };
     // Redis unshares the value into a raw sds, even for an empty append.
-    ks.insert(Entry::new_string(key, &value, StrEncoding::Raw, ttl));
+    ks.insert(Entry::new_growable(key, &value, ttl));
     out.int(value.len() as i64);
     Ok(())
 }
