@@ -5,9 +5,11 @@ use bytes::Bytes;
 use super::{CmdError, OpError};
 use crate::resp::parse::parse_i64;
 
-/// Case-insensitive keyword comparison; `kw` is lowercase ASCII.
+/// Case-insensitive keyword comparison as Redis's `strcasecmp` does it: only up
+/// to a NUL byte (`"nx\0zz"` is NX). `kw` is lowercase ASCII.
 pub fn is(arg: &[u8], kw: &str) -> bool {
-    arg.eq_ignore_ascii_case(kw.as_bytes())
+    let end = memchr::memchr(0, arg).unwrap_or(arg.len());
+    arg[..end].eq_ignore_ascii_case(kw.as_bytes())
 }
 
 /// An integer argument (`ERR value is not an integer or out of range`).

@@ -68,10 +68,6 @@ impl<'a> Ctx<'a> {
         db.peek(key, clock, st)
     }
 
-    pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.peek(key).is_some()
-    }
-
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let clock = self.clock;
         let (db, st) = self.db_stats();
@@ -110,10 +106,6 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn nshards(&self) -> usize {
-        self.core.nshards
-    }
-
     pub fn shard_of(&self, key: &[u8]) -> usize {
         crate::shard::key_shard(key, self.core.nshards)
     }

@@ -115,10 +115,6 @@ impl Command {
         }
     }
 
-    pub fn is_write(&self) -> bool {
-        self.flags.contains(Flags::WRITE)
-    }
-
     pub fn find_sub(&self, name: &[u8]) -> Option<&Command> {
         let suffix = |c: &&Command| c.meta.name.split_once('|').map(|(_, s)| s).unwrap_or("");
         self.subcommands.iter().find(|c| suffix(c).as_bytes().eq_ignore_ascii_case(name))

@@ -104,7 +104,11 @@ impl Entry {
     pub fn new_growable(key: &[u8], value: &[u8], expire_at_ms: Option<u64>) -> Entry {
         let len = value.len();
         let capacity = if len < 1 << 20 { len * 2 } else { len + (1 << 20) };
-        Self::build(key, value, StrEncoding::Raw, expire_at_ms, Some(capacity.min(u32::MAX as usize)))
+        // Lengths are stored as u32 here; beyond that the value has no spare room.
+        if capacity > u32::MAX as usize {
+            return Self::new_string(key, value, StrEncoding::Raw, expire_at_ms);
+        }
+        Self::build(key, value, StrEncoding::Raw, expire_at_ms, Some(capacity))
     }
 
     fn build(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>, slack: Option<usize>) -> Entry {

@@ -117,10 +117,12 @@ impl Segment {
     /// segment not full.
     pub fn insert_new(&mut self, hash: u64, entry: Entry) {
         let cap = self.tags.len();
+        debug_assert!(self.len + 1 < cap, "insert into a full segment");
         let h = home(hash, cap);
         let j = match memchr::memchr(0, &self.tags[h..]) {
             Some(off) => h + off,
-            None => memchr::memchr(0, &self.tags[..h]).unwrap_or(0),
+            // The table grows or splits a segment before it fills (`is_full`).
+            None => memchr::memchr(0, &self.tags[..h]).expect("a segment always keeps an empty slot"),
         };
         self.tags[j] = tag(hash);
         self.slots[j] = Some(entry);

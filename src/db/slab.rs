@@ -35,6 +35,8 @@ struct Page {
     listed: bool,
 }
 
+const _: () = assert!(std::mem::size_of::<Page>() <= HEADER && HEADER.is_multiple_of(GRAIN));
+
 struct Slab {
     /// Per class, the pages that have a free slot.
     partial: [*mut Page; CLASSES],

@@ -80,11 +80,6 @@ impl Parser {
         Self::default()
     }
 
-    /// True while a command is partly parsed.
-    pub fn in_progress(&self) -> bool {
-        self.remaining > 0
-    }
-
     /// Parses the next command at the front of `buf`, removing its bytes from `buf`
     /// once it is complete.
     pub fn next(&mut self, buf: &mut BytesMut, limits: Limits) -> Result<Parsed, ProtocolError> {
@@ -159,15 +154,6 @@ impl Parser {
         self.pos = 0;
         let args = self.spans.drain(..).map(|(s, e)| frame.slice(s..e)).collect();
         Ok(Parsed::Command(args))
-    }
-
-    /// Bytes the parser is sure it needs before the current command can complete,
-    /// used to size reads and enforce the query buffer limit.
-    pub fn wanted(&self) -> usize {
-        match self.bulk_len {
-            Some(len) => self.pos + len + 2,
-            None => 0,
-        }
     }
 }
 

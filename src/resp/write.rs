@@ -32,10 +32,6 @@ impl Out {
         Out { buf: BytesMut::with_capacity(256), proto }
     }
 
-    pub fn is_resp3(&self) -> bool {
-        self.proto == Proto::Resp3
-    }
-
     pub fn ok(&mut self) {
         self.buf.put_slice(b"+OK\r\n");
     }

@@ -10,8 +10,6 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::channels::shared_channel::{self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender};
 use glommio::{LocalExecutorBuilder, Placement};
 
-pub use glommio::task::JoinHandle as TaskHandle;
-
 /// Everything an executor thread needs to start.
 pub struct ExecutorSpec {
     pub name: String,
@@ -62,11 +60,6 @@ pub fn spawn<T: 'static>(fut: impl Future<Output = T> + 'static) {
 /// Runs a future as a task on the current executor and returns its handle.
 pub fn spawn_joinable<T: 'static>(fut: impl Future<Output = T> + 'static) -> glommio::Task<T> {
     glommio::spawn_local(fut)
-}
-
-/// Yields to other tasks if this one has run for its share.
-pub async fn yield_if_needed() {
-    glommio::yield_if_needed().await
 }
 
 pub async fn sleep(d: Duration) {
@@ -152,10 +145,12 @@ impl Stream {
 }
 
 /// Wakes a connection blocked in `read` by shutting its socket down (CLIENT KILL,
-/// idle timeout, SHUTDOWN). Safe to call from the owning executor at any time.
+/// idle timeout). Call it only on the executor that owns the connection, for a
+/// client still in that shard's registry: a connection leaves the registry
+/// before its socket closes, so the fd cannot have been reused.
 pub fn shutdown_fd(fd: RawFd) {
-    // SAFETY: shutdown(2) on a descriptor has no memory effects; a stale fd at
-    // worst returns EBADF/ENOTSOCK.
+    // SAFETY: shutdown(2) has no memory effects; the caller guarantees `fd` is
+    // still the connection's socket.
     unsafe {
         libc::shutdown(fd, libc::SHUT_RDWR);
     }
@@ -164,11 +159,6 @@ pub fn shutdown_fd(fd: RawFd) {
 /// One direction of a cross-core channel, before it is connected on its executor.
 pub struct ChannelTx<T: Send>(SharedSender<T>);
 pub struct ChannelRx<T: Send>(SharedReceiver<T>);
-
-// SAFETY: glommio's unconnected shared-channel ends are made to be moved to
-// the executor that connects them; they hold no executor-local state yet.
-unsafe impl<T: Send> Send for ChannelTx<T> {}
-unsafe impl<T: Send> Send for ChannelRx<T> {}
 
 /// A bounded, lock-free single-producer single-consumer channel between two cores.
 pub fn channel<T: Send + 'static>(capacity: usize) -> (ChannelTx<T>, ChannelRx<T>) {
@@ -237,16 +227,4 @@ pub fn probe_io_uring() -> Result<(), String> {
         libc::close(fd as i32);
     }
     Ok(())
-}
-
-/// The RLIMIT_MEMLOCK soft limit in bytes (None = unlimited).
-pub fn memlock_limit() -> Option<u64> {
-    // SAFETY: getrlimit fills a plain struct.
-    unsafe {
-        let mut r: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r) != 0 || r.rlim_cur == libc::RLIM_INFINITY {
-            return None;
-        }
-        Some(r.rlim_cur)
-    }
 }

@@ -396,8 +396,3 @@ fn run_batch(
 pub fn command_count() -> usize {
     TABLE.counters()
 }
-
-/// The session's reply protocol.
-pub fn proto_of(session: &Session) -> Proto {
-    session.client.proto.get()
-}

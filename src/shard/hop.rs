@@ -69,11 +69,6 @@ impl Pending {
             w.wake();
         }
     }
-
-    /// Number of calls in flight.
-    pub fn in_flight(&self) -> usize {
-        self.slots.len() - self.free.len()
-    }
 }
 
 /// Resolves to a call's result once the owning shard replies.

@@ -239,6 +239,7 @@ impl Core {
         // A send fails only when the peer executor is gone, i.e. at shutdown.
         if tx.send(Request { token, job }).await.is_err() {
             tracing::warn!(shard = target, "peer shard is gone");
+            self.pending.borrow_mut().complete(token, Err(format!("shard {target} is gone")));
         }
         Reply::new(self.pending.clone(), token)
     }

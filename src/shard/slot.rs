@@ -40,6 +40,24 @@ pub fn key_shard(key: &[u8], nshards: usize) -> ShardId {
     }
 }
 
+/// Splits `items` by the shard owning each one's key, keeping request order
+/// inside each group (so a repeated key keeps its last-wins order).
+pub fn group_by_shard<T>(
+    nshards: usize,
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> &[u8],
+) -> Vec<(ShardId, Vec<T>)> {
+    let mut groups: Vec<(ShardId, Vec<T>)> = Vec::new();
+    for item in items {
+        let shard = key_shard(key(&item), nshards);
+        match groups.iter_mut().find(|(sh, _)| *sh == shard) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((shard, vec![item])),
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,15 +170,7 @@ fn run_count(core: &Core, db: usize, keys: &[Bytes], op: CountOp) -> i64 {
 
 /// Splits keys by owning shard, keeping each shard's keys in request order.
 pub fn group_by_shard(s: &Session, keys: &[Bytes]) -> Vec<(usize, Vec<Bytes>)> {
-    let mut groups: Vec<(usize, Vec<Bytes>)> = Vec::new();
-    for k in keys {
-        let shard = s.shard_of(k);
-        match groups.iter_mut().find(|(sh, _)| *sh == shard) {
-            Some((_, v)) => v.push(k.clone()),
-            None => groups.push((shard, vec![k.clone()])),
-        }
-    }
-    groups
+    crate::shard::slot::group_by_shard(s.core.nshards, keys.iter().cloned(), |k| k)
 }
 
 /// An entry's contents as owned data, to carry between shards or databases.

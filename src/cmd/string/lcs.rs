@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::multi::on_shards;
-use super::{kw, str_value, Ks};
+use super::{str_value, Ks};
 use crate::cmd::{args, CmdError, CmdResult, OpError, Session};
 use crate::resp::Out;
 
@@ -47,13 +47,13 @@ fn reply(a: Fetched, b: Fetched, args: &[Bytes], max_len: i64, out: &mut Out) ->
     let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut j = 3;
     while let Some(opt) = args.get(j) {
-        if kw(opt, "idx") {
+        if args::is(opt, "idx") {
             getidx = true;
-        } else if kw(opt, "len") {
+        } else if args::is(opt, "len") {
             getlen = true;
-        } else if kw(opt, "withmatchlen") {
+        } else if args::is(opt, "withmatchlen") {
             withmatchlen = true;
-        } else if kw(opt, "minmatchlen") && j + 1 < args.len() {
+        } else if args::is(opt, "minmatchlen") && j + 1 < args.len() {
             minmatchlen = args::int(&args[j + 1])?.max(0);
             j += 1;
         } else {

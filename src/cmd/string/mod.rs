@@ -107,13 +107,6 @@ pub fn str_value(e: &Entry) -> Result<&[u8], OpError> {
     Ok(e.value())
 }
 
-/// Redis compares option keywords as C strings: case-insensitively, and only
-/// up to a NUL byte (`"nx\0zz"` is NX).
-pub fn kw(arg: &[u8], word: &str) -> bool {
-    let end = memchr::memchr(0, arg).unwrap_or(arg.len());
-    arg[..end].eq_ignore_ascii_case(word.as_bytes())
-}
-
 /// The four ways to give an expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
@@ -144,17 +137,17 @@ fn parse_set_opts(args: &[Bytes], start: usize, for_set: bool) -> Result<SetOpts
         let next = args.get(j + 1);
         let unit = [("ex", Unit::Ex), ("px", Unit::Px), ("exat", Unit::ExAt), ("pxat", Unit::PxAt)]
             .into_iter()
-            .find(|(w, _)| kw(a, w))
+            .find(|(w, _)| args::is(a, w))
             .map(|(_, u)| u);
-        if for_set && kw(a, "nx") && !o.xx {
+        if for_set && args::is(a, "nx") && !o.xx {
             o.nx = true;
-        } else if for_set && kw(a, "xx") && !o.nx {
+        } else if for_set && args::is(a, "xx") && !o.nx {
             o.xx = true;
-        } else if for_set && kw(a, "get") {
+        } else if for_set && args::is(a, "get") {
             o.get = true;
-        } else if for_set && kw(a, "keepttl") && !o.persist && o.expire.is_none() {
+        } else if for_set && args::is(a, "keepttl") && !o.persist && o.expire.is_none() {
             o.keepttl = true;
-        } else if !for_set && kw(a, "persist") && o.expire.is_none() && !o.keepttl {
+        } else if !for_set && args::is(a, "persist") && o.expire.is_none() && !o.keepttl {
             o.persist = true;
         } else if let (Some(u), Some(v)) = (unit, next) {
             if o.keepttl || o.persist || o.expire.is_some_and(|(cur, _)| cur != u) {

@@ -47,15 +47,7 @@ where
 /// Splits `items` by the shard of their key, keeping request order inside
 /// each group (so a repeated key keeps its last-wins order).
 pub(super) fn by_shard<I>(s: &Session, items: impl IntoIterator<Item = (Bytes, I)>) -> Vec<(usize, Vec<(Bytes, I)>)> {
-    let mut groups: Vec<(usize, Vec<(Bytes, I)>)> = Vec::new();
-    for (key, item) in items {
-        let shard = s.shard_of(&key);
-        match groups.iter_mut().find(|(sh, _)| *sh == shard) {
-            Some((_, v)) => v.push((key, item)),
-            None => groups.push((shard, vec![(key, item)])),
-        }
-    }
-    groups
+    crate::shard::slot::group_by_shard(s.core.nshards, items, |(k, _)| k)
 }
 
 /// MGET's lookup of one key: null for a missing key or one of another type.
