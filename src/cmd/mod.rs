@@ -179,6 +179,15 @@ pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult, began: 
     }
 }
 
+/// Counts a command refused before it ran (unknown, arity, auth).
+pub fn count_rejection(state: &mut ShardState, cmd: Option<&Command>, e: &CmdError) {
+    if let Some(c) = cmd {
+        state.cmd_stats[c.index].rejected += 1;
+    }
+    count_error(state, e);
+    state.rejected_calls += 1;
+}
+
 pub fn count_error(state: &mut ShardState, e: &CmdError) {
     let code = e.code();
     match state.error_stats.get_mut(code) {

@@ -83,9 +83,14 @@ impl Db {
 
     /// Removes `key` if its TTL has passed. Returns true if it did.
     pub fn expire_if_needed(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> bool {
-        match self.table.get(key) {
+        matches!(self.table.find(key), Some(p) if self.expire_at_pos(p, clock, stats))
+    }
+
+    /// Removes the entry at `p` if its TTL has passed. Returns true if it did.
+    fn expire_at_pos(&mut self, p: table::Pos, clock: Clock, stats: &mut DbStats) -> bool {
+        match self.table.at(p) {
             Some(e) if Self::is_expired(e, clock) => {
-                self.table.remove(key);
+                self.table.remove_at(p);
                 stats.expired += 1;
                 true
             }
@@ -93,26 +98,28 @@ impl Db {
         }
     }
 
+    /// Where a live `key` is, expiring it lazily first: one table lookup.
+    fn live(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<table::Pos> {
+        let p = self.table.find(key)?;
+        (!self.expire_at_pos(p, clock, stats)).then_some(p)
+    }
+
     /// Looks a key up for reading: lazy expiry, hit/miss counting, access update.
     pub fn lookup_read(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&Entry> {
-        self.expire_if_needed(key, clock, stats);
-        match self.table.get_mut(key) {
-            Some(e) => {
-                stats.hits += 1;
-                e.set_access(clock.lru());
-                Some(e)
-            }
-            None => {
-                stats.misses += 1;
-                None
-            }
-        }
+        let Some(p) = self.live(key, clock, stats) else {
+            stats.misses += 1;
+            return None;
+        };
+        stats.hits += 1;
+        let e = self.table.at_mut(p)?;
+        e.set_access(clock.lru());
+        Some(e)
     }
 
     /// Looks a key up for writing: lazy expiry and access update, no hit counting.
     pub fn lookup_write(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&mut Entry> {
-        self.expire_if_needed(key, clock, stats);
-        let e = self.table.get_mut(key)?;
+        let p = self.live(key, clock, stats)?;
+        let e = self.table.at_mut(p)?;
         e.set_access(clock.lru());
         Some(e)
     }
@@ -120,8 +127,8 @@ impl Db {
     /// A live entry without touching access data or stats (TYPE-like peeks
     /// still expire lazily, as Redis does).
     pub fn peek(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&Entry> {
-        self.expire_if_needed(key, clock, stats);
-        self.table.get(key)
+        let p = self.live(key, clock, stats)?;
+        self.table.at(p)
     }
 
     /// Stores an entry, replacing any previous one; returns the old entry.
@@ -131,10 +138,8 @@ impl Db {
 
     /// Removes a live key, returning its entry.
     pub fn remove(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<Entry> {
-        if self.expire_if_needed(key, clock, stats) {
-            return None;
-        }
-        self.table.remove(key)
+        let p = self.live(key, clock, stats)?;
+        self.table.remove_at(p)
     }
 
     /// Sets or clears the expiry of a live key; returns false if the key is absent.

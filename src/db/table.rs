@@ -23,6 +23,13 @@ struct Seg {
     volatile: u32,
 }
 
+/// Where an entry lives: valid until the table is next changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    seg: usize,
+    slot: usize,
+}
+
 /// What one look at a segment's volatile keys found.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ExpireSample {
@@ -87,26 +94,48 @@ impl Table {
         }
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+    /// Where `key` lives, found with one hash and one probe sequence.
+    pub fn find(&self, key: &[u8]) -> Option<Pos> {
         if self.segs.is_empty() {
             return None;
         }
         let h = self.hash(key);
-        let seg = &self.segs[self.seg_index(h)].map;
-        seg.get(seg.find(h, key)?)
+        let seg = self.seg_index(h);
+        let slot = self.segs[seg].map.find(h, key)?;
+        Some(Pos { seg, slot })
+    }
+
+    pub fn at(&self, p: Pos) -> Option<&Entry> {
+        self.segs.get(p.seg)?.map.get(p.slot)
     }
 
     /// Mutable access for edits that keep the entry's expiry flag (access data,
     /// same-length value edits). Expiry changes go through [`Table::insert`].
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        if self.segs.is_empty() {
-            return None;
+    pub fn at_mut(&mut self, p: Pos) -> Option<&mut Entry> {
+        self.segs.get_mut(p.seg)?.map.get_mut(p.slot)
+    }
+
+    /// Removes the entry at `p`.
+    pub fn remove_at(&mut self, p: Pos) -> Option<Entry> {
+        let hasher = &self.hasher;
+        let seg = self.segs.get_mut(p.seg)?;
+        let e = seg.map.remove_at(p.slot, |e| hasher.hash_one(e.key()))?;
+        if e.expire_at().is_some() {
+            seg.volatile -= 1;
+            self.volatile -= 1;
         }
-        let h = self.hash(key);
-        let s = self.seg_index(h);
-        let seg = &mut self.segs[s].map;
-        let slot = seg.find(h, key)?;
-        seg.get_mut(slot)
+        self.len -= 1;
+        Some(e)
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.at(self.find(key)?)
+    }
+
+    /// See [`Table::at_mut`].
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let p = self.find(key)?;
+        self.at_mut(p)
     }
 
     /// Inserts `entry`, replacing and returning any entry with the same key.
@@ -140,20 +169,8 @@ impl Table {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        if self.segs.is_empty() {
-            return None;
-        }
-        let h = self.hash(key);
-        let s = self.seg_index(h);
-        let slot = self.segs[s].map.find(h, key)?;
-        let hasher = &self.hasher;
-        let e = self.segs[s].map.remove_at(slot, |e| hasher.hash_one(e.key()))?;
-        if e.expire_at().is_some() {
-            self.segs[s].volatile -= 1;
-            self.volatile -= 1;
-        }
-        self.len -= 1;
-        Some(e)
+        let p = self.find(key)?;
+        self.remove_at(p)
     }
 
     /// Drops every entry.

@@ -270,13 +270,7 @@ async fn run_async(session: &mut Session, it: Item, out: &mut Out) {
 }
 
 fn reject(session: &mut Session, cmd: Option<&'static Command>, e: &CmdError, out: &mut Out) {
-    let mut st = session.core.state.borrow_mut();
-    if let Some(c) = cmd {
-        st.cmd_stats[c.index].rejected += 1;
-    }
-    cmd::count_error(&mut st, e);
-    st.rejected_calls += 1;
-    drop(st);
+    cmd::count_rejection(&mut session.core.state.borrow_mut(), cmd, e);
     let start = out.len();
     out.error(&e.0);
     suppress(session, out, start);
@@ -342,12 +336,7 @@ async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
                 cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
             }
             (Route::Reject(e), cmd) => {
-                let mut st = core.state.borrow_mut();
-                if let Some(c) = cmd {
-                    st.cmd_stats[c.index].rejected += 1;
-                }
-                cmd::count_error(&mut st, e);
-                st.rejected_calls += 1;
+                cmd::count_rejection(&mut core.state.borrow_mut(), cmd, e);
                 local_out.error(&e.0);
             }
             _ => {}
