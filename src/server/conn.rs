@@ -120,7 +120,7 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             core.refresh_clock();
             session.client.last_ms.set(core.clock().now_ms);
             out.proto = session.client.proto.get();
-            execute(session, std::mem::take(&mut batch), &mut out).await;
+            execute(session, &mut batch, &mut out).await;
         }
         if let Some(e) = proto_err {
             out.error_bytes(&e.reply_text());
@@ -183,8 +183,8 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
 }
 
 /// Runs one read's worth of commands in order, appending their replies to `out`.
-async fn execute(session: &mut Session, batch: Vec<Vec<Bytes>>, out: &mut Out) {
-    let classified: Vec<Item> = batch.into_iter().map(|a| classify(session, a)).collect();
+async fn execute(session: &mut Session, batch: &mut Vec<Vec<Bytes>>, out: &mut Out) {
+    let classified: Vec<Item> = batch.drain(..).map(|a| classify(session, a)).collect();
     let mut items = classified.into_iter().peekable();
     let mut segment: Vec<Item> = Vec::new();
     while items.peek().is_some() {
