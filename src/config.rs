@@ -42,6 +42,8 @@ pub struct Config {
     pub shards: usize,
     /// Empty = every CPU the process may use.
     pub cpus: Vec<usize>,
+    /// Keep the shards on this NUMA node's CPUs; `None` (`-1`) = no constraint.
+    pub numa_node: Option<usize>,
     pub spin_before_park_us: u64,
     pub databases: usize,
     pub requirepass: String,
@@ -69,6 +71,7 @@ impl Default for Config {
             bind: vec!["127.0.0.1".into()],
             shards: 0,
             cpus: Vec::new(),
+            numa_node: None,
             spin_before_park_us: 0,
             databases: 16,
             requirepass: String::new(),
@@ -227,6 +230,16 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| fmt_cpus(&c.cpus),
         set: |c, a| {
             c.cpus = parse_cpu_list(one(a)?)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "numa-node",
+        mutable: false,
+        get: |c| c.numa_node.map_or(-1, |n| n as i64).to_string(),
+        set: |c, a| {
+            let n = int_in(a, -1, 4095)?;
+            c.numa_node = usize::try_from(n).ok();
             Ok(())
         },
     },
@@ -522,6 +535,7 @@ mod tests {
         assert_eq!(c.save, vec![(900, 1), (300, 10)]);
         assert_eq!(c.proto_max_bulk_len, 2 << 20);
         assert_eq!(c.cpus, vec![0, 1, 2, 5]);
+        assert_eq!(c.numa_node, None);
         std::fs::write(&f, "port 1\nbogus 3\n").unwrap();
         let e = Config::from_args(&[f.to_string_lossy().into()]).unwrap_err().to_string();
         assert!(e.ends_with(":2: Bad directive or wrong number of arguments for 'bogus'"), "{e}");
@@ -536,5 +550,11 @@ mod tests {
         assert!(c.apply("appendonly", &["maybe".into()]).is_err());
         c.apply("save", &["".into()]).unwrap();
         assert!(c.save.is_empty());
+        c.apply("numa-node", &["1".into()]).unwrap();
+        assert_eq!((c.numa_node, directive("numa-node").unwrap().get(&c)), (Some(1), "1".into()));
+        c.apply("numa-node", &["-1".into()]).unwrap();
+        assert_eq!((c.numa_node, directive("numa-node").unwrap().get(&c)), (None, "-1".into()));
+        assert!(c.apply("numa-node", &["-2".into()]).is_err());
+        assert!(c.apply("numa-node", &["x".into()]).is_err());
     }
 }

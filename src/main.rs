@@ -12,13 +12,14 @@ Usage: tessera [config-file] [--directive value ...]
 
 The config file uses redis.conf syntax; every directive can also be given on the
 command line as --name value, which overrides the file. Directives:
-  port, bind, shards, cpus, spin-before-park-us, databases, requirepass,
-  maxclients, timeout, tcp-keepalive, tcp-backlog, loglevel, logfile, dir,
-  dbfilename, appendonly, save, proto-max-bulk-len, client-query-buffer-limit
+  port, bind, shards, cpus, numa-node, spin-before-park-us, databases,
+  requirepass, maxclients, timeout, tcp-keepalive, tcp-backlog, loglevel, logfile,
+  dir, dbfilename, appendonly, save, proto-max-bulk-len, client-query-buffer-limit
 
 Examples:
   tessera                                   serve on 127.0.0.1:6379, one shard per CPU
   tessera --port 7000 --shards 2 --cpus 0,1
+  tessera --numa-node 1                     one shard per CPU of NUMA node 1
   tessera /etc/tessera.conf --loglevel warning";
 
 #[derive(clap::Parser)]

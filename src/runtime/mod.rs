@@ -228,3 +228,16 @@ pub fn probe_io_uring() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The online CPUs of each NUMA node, from glommio's view of the machine
+/// topology (a machine without NUMA information is one node 0).
+pub fn numa_nodes() -> std::io::Result<std::collections::BTreeMap<usize, Vec<usize>>> {
+    let mut nodes = std::collections::BTreeMap::<usize, Vec<usize>>::new();
+    for loc in glommio::CpuSet::online()? {
+        nodes.entry(loc.numa_node).or_default().push(loc.cpu);
+    }
+    for cpus in nodes.values_mut() {
+        cpus.sort_unstable();
+    }
+    Ok(nodes)
+}

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod conn;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -90,24 +91,92 @@ fn run_id() -> String {
     (0..5).map(|i| format!("{:08x}", seed.hash_one(i) as u32)).collect()
 }
 
-/// The shard count and CPU of each shard, from `shards` and `cpus`.
+/// The shard count and CPU of each shard, from `shards`, `cpus` and `numa-node`.
 fn placement(config: &Config) -> Result<Vec<Option<usize>>, StartError> {
     let allowed = runtime::allowed_cpus();
-    let cpus = if config.cpus.is_empty() { allowed.clone() } else { config.cpus.clone() };
-    for c in &config.cpus {
-        if !allowed.contains(c) {
-            return Err(StartError::Usage(format!(
-                "CPU {c} in --cpus is not available to this process (allowed: {}); pick CPUs from that list",
-                allowed.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
-            )));
+    let nodes = match config.numa_node {
+        Some(_) => runtime::numa_nodes()
+            .map_err(|e| StartError::Runtime(format!("cannot read the NUMA topology for --numa-node: {e}")))?,
+        None => BTreeMap::new(),
+    };
+    let placed = place(config.shards, &config.cpus, config.numa_node, &allowed, &nodes).map_err(StartError::Usage)?;
+    if let Some(node) = config.numa_node {
+        let off: Vec<usize> = config.cpus.iter().copied().filter(|c| !placed.contains(&Some(*c))).collect();
+        if !off.is_empty() {
+            tracing::warn!("--cpus {} left out: not on NUMA node {node}", cpu_ranges(&off));
         }
     }
-    let n = if config.shards == 0 { cpus.len().max(1) } else { config.shards };
-    if config.shards > 0 && config.cpus.is_empty() && n > cpus.len() {
+    Ok(placed)
+}
+
+/// Shard placement as a pure function of the configuration, the CPUs this
+/// process may use (`allowed`) and each NUMA node's CPUs (`nodes`, read only
+/// when `numa_node` is set). The candidate CPUs are `cpus` (default: `allowed`),
+/// narrowed to the node's CPUs; there is one shard per candidate unless `shards`
+/// says otherwise, and shards beyond the candidates wrap around them. Without
+/// `cpus` or `numa_node`, more shards than CPUs run unpinned instead.
+fn place(
+    shards: usize,
+    cpus: &[usize],
+    numa_node: Option<usize>,
+    allowed: &[usize],
+    nodes: &BTreeMap<usize, Vec<usize>>,
+) -> Result<Vec<Option<usize>>, String> {
+    for c in cpus {
+        if !allowed.contains(c) {
+            return Err(format!(
+                "CPU {c} in --cpus is not available to this process (allowed: {}); pick CPUs from that list",
+                cpu_ranges(allowed)
+            ));
+        }
+    }
+    let mut candidates = if cpus.is_empty() { allowed.to_vec() } else { cpus.to_vec() };
+    if let Some(node) = numa_node {
+        let Some(node_cpus) = nodes.get(&node) else {
+            let list: Vec<String> = nodes.iter().map(|(n, c)| format!("{n} (CPUs {})", cpu_ranges(c))).collect();
+            return Err(format!(
+                "NUMA node {node} in --numa-node does not exist on this machine (nodes: {})",
+                if list.is_empty() { "none found".to_string() } else { list.join(", ") }
+            ));
+        };
+        candidates.retain(|c| node_cpus.contains(c));
+        if candidates.is_empty() {
+            return Err(if cpus.is_empty() {
+                format!(
+                    "no CPU of NUMA node {node} (CPUs {}) is available to this process (allowed: {})",
+                    cpu_ranges(node_cpus),
+                    cpu_ranges(allowed)
+                )
+            } else {
+                format!(
+                    "--cpus {} has no CPU on NUMA node {node} (its CPUs: {}); pick CPUs from that list or drop --cpus",
+                    cpu_ranges(cpus),
+                    cpu_ranges(node_cpus)
+                )
+            });
+        }
+    }
+    let n = if shards == 0 { candidates.len().max(1) } else { shards };
+    if shards > 0 && cpus.is_empty() && numa_node.is_none() && n > candidates.len() {
         // More shards than CPUs: run them unpinned rather than stack them on CPU 0.
         return Ok(vec![None; n]);
     }
-    Ok((0..n).map(|i| Some(cpus[i % cpus.len()])).collect())
+    Ok((0..n).map(|i| Some(candidates[i % candidates.len()])).collect())
+}
+
+/// A CPU list in the kernel's compact form: `0-3,8`.
+fn cpu_ranges(cpus: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        out.push(if j > i { format!("{}-{}", cpus[i], cpus[j]) } else { cpus[i].to_string() });
+        i = j + 1;
+    }
+    out.join(",")
 }
 
 fn bind_addrs(config: &Config, port: u16) -> Result<Vec<SocketAddr>, StartError> {
@@ -324,5 +393,70 @@ fn close_idle_clients(core: &Core, now_ms: u64) {
             c.killed.set(true);
             runtime::shutdown_fd(c.fd);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_nodes() -> BTreeMap<usize, Vec<usize>> {
+        BTreeMap::from([(0, vec![0, 1, 2, 3]), (1, vec![4, 5, 6, 7])])
+    }
+
+    fn pinned(cpus: &[usize]) -> Vec<Option<usize>> {
+        cpus.iter().map(|c| Some(*c)).collect()
+    }
+
+    #[test]
+    fn without_numa_node() {
+        let all: Vec<usize> = (0..8).collect();
+        let none = BTreeMap::new();
+        assert_eq!(place(0, &[], None, &all, &none).unwrap(), pinned(&all));
+        assert_eq!(place(2, &[], None, &all, &none).unwrap(), pinned(&[0, 1]));
+        assert_eq!(place(10, &[], None, &all, &none).unwrap(), vec![None; 10]);
+        assert_eq!(place(3, &[6, 7], None, &all, &none).unwrap(), pinned(&[6, 7, 6]));
+        let e = place(0, &[9], None, &all, &none).unwrap_err();
+        assert!(e.contains("CPU 9") && e.contains("allowed: 0-7"), "{e}");
+    }
+
+    #[test]
+    fn numa_node_picks_its_cpus() {
+        let all: Vec<usize> = (0..8).collect();
+        let nodes = two_nodes();
+        assert_eq!(place(0, &[], Some(1), &all, &nodes).unwrap(), pinned(&[4, 5, 6, 7]));
+        assert_eq!(place(2, &[], Some(1), &all, &nodes).unwrap(), pinned(&[4, 5]));
+        // More shards than the node has CPUs stay on the node.
+        assert_eq!(place(6, &[], Some(0), &all, &nodes).unwrap(), pinned(&[0, 1, 2, 3, 0, 1]));
+        // Only the CPUs the process may use.
+        assert_eq!(place(0, &[], Some(1), &[0, 5, 7], &nodes).unwrap(), pinned(&[5, 7]));
+    }
+
+    #[test]
+    fn numa_node_with_cpus_intersects() {
+        let all: Vec<usize> = (0..8).collect();
+        let nodes = two_nodes();
+        assert_eq!(place(0, &[2, 3, 4, 5], Some(1), &all, &nodes).unwrap(), pinned(&[4, 5]));
+        assert_eq!(place(0, &[2, 3, 4, 5], Some(0), &all, &nodes).unwrap(), pinned(&[2, 3]));
+        let e = place(0, &[0, 1], Some(1), &all, &nodes).unwrap_err();
+        assert!(e.contains("--cpus 0-1") && e.contains("NUMA node 1") && e.contains("its CPUs: 4-7"), "{e}");
+    }
+
+    #[test]
+    fn numa_node_errors() {
+        let nodes = two_nodes();
+        let e = place(0, &[], Some(7), &[0, 1], &nodes).unwrap_err();
+        assert!(e.contains("NUMA node 7") && e.contains("nodes: 0 (CPUs 0-3), 1 (CPUs 4-7)"), "{e}");
+        let e = place(0, &[], Some(1), &[0, 1], &nodes).unwrap_err();
+        assert!(e.contains("NUMA node 1 (CPUs 4-7)") && e.contains("allowed: 0-1"), "{e}");
+        let e = place(0, &[], Some(0), &[0], &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("none found"), "{e}");
+    }
+
+    #[test]
+    fn cpu_ranges_compact() {
+        assert_eq!(cpu_ranges(&[0, 1, 2, 3, 8, 10, 11]), "0-3,8,10-11");
+        assert_eq!(cpu_ranges(&[5]), "5");
+        assert_eq!(cpu_ranges(&[]), "");
     }
 }

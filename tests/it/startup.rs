@@ -1,5 +1,5 @@
 //! Start-up: configuration files and flags, and the one-line errors for a port
-//! in use, unknown directives, bad CPU lists; --version and --help.
+//! in use, unknown directives, bad CPU lists, NUMA placement; --version and --help.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -64,6 +64,24 @@ fn bad_cpu_lists() {
     assert!(err.contains("999"), "an unavailable CPU is named: {err}");
 }
 
+/// Every Linux machine has NUMA node 0 (a machine without NUMA is one node), and
+/// test machines have fewer than 8 nodes.
+#[test]
+fn numa_node() {
+    // --shards 0: one shard per CPU of the node.
+    let s = Server::start_with(0, &["--numa-node", "0"]);
+    let mut c = s.client();
+    let _: () = query(&mut c, &["SET", "k", "v"]);
+    assert_eq!(query::<String>(&mut c, &["GET", "k"]), "v");
+    assert_eq!(query::<Vec<String>>(&mut c, &["CONFIG", "GET", "numa-node"]), vec!["numa-node", "0"]);
+    drop(s);
+    let err = fails(&["--numa-node", "7", "--port", "0"]);
+    assert!(err.contains("NUMA node 7"), "names the node: {err}");
+    assert!(err.contains("nodes: 0 (CPUs "), "lists the nodes that exist: {err}");
+    let err = fails(&["--numa-node", "-5", "--port", "0"]);
+    assert!(err.contains("numa-node"), "{err}");
+}
+
 #[test]
 fn version_and_help() {
     let (code, out, err) = run_tessera(&["--version"], WAIT);
@@ -73,6 +91,7 @@ fn version_and_help() {
     assert_eq!(code, Some(0), "--help: {err}");
     assert!(out.contains("Usage"), "--help: {out}");
     assert!(out.contains("--port"), "--help mentions directives: {out}");
+    assert!(out.contains("numa-node"), "--help mentions --numa-node: {out}");
 }
 
 #[test]
