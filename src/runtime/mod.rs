@@ -3,12 +3,14 @@
 //! the runtime can be replaced if measurements ever demand it.
 
 use std::future::Future;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::time::Duration;
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::channels::shared_channel::{self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender};
 use glommio::{LocalExecutorBuilder, Placement};
+
+mod net;
+pub use net::{Listener, Stream};
 
 /// Everything an executor thread needs to start.
 pub struct ExecutorSpec {
@@ -64,84 +66,6 @@ pub fn spawn_joinable<T: 'static>(fut: impl Future<Output = T> + 'static) -> glo
 
 pub async fn sleep(d: Duration) {
     glommio::timer::sleep(d).await
-}
-
-/// A TCP listener created with SO_REUSEPORT so every shard can accept on the same port.
-pub struct Listener {
-    inner: glommio::net::TcpListener,
-}
-
-impl Listener {
-    /// Binds `addr` with SO_REUSEPORT and the given backlog.
-    pub fn bind(addr: std::net::SocketAddr, backlog: i32) -> std::io::Result<Listener> {
-        let domain = if addr.is_ipv6() { socket2::Domain::IPV6 } else { socket2::Domain::IPV4 };
-        let sk = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
-        sk.set_reuse_port(true)?;
-        sk.set_reuse_address(true)?;
-        if addr.is_ipv6() {
-            sk.set_only_v6(true)?;
-        }
-        sk.bind(&addr.into())?;
-        sk.listen(backlog)?;
-        let fd = sk.into_raw_fd();
-        // SAFETY: `fd` is a listening TCP socket we own and hand over exactly once.
-        let inner = unsafe { glommio::net::TcpListener::from_raw_fd(fd) };
-        Ok(Listener { inner })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.inner.local_addr().map_err(Into::into)
-    }
-
-    pub async fn accept(&self) -> std::io::Result<Stream> {
-        let s = self.inner.accept().await.map_err(std::io::Error::from)?;
-        Ok(Stream { inner: s })
-    }
-}
-
-/// A connected TCP stream owned by the executor that accepted it.
-pub struct Stream {
-    inner: glommio::net::TcpStream,
-}
-
-impl Stream {
-    pub async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).await
-    }
-
-    pub async fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.inner.write_all(buf).await
-    }
-
-    pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.inner.peer_addr().map_err(Into::into)
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.inner.local_addr().map_err(Into::into)
-    }
-
-    pub fn set_nodelay(&self, on: bool) -> std::io::Result<()> {
-        self.inner.set_nodelay(on).map_err(Into::into)
-    }
-
-    pub fn raw_fd(&self) -> RawFd {
-        self.inner.as_raw_fd()
-    }
-
-    /// Sets SO_KEEPALIVE with the given idle time in seconds (0 leaves it off).
-    pub fn set_keepalive(&self, secs: u64) -> std::io::Result<()> {
-        if secs == 0 {
-            return Ok(());
-        }
-        // SAFETY: borrowing the fd only for the duration of this call; the
-        // ManuallyDrop keeps socket2 from closing it.
-        let sk = std::mem::ManuallyDrop::new(unsafe { socket2::Socket::from_raw_fd(self.raw_fd()) });
-        let ka = socket2::TcpKeepalive::new()
-            .with_time(Duration::from_secs(secs))
-            .with_interval(Duration::from_secs((secs / 3).max(1)));
-        sk.set_tcp_keepalive(&ka)
-    }
 }
 
 /// Wakes a connection blocked in `read` by shutting its socket down (CLIENT KILL,
