@@ -94,6 +94,15 @@ impl Table {
         }
     }
 
+    /// Starts loading the memory a lookup of `key` will touch first.
+    #[inline]
+    pub fn prefetch(&self, key: &[u8]) {
+        if !self.segs.is_empty() {
+            let h = self.hash(key);
+            self.segs[self.seg_index(h)].map.prefetch(h);
+        }
+    }
+
     /// Where `key` lives, found with one hash and one probe sequence.
     pub fn find(&self, key: &[u8]) -> Option<Pos> {
         if self.segs.is_empty() {

@@ -9,6 +9,10 @@ pub const INLINE_MAX: usize = 64 * 1024;
 const MULTIBULK_MAX: i64 = i32::MAX as i64;
 /// Never reserve room for more arguments than this before they arrive.
 const PREALLOC_ARGS_MAX: usize = 1024;
+/// Argument vectors a parser keeps for reuse, and the largest it keeps: enough
+/// for deep pipelines of ordinary commands, a few KiB per connection at most.
+const POOL_MAX: usize = 64;
+const POOL_ARGS_MAX: usize = 8;
 
 /// A protocol violation: the text is Redis's, sent as `-ERR Protocol error: <text>`
 /// before the connection is closed. Bytes, because Redis echoes the offending
@@ -73,11 +77,22 @@ pub struct Parser {
     pos: usize,
     /// Length of the bulk whose `$N` header was read, waiting for its payload.
     bulk_len: Option<usize>,
+    /// Argument vectors handed back by `recycle`, reused for later commands.
+    pool: Vec<Vec<Bytes>>,
 }
 
 impl Parser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Takes back a command's argument vector once the command has run, so
+    /// the next command parsed reuses its allocation.
+    pub fn recycle(&mut self, mut args: Vec<Bytes>) {
+        if args.capacity() <= POOL_ARGS_MAX && self.pool.len() < POOL_MAX {
+            args.clear();
+            self.pool.push(args);
+        }
     }
 
     /// Parses the next command at the front of `buf`, removing its bytes from `buf`
@@ -152,7 +167,8 @@ impl Parser {
         }
         let frame = buf.split_to(self.pos).freeze();
         self.pos = 0;
-        let args = self.spans.drain(..).map(|(s, e)| frame.slice(s..e)).collect();
+        let mut args = self.pool.pop().unwrap_or_default();
+        args.extend(self.spans.drain(..).map(|(s, e)| frame.slice(s..e)));
         Ok(Parsed::Command(args))
     }
 }

@@ -85,6 +85,7 @@ async fn run(session: &mut Session, stream: &mut Stream) {
     let mut scratch = vec![0u8; READ_SIZE];
     let mut out = Out::new(Proto::Resp2);
     let mut batch: Vec<Vec<Bytes>> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     loop {
         let n = match stream.read(&mut scratch).await {
             Ok(0) | Err(_) => return,
@@ -120,7 +121,11 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             core.refresh_clock();
             session.client.last_ms.set(core.clock().now_ms);
             out.proto = session.client.proto.get();
-            execute(session, &mut batch, &mut out).await;
+            items.extend(batch.drain(..).map(|a| classify(session, a)));
+            execute(session, &mut items, &mut out).await;
+            for it in items.drain(..) {
+                parser.recycle(it.args);
+            }
         }
         if let Some(e) = proto_err {
             out.error_bytes(&e.reply_text());
@@ -183,29 +188,22 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
 }
 
 /// Runs one read's worth of commands in order, appending their replies to `out`.
-async fn execute(session: &mut Session, batch: &mut Vec<Vec<Bytes>>, out: &mut Out) {
-    let classified: Vec<Item> = batch.drain(..).map(|a| classify(session, a)).collect();
-    let mut items = classified.into_iter().peekable();
-    let mut segment: Vec<Item> = Vec::new();
-    while items.peek().is_some() {
+async fn execute(session: &mut Session, items: &mut [Item], out: &mut Out) {
+    let mut i = 0;
+    while i < items.len() {
         if session.close_after_reply {
             return;
         }
-        // Gather the longest run of synchronous commands.
-        while let Some(it) = items.peek() {
-            if matches!(it.route, Route::Async(_)) {
-                break;
-            }
-            segment.extend(items.next());
-        }
-        if !segment.is_empty() {
-            wait_if_paused(session, &segment).await;
-            run_segment(session, std::mem::take(&mut segment), out).await;
-            continue;
-        }
-        if let Some(it) = items.next() {
-            wait_if_paused(session, std::slice::from_ref(&it)).await;
-            run_async(session, it, out).await;
+        // The longest run of synchronous commands from here.
+        let end = items[i..].iter().position(|it| matches!(it.route, Route::Async(_))).map_or(items.len(), |p| i + p);
+        if end > i {
+            wait_if_paused(session, &items[i..end]).await;
+            run_segment(session, &mut items[i..end], out).await;
+            i = end;
+        } else {
+            wait_if_paused(session, &items[i..=i]).await;
+            run_async(session, &items[i], out).await;
+            i += 1;
         }
     }
 }
@@ -244,7 +242,7 @@ fn suppress(session: &mut Session, out: &mut Out, start: usize) {
     }
 }
 
-async fn run_async(session: &mut Session, it: Item, out: &mut Out) {
+async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     let (Some(cmd), Route::Async(f)) = (it.cmd, &it.route) else {
         return;
     };
@@ -279,13 +277,16 @@ fn reject(session: &mut Session, cmd: Option<&'static Command>, e: &CmdError, ou
 /// Runs a run of synchronous commands: inline when all are local, otherwise one
 /// message per remote shard carrying all of that shard's commands, with the
 /// replies stitched back in request order.
-async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
+async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out) {
     let core = session.core.clone();
     let me = core.id;
     let db = session.db;
     let local_only = segment.iter().all(|it| !matches!(it.route, Route::Shard(s) if s != me));
     if local_only {
-        for it in segment {
+        if segment.len() > 1 {
+            prefetch(&core, db, segment);
+        }
+        for it in segment.iter() {
             match (&it.route, it.cmd) {
                 (Route::Shard(_), Some(cmd)) => {
                     session.client.last_cmd.set(cmd.name());
@@ -306,13 +307,13 @@ async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
     let proto = out.proto;
     let mut per_shard: Vec<Vec<(&'static Command, Vec<Bytes>)>> = (0..core.nshards).map(|_| Vec::new()).collect();
     let mut origin: Vec<(ShardId, usize)> = Vec::with_capacity(segment.len());
-    let mut locals: Vec<Item> = Vec::new();
-    for it in segment {
+    let mut locals: Vec<&Item> = Vec::new();
+    for it in segment.iter_mut() {
         match (&it.route, it.cmd) {
             (Route::Shard(s), Some(cmd)) if *s != me => {
                 origin.push((*s, per_shard[*s].len()));
                 session.client.last_cmd.set(cmd.name());
-                per_shard[*s].push((cmd, it.args));
+                per_shard[*s].push((cmd, std::mem::take(&mut it.args)));
             }
             _ => {
                 origin.push((me, locals.len()));
@@ -329,7 +330,7 @@ async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
     // Local commands run while the remote shards work on theirs.
     let mut local_out = Out::new(proto);
     let mut local_ends = Vec::with_capacity(locals.len());
-    for it in &locals {
+    for it in locals {
         match (&it.route, it.cmd) {
             (Route::Shard(_), Some(cmd)) => {
                 let mut st = core.state.borrow_mut();
@@ -360,6 +361,21 @@ async fn run_segment(session: &mut Session, segment: Vec<Item>, out: &mut Out) {
         let start = out.len();
         out.raw(&buf[from..ends[i]]);
         suppress(session, out, start);
+    }
+}
+
+/// Starts loading the table memory of every local key a pipelined run of
+/// commands will look up, so that their cache misses overlap instead of
+/// queueing one after another.
+fn prefetch(core: &Core, db: usize, segment: &[Item]) {
+    let st = core.state.borrow();
+    let Some(db) = st.dbs.get(db) else { return };
+    for it in segment {
+        if let (Route::Shard(_), Some(cmd)) = (&it.route, it.cmd) {
+            if let Some(first) = cmd.keys.positions(it.args.len()).next() {
+                db.table().prefetch(&it.args[first]);
+            }
+        }
     }
 }
 
