@@ -139,6 +139,8 @@ macro_rules! async_handler {
 }
 
 /// Runs a `Sync` command on the current shard: the one place that counts calls.
+/// Its time is measured from `state.lap`, which the caller sets with
+/// [`start_laps`] before a run of commands; each command then costs one clock read.
 pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, args: &[Bytes], out: &mut Out) {
     let f = match cmd.handler {
         Handler::Sync(f) | Handler::SyncCross(f, _) => f,
@@ -146,7 +148,6 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     };
     let clock = core.clock();
     let start = out.len();
-    let began = std::time::Instant::now();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut ctx = Ctx { core, state: &mut *state, db, clock };
         f(&mut ctx, args, out)
@@ -155,10 +156,18 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
         out.buf.truncate(start);
         Err(internal_error(cmd, &p))
     });
-    record(state, cmd, &result, began);
+    let now = std::time::Instant::now();
+    let nanos = now.saturating_duration_since(state.lap).as_nanos() as u64;
+    state.lap = now;
+    record(state, cmd, &result, nanos);
     if let Err(e) = result {
         out.error(&e.0);
     }
+}
+
+/// Starts timing a run of synchronous commands on this shard.
+pub fn start_laps(state: &mut ShardState) {
+    state.lap = std::time::Instant::now();
 }
 
 /// Logs a handler panic and turns it into an error reply; the shard keeps serving.
@@ -169,10 +178,10 @@ pub fn internal_error(cmd: &Command, p: &Box<dyn std::any::Any + Send>) -> CmdEr
 }
 
 /// Counts one call and its outcome in INFO commandstats/errorstats.
-pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult, began: std::time::Instant) {
+pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult, nanos: u64) {
     let st = &mut state.cmd_stats[cmd.index];
     st.calls += 1;
-    st.nanos += began.elapsed().as_nanos() as u64;
+    st.nanos += nanos;
     if let Err(e) = result {
         st.failed += 1;
         count_error(state, e);

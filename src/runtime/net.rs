@@ -68,8 +68,7 @@ impl Poller {
             }
             // SAFETY: `fd` was just returned to us and nothing else owns it.
             let epfd = unsafe { OwnedFd::from_raw_fd(fd) };
-            let poller =
-                Rc::new(Poller { epfd, slots: RefCell::default(), free: RefCell::default() });
+            let poller = Rc::new(Poller { epfd, slots: RefCell::default(), free: RefCell::default() });
             *p.borrow_mut() = Some(poller.clone());
             glommio::spawn_local(Poller::run(poller.clone())).detach();
             Ok(poller)
@@ -179,8 +178,7 @@ impl Token {
         poll_fn(|cx| {
             let mut slots = self.poller.slots.borrow_mut();
             let s = &mut slots[self.index as usize];
-            let (ready, waker) =
-                if write { (s.writable, &mut s.write_waker) } else { (s.readable, &mut s.read_waker) };
+            let (ready, waker) = if write { (s.writable, &mut s.write_waker) } else { (s.readable, &mut s.read_waker) };
             if ready {
                 return Poll::Ready(());
             }
@@ -282,9 +280,7 @@ impl Stream {
         loop {
             if self.token.readable() {
                 // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
-                let n = unsafe {
-                    libc::recv(self.token.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
-                };
+                let n = unsafe { libc::recv(self.token.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
                 if n >= 0 {
                     let n = n as usize;
                     if n < buf.len() {

@@ -12,7 +12,7 @@ use crate::error::CmdError;
 use crate::resp::{Limits, Out, Parsed, Parser, Proto};
 use crate::runtime::Stream;
 use crate::server::client::ClientInfo;
-use crate::shard::{Core, ShardId};
+use crate::shard::{Core, ShardId, ShardState};
 
 const READ_SIZE: usize = 16 * 1024;
 
@@ -262,7 +262,7 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     }
     {
         let mut st = session.core.state.borrow_mut();
-        cmd::record(&mut st, cmd, &result, began);
+        cmd::record(&mut st, cmd, &result, began.elapsed().as_nanos() as u64);
     }
     suppress(session, out, start);
 }
@@ -284,8 +284,10 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
     let local_only = segment.iter().all(|it| !matches!(it.route, Route::Shard(s) if s != me));
     if local_only {
         if segment.len() > 1 {
-            prefetch(&core, db, segment);
+            let local = segment.iter().filter_map(|it| Some((it.cmd?, it.args.as_slice())));
+            prefetch_keys(&core.state.borrow(), db, local);
         }
+        cmd::start_laps(&mut core.state.borrow_mut());
         for it in segment.iter() {
             match (&it.route, it.cmd) {
                 (Route::Shard(_), Some(cmd)) => {
@@ -324,12 +326,17 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
     let mut pending = Vec::new();
     for (s, cmds) in per_shard.into_iter().enumerate() {
         if !cmds.is_empty() {
-            pending.push((s, core.send(s, move |c| run_batch(c, cmds, db, proto)).await));
+            // Everything the batch carries is allocated here and comes back to
+            // be freed here: no allocation is freed across cores.
+            let out = BytesMut::with_capacity((cmds.len() * 64).max(256));
+            let batch = Batch { ends: Vec::with_capacity(cmds.len()), cmds, out };
+            pending.push((s, core.send(s, move |c| run_batch(c, batch, db, proto)).await));
         }
     }
     // Local commands run while the remote shards work on theirs.
     let mut local_out = Out::new(proto);
     let mut local_ends = Vec::with_capacity(locals.len());
+    cmd::start_laps(&mut core.state.borrow_mut());
     for it in locals {
         match (&it.route, it.cmd) {
             (Route::Shard(_), Some(cmd)) => {
@@ -344,7 +351,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
         }
         local_ends.push(local_out.len());
     }
-    let mut results: Vec<Option<(BytesMut, Vec<usize>)>> = (0..core.nshards).map(|_| None).collect();
+    let mut results: Vec<Option<Batch>> = (0..core.nshards).map(|_| None).collect();
     for (s, reply) in pending {
         results[s] = Some(reply.await);
     }
@@ -353,7 +360,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
             (&local_out.buf, &local_ends)
         } else {
             match &results[s] {
-                Some((b, e)) => (b, e),
+                Some(b) => (&b.out, &b.ends),
                 None => continue,
             }
         };
@@ -364,37 +371,41 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
     }
 }
 
-/// Starts loading the table memory of every local key a pipelined run of
-/// commands will look up, so that their cache misses overlap instead of
-/// queueing one after another.
-fn prefetch(core: &Core, db: usize, segment: &[Item]) {
-    let st = core.state.borrow();
+/// Starts loading the table memory of every key a pipelined run of commands
+/// will look up, so that their cache misses overlap instead of queueing one
+/// after another.
+fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'static Command, &'a [Bytes])>) {
     let Some(db) = st.dbs.get(db) else { return };
-    for it in segment {
-        if let (Route::Shard(_), Some(cmd)) = (&it.route, it.cmd) {
-            if let Some(first) = cmd.keys.positions(it.args.len()).next() {
-                db.table().prefetch(&it.args[first]);
-            }
+    for (cmd, args) in cmds {
+        if let Some(first) = cmd.keys.positions(args.len()).next() {
+            db.table().prefetch(&args[first]);
         }
     }
 }
 
-/// Runs a batch of commands sent by another shard; returns the encoded replies
-/// and the end offset of each.
-fn run_batch(
-    core: &Core,
+/// Commands for one remote shard and, once it has run them, their encoded
+/// replies and the end offset of each.
+struct Batch {
     cmds: Vec<(&'static Command, Vec<Bytes>)>,
-    db: usize,
-    proto: Proto,
-) -> (BytesMut, Vec<usize>) {
-    let mut out = Out::new(proto);
-    let mut ends = Vec::with_capacity(cmds.len());
+    out: BytesMut,
+    ends: Vec<usize>,
+}
+
+/// Runs a batch of commands sent by another shard and hands it back with the replies.
+fn run_batch(core: &Core, mut batch: Batch, db: usize, proto: Proto) -> Batch {
+    let mut out = Out { buf: std::mem::take(&mut batch.out), proto };
+    batch.ends.reserve(batch.cmds.len());
     let mut st = core.state.borrow_mut();
-    for (cmd, args) in &cmds {
-        cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
-        ends.push(out.len());
+    if batch.cmds.len() > 1 {
+        prefetch_keys(&st, db, batch.cmds.iter().map(|(c, a)| (*c, a.as_slice())));
     }
-    (out.buf, ends)
+    cmd::start_laps(&mut st);
+    for (cmd, args) in &batch.cmds {
+        cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
+        batch.ends.push(out.len());
+    }
+    batch.out = out.buf;
+    batch
 }
 
 /// Number of commands in the table, for per-shard counters.

@@ -47,6 +47,9 @@ pub struct ShardState {
     /// Next database the active-expiry cycle looks at.
     pub expire_db: usize,
     pub rng: u64,
+    /// When the last command run here ended (or its batch began): one clock
+    /// read per command times it for INFO commandstats.
+    pub lap: std::time::Instant,
 }
 
 impl ShardState {
@@ -65,6 +68,7 @@ impl ShardState {
             active_expire: true,
             expire_db: 0,
             rng: seed | 1,
+            lap: std::time::Instant::now(),
         }
     }
 
