@@ -202,8 +202,16 @@ async fn execute(session: &mut Session, items: &mut [Item], out: &mut Out) {
             i = end;
         } else {
             wait_if_paused(session, &items[i..=i]).await;
+            let authenticated = session.authenticated;
             run_async(session, &items[i], out).await;
             i += 1;
+            // AUTH, HELLO or RESET changed what the rest of the pipeline may
+            // run: route it again, as Redis checks each command when it runs.
+            if session.authenticated != authenticated {
+                for it in &mut items[i..] {
+                    *it = classify(session, std::mem::take(&mut it.args));
+                }
+            }
         }
     }
 }

@@ -492,6 +492,18 @@ fn auth_and_requirepass() {
 }
 
 #[test]
+fn auth_pipelined_with_commands() {
+    // Redis checks authentication as each command runs: commands pipelined
+    // after AUTH in the same packet run, and after RESET they are refused.
+    let s = Server::start_with(2, &["--requirepass", "pw"]);
+    let mut r = s.raw();
+    r.send(b"AUTH pw\r\nSET k v\r\nGET k\r\nRESET\r\nGET k\r\n");
+    let want = b"+OK\r\n+OK\r\n$1\r\nv\r\n+RESET\r\n-NOAUTH Authentication required.\r\n";
+    let got = r.read_bytes(want.len());
+    assert_eq!(got, want, "AUTH, SET, GET, RESET, GET in one write: {}", show(&got));
+}
+
+#[test]
 fn redis_crate_over_resp3() {
     each_shards(|s| {
         let mut c = s.client_resp3();
