@@ -5,7 +5,6 @@
 
 use std::hint::black_box;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -41,23 +40,7 @@ fn table(c: &mut Criterion) {
 /// needs the shard's `Core` for its clock and its state for counters.
 fn shard() -> Rc<Core> {
     let config = Config::default();
-    let shared = Arc::new(Shared {
-        next_client_id: AtomicU64::new(1),
-        connected: AtomicUsize::new(0),
-        stats: Default::default(),
-        pause: Default::default(),
-        start_ms: 0,
-        start: std::time::Instant::now(),
-        port: AtomicU64::new(0),
-        lastsave: AtomicU64::new(0),
-        run_id: String::new(),
-        executable: String::new(),
-        nshards: 1,
-        cpus: vec![None],
-        peak_memory: AtomicU64::new(0),
-        startup_memory: AtomicU64::new(0),
-        ops_per_sec: vec![AtomicU64::new(0)],
-    });
+    let shared = Arc::new(Shared::new(vec![None], 0));
     let state = ShardState::new(config, TABLE.counters(), 1);
     let links = shard::mesh(1, 16).remove(0);
     // With one shard there are no channels to connect: start() never waits.

@@ -86,6 +86,31 @@ pub struct Shared {
     pub ops_per_sec: Vec<AtomicU64>,
 }
 
+impl Shared {
+    /// Server-wide state for shards placed on `cpus` (one entry per shard).
+    pub fn new(cpus: Vec<Option<usize>>, port: u16) -> Shared {
+        let start_ms = crate::db::Clock::now().now_ms;
+        let n = cpus.len();
+        Shared {
+            next_client_id: AtomicU64::new(1),
+            connected: AtomicUsize::new(0),
+            stats: ServerStats::default(),
+            pause: Pause::default(),
+            start_ms,
+            start: std::time::Instant::now(),
+            port: AtomicU64::new(u64::from(port)),
+            lastsave: AtomicU64::new(start_ms / 1000),
+            run_id: run_id(),
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            nshards: n,
+            cpus,
+            peak_memory: AtomicU64::new(0),
+            startup_memory: AtomicU64::new(0),
+            ops_per_sec: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
 fn run_id() -> String {
     let seed = ahash::RandomState::new();
     (0..5).map(|i| format!("{:08x}", seed.hash_one(i) as u32)).collect()
@@ -220,24 +245,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
     runtime::probe_io_uring().map_err(StartError::Runtime)?;
     let cpus = placement(&config)?;
     let n = cpus.len();
-    let start_ms = crate::db::Clock::now().now_ms;
-    let shared = Arc::new(Shared {
-        next_client_id: AtomicU64::new(1),
-        connected: AtomicUsize::new(0),
-        stats: ServerStats::default(),
-        pause: Pause::default(),
-        start_ms,
-        start: std::time::Instant::now(),
-        port: AtomicU64::new(config.port as u64),
-        lastsave: AtomicU64::new(start_ms / 1000),
-        run_id: run_id(),
-        executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
-        nshards: n,
-        cpus: cpus.clone(),
-        peak_memory: AtomicU64::new(0),
-        startup_memory: AtomicU64::new(0),
-        ops_per_sec: (0..n).map(|_| AtomicU64::new(0)).collect(),
-    });
+    let shared = Arc::new(Shared::new(cpus.clone(), config.port));
     let mut links = shard::mesh(n, 1024);
     let mut threads = Vec::new();
     let mut port = config.port;
