@@ -253,7 +253,7 @@ impl Listener {
                     // SAFETY: `fd` is a connected socket that nothing else owns.
                     let socket = unsafe { socket2::Socket::from_raw_fd(fd) };
                     let token = self.token.poller.register(fd)?;
-                    return Ok(Stream { token, socket });
+                    return Ok(Stream { token, socket, full_reads: 0 });
                 }
                 let e = errno();
                 match e.raw_os_error() {
@@ -272,11 +272,21 @@ pub struct Stream {
     // Declared before `socket`: deregisters before the descriptor closes.
     token: Token,
     socket: socket2::Socket,
+    /// Reads in a row that filled the caller's buffer without waiting.
+    full_reads: u32,
 }
+
+/// After this many full reads in a row a stream yields once, so a client that
+/// streams a deep pipeline cannot keep its shard from serving the others.
+const FULL_READS_BEFORE_YIELD: u32 = 4;
 
 impl Stream {
     /// Reads what is there, waiting for data if nothing is; 0 at end of stream.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.full_reads >= FULL_READS_BEFORE_YIELD {
+            self.full_reads = 0;
+            futures_lite::future::yield_now().await;
+        }
         loop {
             if self.token.readable() {
                 // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
@@ -285,6 +295,9 @@ impl Stream {
                     let n = n as usize;
                     if n < buf.len() {
                         self.token.set_readable(false);
+                        self.full_reads = 0;
+                    } else {
+                        self.full_reads += 1;
                     }
                     return Ok(n);
                 }
