@@ -331,3 +331,35 @@ fn many_connections_at_once() {
         }
     });
 }
+
+#[test]
+fn slow_reader_gets_every_byte() {
+    // Replies much larger than the socket buffers, read slowly: the server has
+    // to wait for room to write, then go on where it stopped.
+    each_shards(|s| {
+        let mut c = s.raw();
+        let value = vec![b'x'; 4 << 20];
+        c.send(&encode(&[&b"SET"[..], b"big", &value]));
+        assert_bytes(&c.reply_bytes(), b"+OK\r\n", "SET 4 MiB");
+        let mut pipeline = Vec::new();
+        for _ in 0..4 {
+            pipeline.extend_from_slice(&encode(&["GET", "big"]));
+        }
+        pipeline.extend_from_slice(&encode(&["PING"]));
+        c.send(&pipeline);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let header = format!("${}\r\n", value.len());
+        for i in 0..4 {
+            let mut got = Vec::new();
+            while got.len() < header.len() + value.len() + 2 {
+                let step = (header.len() + value.len() + 2 - got.len()).min(256 << 10);
+                got.extend_from_slice(&c.read_bytes(step));
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            assert!(got.starts_with(header.as_bytes()), "reply {i} header");
+            assert!(got[header.len()..header.len() + value.len()].iter().all(|&b| b == b'x'), "reply {i} body");
+            assert_bytes(&got[got.len() - 2..], b"\r\n", "reply {i} end");
+        }
+        assert_bytes(&c.reply_bytes(), b"+PONG\r\n", "PING after the large replies");
+    });
+}
