@@ -68,6 +68,9 @@ fn bad_cpu_lists() {
 /// test machines have fewer than 8 nodes.
 #[test]
 fn numa_node() {
+    if crate::support::against_redis() {
+        return; // --numa-node is Tessera's own option.
+    }
     // --shards 0: one shard per CPU of the node.
     let s = Server::start_with(0, &["--numa-node", "0"]);
     let mut c = s.client();
