@@ -93,6 +93,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The address of the entry's block, for a prefetch hint.
+    pub fn block_addr(&self) -> *const u8 {
+        self.ptr.as_ptr()
+    }
+
     /// Builds an entry for `key` holding the string `value`.
     pub fn new_string(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>) -> Entry {
         Self::build(key, value, enc, expire_at_ms, None)

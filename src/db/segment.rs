@@ -102,6 +102,22 @@ impl Segment {
         prefetch_line(self.slots.as_ptr().wrapping_add(i));
     }
 
+    /// Second stage of a prefetch, once the lines `prefetch` asked for have had
+    /// time to arrive: starts loading the entry that the first tag match points
+    /// to, which is the key's entry unless two tags collide.
+    #[inline]
+    pub fn prefetch_entry(&self, hash: u64) {
+        let cap = self.tags.len();
+        let (t, i) = (tag(hash), home(hash, cap));
+        if let Some(off) = memchr::memchr2(t, 0, &self.tags[i..]) {
+            if let Some(Some(e)) = self.slots.get(i + off) {
+                if self.tags[i + off] == t {
+                    prefetch_line(e.block_addr());
+                }
+            }
+        }
+    }
+
     /// The slot holding `key`, if any.
     #[inline]
     pub fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {

@@ -103,6 +103,15 @@ impl Table {
         }
     }
 
+    /// Starts loading the entry of `key`, after `prefetch` of the same key.
+    #[inline]
+    pub fn prefetch_entry(&self, key: &[u8]) {
+        if !self.segs.is_empty() {
+            let h = self.hash(key);
+            self.segs[self.seg_index(h)].map.prefetch_entry(h);
+        }
+    }
+
     /// Where `key` lives, found with one hash and one probe sequence.
     pub fn find(&self, key: &[u8]) -> Option<Pos> {
         if self.segs.is_empty() {

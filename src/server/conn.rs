@@ -382,12 +382,15 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
 /// Starts loading the table memory of every key a pipelined run of commands
 /// will look up, so that their cache misses overlap instead of queueing one
 /// after another.
-fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'static Command, &'a [Bytes])>) {
+fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'static Command, &'a [Bytes])> + Clone) {
     let Some(db) = st.dbs.get(db) else { return };
-    for (cmd, args) in cmds {
-        if let Some(first) = cmd.keys.positions(args.len()).next() {
-            db.table().prefetch(&args[first]);
-        }
+    let keys = cmds.filter_map(|(cmd, args)| cmd.keys.positions(args.len()).next().map(|i| &args[i]));
+    // Tag and slot lines first, then (once those are on their way) the entries.
+    for key in keys.clone() {
+        db.table().prefetch(key);
+    }
+    for key in keys {
+        db.table().prefetch_entry(key);
     }
 }
 

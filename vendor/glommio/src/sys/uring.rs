@@ -1222,9 +1222,6 @@ pub(crate) struct Reactor {
     poll_ring: RefCell<PollRing>,
 
     latency_preemption_timeout_src: Cell<Option<Source>>,
-    /// Whether `latency_preemption_timeout_src` is a preemption timer (kept
-    /// across passes while it has not fired) rather than a user timer.
-    latency_timer_is_preempt: Cell<bool>,
     throughput_preemption_timeout_src: Cell<Option<Source>>,
 
     link_fd: RawFd,
@@ -1356,7 +1353,6 @@ impl Reactor {
             latency_ring: RefCell::new(latency_ring),
             poll_ring: RefCell::new(poll_ring),
             latency_preemption_timeout_src: Cell::new(None),
-            latency_timer_is_preempt: Cell::new(false),
             throughput_preemption_timeout_src: Cell::new(None),
             blocking_thread,
             link_fd,
@@ -1818,33 +1814,22 @@ impl Reactor {
         // consume all events from the rings
         consume_rings!(into &mut woke; lat_ring, poll_ring, main_ring);
 
-        // A preemption timer that has not fired yet is kept while the executor
-        // stays awake: it then fires a little early, which only ends the
-        // current task queue's turn sooner. Re-arming both timers on every
-        // pass cost five submissions (two cancellations, two timeouts and a
-        // linked write) each time the executor ran out of tasks. When this
-        // pass may end in sleep, the latency timer is cancelled here, as
-        // upstream does, so that it cannot wake us.
-        let may_sleep = preempt_timer().is_none();
-        let pending_latency_timer = self
-            .latency_preemption_timeout_src
-            .take()
-            .filter(|src| !may_sleep && self.latency_timer_is_preempt.get() && src.result().is_none());
+        // Cancel the old timer regardless of whether we can sleep:
+        // if we won't sleep, we will register the new timer with its new
+        // value.
+        //
+        // But if we will sleep, there might be a timer registered that needs
+        // to be removed otherwise we'll wake up when it expires.
+        drop(self.latency_preemption_timeout_src.take());
 
         // Schedule the throughput-based timeout immediately: it won't matter if we end
         // up sleeping.
-        let throughput_timer = self
-            .throughput_preemption_timeout_src
-            .take()
-            .filter(|src| src.result().is_none())
-            .unwrap_or_else(|| {
-                main_ring.prepare_throughput_preemption_timer(
-                    self.ring_depth() as u32,
-                    self.eventfd_src.raw(),
-                )
-            });
-        self.throughput_preemption_timeout_src.set(Some(throughput_timer));
-        let mut pending_latency_timer = pending_latency_timer;
+        self.throughput_preemption_timeout_src.replace(Some(
+            main_ring.prepare_throughput_preemption_timer(
+                self.ring_depth() as u32,
+                self.eventfd_src.raw(),
+            ),
+        ));
 
         // This will only dispatch if we run out of sqes. Which means until
         // flush_rings! nothing is really send to the kernel...
@@ -1866,7 +1851,6 @@ impl Reactor {
             // We are about to go to sleep. It's ok to sleep, but if there
             // is a timer set, we need to make sure we wake up to handle it.
             if let Some(dur) = user_timer {
-                self.latency_timer_is_preempt.set(false);
                 self.latency_preemption_timeout_src
                     .set(Some(lat_ring.prepare_latency_preemption_timer(dur)));
                 assert!(flush_rings!(lat_ring)? > 0);
@@ -1898,17 +1882,9 @@ impl Reactor {
         }
 
         if let Some(preempt) = preempt_timer() {
-            match pending_latency_timer.take() {
-                Some(src) => self.latency_preemption_timeout_src.set(Some(src)),
-                None => {
-                    self.latency_timer_is_preempt.set(true);
-                    self.latency_preemption_timeout_src
-                        .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
-                    flush_rings!(lat_ring, main_ring)?;
-                }
-            }
-        } else {
-            drop(pending_latency_timer);
+            self.latency_preemption_timeout_src
+                .set(Some(lat_ring.prepare_latency_preemption_timer(preempt)));
+            flush_rings!(lat_ring, main_ring)?;
         }
 
         // A Note about `need_preempt`:
