@@ -170,6 +170,18 @@ else
     done
 fi
 
+# Maps queue Q of the NIC to CPU list WANT through its KIND file (rps_cpus or
+# xps_cpus); WHY says what an unreadable file means.
+steer_queue() {
+    local q=$1 kind=$2 want=$3 why=$4
+    local f=$net/queues/$q/$kind cur
+    if ! cur=$(read_file "$f"); then
+        echo "  skip     $q: $f is not readable ($why)"
+        return
+    fi
+    step "$q $kind" "$(compact_cpus "$(mask_to_cpus "$cur")")" "$(compact_cpus "$want")" "$f" "$(cpus_to_mask "$want")"
+}
+
 # --- RPS -----------------------------------------------------------------------
 read -ra rx_arr <<<"$(names "$net"/queues/rx-*)"
 echo
@@ -183,12 +195,7 @@ else
     fi
     if [[ $rps == on ]]; then want=$cpus; else want=""; fi
     for q in "${rx_arr[@]}"; do
-        f=$net/queues/$q/rps_cpus
-        if ! cur=$(read_file "$f"); then
-            echo "  skip     $q: $f is not readable (kernel without CONFIG_RPS?)"
-            continue
-        fi
-        step "$q rps_cpus" "$(compact_cpus "$(mask_to_cpus "$cur")")" "$(compact_cpus "$want")" "$f" "$(cpus_to_mask "$want")"
+        steer_queue "$q" rps_cpus "$want" "kernel without CONFIG_RPS?"
     done
 fi
 
@@ -207,13 +214,7 @@ else
         want=""
         for ((i = qi; i < ncpus; i += ntx)); do want+=" ${cpu_arr[i]}"; done
         want=${want# }
-        q=${tx_arr[qi]}
-        f=$net/queues/$q/xps_cpus
-        if ! cur=$(read_file "$f"); then
-            echo "  skip     $q: $f is not readable (the driver has no XPS support)"
-            continue
-        fi
-        step "$q xps_cpus" "$(compact_cpus "$(mask_to_cpus "$cur")")" "$(compact_cpus "$want")" "$f" "$(cpus_to_mask "$want")"
+        steer_queue "${tx_arr[qi]}" xps_cpus "$want" "the driver has no XPS support"
     done
 fi
 

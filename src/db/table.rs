@@ -94,20 +94,19 @@ impl Table {
         }
     }
 
-    /// Starts loading the memory a lookup of `key` will touch first.
+    /// Starts loading the tag and slot lines a lookup of the key with hash `h`
+    /// (from [`Table::hash`]) will touch first.
     #[inline]
-    pub fn prefetch(&self, key: &[u8]) {
+    pub fn prefetch(&self, h: u64) {
         if !self.segs.is_empty() {
-            let h = self.hash(key);
             self.segs[self.seg_index(h)].map.prefetch(h);
         }
     }
 
-    /// Starts loading the entry of `key`, after `prefetch` of the same key.
+    /// Starts loading the entry of the key with hash `h`, after `prefetch(h)`.
     #[inline]
-    pub fn prefetch_entry(&self, key: &[u8]) {
+    pub fn prefetch_entry(&self, h: u64) {
         if !self.segs.is_empty() {
-            let h = self.hash(key);
             self.segs[self.seg_index(h)].map.prefetch_entry(h);
         }
     }

@@ -85,10 +85,11 @@ impl Poller {
                 (slots.len() - 1) as u32
             }
         };
+        // A slot's generation changes when its socket deregisters, so events
+        // still queued for the previous socket are told apart.
         let generation = {
             let mut slots = self.slots.borrow_mut();
             let s = &mut slots[index as usize];
-            s.generation = s.generation.wrapping_add(1);
             // Try the socket first; the first event only confirms it.
             s.readable = true;
             s.writable = true;
@@ -281,19 +282,27 @@ pub struct Stream {
 const FULL_READS_BEFORE_YIELD: u32 = 4;
 
 impl Stream {
-    /// Reads what is there, waiting for data if nothing is; 0 at end of stream.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Appends up to `max` bytes of what is there to `buf`, waiting for data
+    /// if nothing is; 0 at end of stream. The bytes land in `buf`'s spare
+    /// capacity directly, with no intermediate copy.
+    pub async fn read_into(&mut self, buf: &mut bytes::BytesMut, max: usize) -> io::Result<usize> {
         if self.full_reads >= FULL_READS_BEFORE_YIELD {
             self.full_reads = 0;
             futures_lite::future::yield_now().await;
         }
+        buf.reserve(max);
         loop {
             if self.token.readable() {
-                // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
-                let n = unsafe { libc::recv(self.token.fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+                let spare = buf.spare_capacity_mut();
+                let want = spare.len().min(max);
+                // SAFETY: `spare` is valid for writes of `want` bytes; recv writes
+                // at most that many and reports how many it wrote.
+                let n = unsafe { libc::recv(self.token.fd, spare.as_mut_ptr().cast(), want, libc::MSG_DONTWAIT) };
                 if n >= 0 {
                     let n = n as usize;
-                    if n < buf.len() {
+                    // SAFETY: recv initialised the first `n` bytes of the spare capacity.
+                    unsafe { buf.set_len(buf.len() + n) };
+                    if n < want {
                         self.token.set_readable(false);
                         self.full_reads = 0;
                     } else {

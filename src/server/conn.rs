@@ -82,16 +82,14 @@ async fn run(session: &mut Session, stream: &mut Stream) {
     let core = session.core.clone();
     let mut parser = Parser::new();
     let mut inbuf = BytesMut::with_capacity(READ_SIZE);
-    let mut scratch = vec![0u8; READ_SIZE];
     let mut out = Out::new(Proto::Resp2);
     let mut batch: Vec<Vec<Bytes>> = Vec::new();
     let mut items: Vec<Item> = Vec::new();
     loop {
-        let n = match stream.read(&mut scratch).await {
+        let n = match stream.read_into(&mut inbuf, READ_SIZE).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        inbuf.extend_from_slice(&scratch[..n]);
         let (limits, qbuf_limit) = {
             let mut st = core.state.borrow_mut();
             st.net_in += n as u64;
@@ -382,15 +380,22 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
 /// Starts loading the table memory of every key a pipelined run of commands
 /// will look up, so that their cache misses overlap instead of queueing one
 /// after another.
-fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'static Command, &'a [Bytes])> + Clone) {
+fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'static Command, &'a [Bytes])>) {
     let Some(db) = st.dbs.get(db) else { return };
-    let keys = cmds.filter_map(|(cmd, args)| cmd.keys.positions(args.len()).next().map(|i| &args[i]));
-    // Tag and slot lines first, then (once those are on their way) the entries.
-    for key in keys.clone() {
-        db.table().prefetch(key);
-    }
-    for key in keys {
-        db.table().prefetch_entry(key);
+    let table = db.table();
+    let mut hashes = [0u64; 32];
+    let mut keys = cmds.filter_map(|(cmd, args)| cmd.keys.positions(args.len()).next().map(|i| &args[i])).peekable();
+    while keys.peek().is_some() {
+        // Tag and slot lines first, then (once those are on their way) the entries.
+        let mut n = 0;
+        for (h, key) in hashes.iter_mut().zip(keys.by_ref()) {
+            *h = table.hash(key);
+            table.prefetch(*h);
+            n += 1;
+        }
+        for &h in &hashes[..n] {
+            table.prefetch_entry(h);
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::{cpu_ranges, Config};
 use crate::error::StartError;
 use crate::runtime::{self, ExecutorSpec, Listener};
 use crate::shard::{self, Core, ShardState};
@@ -187,21 +187,6 @@ fn place(
         return Ok(vec![None; n]);
     }
     Ok((0..n).map(|i| Some(candidates[i % candidates.len()])).collect())
-}
-
-/// A CPU list in the kernel's compact form: `0-3,8`.
-fn cpu_ranges(cpus: &[usize]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < cpus.len() {
-        let mut j = i;
-        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
-            j += 1;
-        }
-        out.push(if j > i { format!("{}-{}", cpus[i], cpus[j]) } else { cpus[i].to_string() });
-        i = j + 1;
-    }
-    out.join(",")
 }
 
 fn bind_addrs(config: &Config, port: u16) -> Result<Vec<SocketAddr>, StartError> {
@@ -459,12 +444,5 @@ mod tests {
         assert!(e.contains("NUMA node 1 (CPUs 4-7)") && e.contains("allowed: 0-1"), "{e}");
         let e = place(0, &[], Some(0), &[0], &BTreeMap::new()).unwrap_err();
         assert!(e.contains("none found"), "{e}");
-    }
-
-    #[test]
-    fn cpu_ranges_compact() {
-        assert_eq!(cpu_ranges(&[0, 1, 2, 3, 8, 10, 11]), "0-3,8,10-11");
-        assert_eq!(cpu_ranges(&[5]), "5");
-        assert_eq!(cpu_ranges(&[]), "");
     }
 }

@@ -761,39 +761,25 @@ fn seed_count(default: u64) -> u64 {
     std::env::var("TESSERA_DIFF_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// Random sequences for each seed against every target, reported together.
+fn random_seeds(what: &str, seeds: impl Iterator<Item = u64>, count: usize, batch: usize, resp3: bool) {
+    let mut d = Diff::start();
+    let failures: Vec<String> = seeds.filter_map(|seed| random_run(&mut d, seed, count, batch, resp3).err()).collect();
+    report(what, &failures);
+}
+
 #[test]
 fn random_sequences() {
-    let mut d = Diff::start();
-    let mut failures = Vec::new();
-    for seed in 1..=seed_count(8) {
-        if let Err(e) = random_run(&mut d, seed, 500, 1, false) {
-            failures.push(e);
-        }
-    }
-    report("random sequences (one command per write)", &failures);
+    random_seeds("random sequences (one command per write)", 1..=seed_count(8), 500, 1, false);
 }
 
 #[test]
 fn random_sequences_pipelined() {
     // Pipelines of 40 commands: with 3 shards most of them hop, in batches.
-    let mut d = Diff::start();
-    let mut failures = Vec::new();
-    for seed in (1..=seed_count(6)).map(|s| 100_000 + s) {
-        if let Err(e) = random_run(&mut d, seed, 500, 40, false) {
-            failures.push(e);
-        }
-    }
-    report("random sequences (pipelined)", &failures);
+    random_seeds("random sequences (pipelined)", (1..=seed_count(6)).map(|s| 100_000 + s), 500, 40, false);
 }
 
 #[test]
 fn random_sequences_resp3() {
-    let mut d = Diff::start();
-    let mut failures = Vec::new();
-    for seed in (1..=seed_count(4)).map(|s| 200_000 + s) {
-        if let Err(e) = random_run(&mut d, seed, 400, 10, true) {
-            failures.push(e);
-        }
-    }
-    report("random sequences (RESP3)", &failures);
+    random_seeds("random sequences (RESP3)", (1..=seed_count(4)).map(|s| 200_000 + s), 400, 10, true);
 }
