@@ -60,6 +60,8 @@ pub struct Config {
     pub save: Vec<(u64, u64)>,
     pub proto_max_bulk_len: i64,
     pub client_query_buffer_limit: u64,
+    /// When collections switch from their packed to their indexed encoding.
+    pub limits: crate::types::Limits,
     /// The file this configuration was read from, for CONFIG REWRITE.
     pub config_file: Option<String>,
 }
@@ -87,6 +89,7 @@ impl Default for Config {
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            limits: crate::types::Limits::default(),
             config_file: None,
         }
     }
@@ -411,9 +414,91 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
+    Directive {
+        name: "list-max-listpack-size",
+        mutable: true,
+        get: |c| c.limits.list_max_listpack_size.to_string(),
+        set: |c, a| {
+            c.limits.list_max_listpack_size = int_in(a, i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        get: |c| c.limits.hash_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.limits.hash_max_listpack_entries = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        get: |c| c.limits.hash_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.limits.hash_max_listpack_value = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "set-max-intset-entries",
+        mutable: true,
+        get: |c| c.limits.set_max_intset_entries.to_string(),
+        set: |c, a| {
+            c.limits.set_max_intset_entries = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "set-max-listpack-entries",
+        mutable: true,
+        get: |c| c.limits.set_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.limits.set_max_listpack_entries = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "set-max-listpack-value",
+        mutable: true,
+        get: |c| c.limits.set_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.limits.set_max_listpack_value = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        get: |c| c.limits.zset_max_listpack_entries.to_string(),
+        set: |c, a| {
+            c.limits.zset_max_listpack_entries = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        get: |c| c.limits.zset_max_listpack_value.to_string(),
+        set: |c, a| {
+            c.limits.zset_max_listpack_value = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+];
+
+/// Older names Redis still accepts for a directive (`*-ziplist-*` from before 7.0).
+pub static ALIASES: &[(&str, &str)] = &[
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];
 
 pub fn directive(name: &str) -> Option<&'static Directive> {
+    let name = ALIASES.iter().find(|(old, _)| old.eq_ignore_ascii_case(name)).map_or(name, |(_, new)| *new);
     DIRECTIVES.iter().find(|d| d.name.eq_ignore_ascii_case(name))
 }
 

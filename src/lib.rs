@@ -28,3 +28,4 @@ pub mod resp;
 pub mod runtime;
 pub mod server;
 pub mod shard;
+pub mod types;

@@ -9,15 +9,21 @@
 //!   shards (server and connection commands, keyspace-wide commands).
 
 pub mod args;
+pub mod ks;
 pub mod meta;
 pub mod table;
 #[cfg(test)]
 pub mod test_util;
 
 pub mod connection;
+pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
+pub mod set;
+pub mod sort;
 pub mod string;
+pub mod zset;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,6 +35,7 @@ use crate::db::{Clock, Db, DbStats, Entry};
 pub use crate::error::{CmdError, CmdResult, OpError};
 use crate::resp::Out;
 use crate::shard::{Core, ShardState};
+pub use ks::{by_shard, on_shards, Ks};
 pub use table::{lookup, Command, Flags, KeySpec, TABLE};
 
 /// Context of a synchronous handler, on the shard that owns its keys.

@@ -72,20 +72,63 @@ pub enum KeySpec {
         last: i32,
         step: usize,
     },
+    /// As many keys as the `numkeys` argument at `count` says, right after it,
+    /// plus a destination key at `dest` (ZUNIONSTORE, LMPOP, SINTERCARD...).
+    NumKeys {
+        count: usize,
+        dest: Option<usize>,
+    },
 }
 
+/// Commands whose keys Redis finds by their `numkeys` argument.
+const NUMKEYS: &[(&str, KeySpec)] = &[
+    ("zunionstore", KeySpec::NumKeys { count: 2, dest: Some(1) }),
+    ("zinterstore", KeySpec::NumKeys { count: 2, dest: Some(1) }),
+    ("zdiffstore", KeySpec::NumKeys { count: 2, dest: Some(1) }),
+    ("zunion", KeySpec::NumKeys { count: 1, dest: None }),
+    ("zinter", KeySpec::NumKeys { count: 1, dest: None }),
+    ("zdiff", KeySpec::NumKeys { count: 1, dest: None }),
+    ("zintercard", KeySpec::NumKeys { count: 1, dest: None }),
+    ("sintercard", KeySpec::NumKeys { count: 1, dest: None }),
+    ("lmpop", KeySpec::NumKeys { count: 1, dest: None }),
+    ("zmpop", KeySpec::NumKeys { count: 1, dest: None }),
+    ("blmpop", KeySpec::NumKeys { count: 2, dest: None }),
+    ("bzmpop", KeySpec::NumKeys { count: 2, dest: None }),
+];
+
+/// Positions of a command's keys, from [`KeySpec::positions`].
+pub type KeyPositions = std::iter::Chain<std::option::IntoIter<usize>, std::iter::StepBy<std::ops::Range<usize>>>;
+
 impl KeySpec {
-    /// Positions of the keys in `args` (empty when the arguments are too few).
-    pub fn positions(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let (first, last, step) = match *self {
-            KeySpec::None => (1, 0, 1),
+    /// Positions of the keys in `args` (empty when the arguments are too few;
+    /// a `numkeys` that is not a positive integer names no keys, and the
+    /// command itself reports the error).
+    pub fn positions(&self, args: &[Bytes]) -> KeyPositions {
+        let argc = args.len();
+        let (dest, first, end, step) = match *self {
+            KeySpec::None => (None, 1, 1, 1),
             KeySpec::Range { first, last, step } => {
                 let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
-                (first, last.min(argc as i64 - 1).max(0) as usize, step.max(1))
+                let last = last.min(argc as i64 - 1).max(0) as usize;
+                (None, first, if first <= last { last + 1 } else { first }, step.max(1))
+            }
+            KeySpec::NumKeys { count, dest } => {
+                let n = args.get(count).and_then(|a| crate::resp::parse::parse_i64(a)).unwrap_or(0).max(0);
+                let first = count + 1;
+                let end = (first as u64).saturating_add(n as u64).min(argc as u64) as usize;
+                (dest.filter(|&d| d < argc), first, end.max(first), 1)
             }
         };
-        let end = if first <= last { last + 1 } else { first };
-        (first..end).step_by(step)
+        dest.into_iter().chain((first..end).step_by(step))
+    }
+
+    /// Whether the keys may lie on several shards.
+    pub fn may_span(&self) -> bool {
+        match *self {
+            KeySpec::None => false,
+            KeySpec::Range { first, last, step } => !(last >= 0 && (last as usize) < first + step),
+            KeySpec::NumKeys { .. } => true,
+        }
     }
 }
 
@@ -135,6 +178,11 @@ fn handlers() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(super::keys::HANDLERS);
     v.extend_from_slice(super::connection::HANDLERS);
     v.extend_from_slice(super::server::HANDLERS);
+    v.extend_from_slice(super::list::HANDLERS);
+    v.extend_from_slice(super::hash::HANDLERS);
+    v.extend_from_slice(super::set::HANDLERS);
+    v.extend_from_slice(super::zset::HANDLERS);
+    v.extend_from_slice(super::sort::HANDLERS);
     v
 }
 
@@ -151,7 +199,10 @@ fn build_command(
         None if !subcommands.is_empty() => Handler::Sync(|_, _, _| Err(CmdError::syntax())),
         None => return None,
     };
-    let keys = if meta.first_key > 0 {
+    let numkeys = NUMKEYS.iter().find(|(n, _)| *n == meta.name).map(|(_, k)| *k);
+    let keys = if let Some(k) = numkeys {
+        k
+    } else if meta.first_key > 0 {
         KeySpec::Range { first: meta.first_key as usize, last: meta.last_key, step: meta.key_step.max(1) as usize }
     } else {
         KeySpec::None
@@ -256,9 +307,12 @@ mod tests {
                 assert!(first >= 1 && step >= 1, "{}", c.name());
             }
             // A keyed command that may name keys on several shards needs a coordinator.
-            if let (KeySpec::Range { last, step, first }, Handler::Sync(_)) = (c.keys, c.handler) {
-                let single = last >= 0 && (last as usize) < first + step;
-                assert!(single, "{} may span shards but has no coordinator", c.name());
+            if let Handler::Sync(_) = c.handler {
+                assert!(!c.keys.may_span(), "{} may span shards but has no coordinator", c.name());
+            }
+            // Redis's movable-key commands are ones whose keys we can find.
+            if c.flags.contains(Flags::MOVABLE_KEYS) && !matches!(c.handler, Handler::Async(_)) {
+                assert!(matches!(c.keys, KeySpec::NumKeys { .. }), "{} has movable keys", c.name());
             }
         }
         // Every registered handler has Redis metadata.
@@ -288,9 +342,17 @@ mod tests {
 
     #[test]
     fn key_positions() {
-        let mset = lookup(&args(&["mset", "a", "1", "b", "2"])).unwrap();
-        assert_eq!(mset.keys.positions(5).collect::<Vec<_>>(), vec![1, 3]);
-        let get = lookup(&args(&["get", "a"])).unwrap();
-        assert_eq!(get.keys.positions(2).collect::<Vec<_>>(), vec![1]);
+        let keys = |v: &[&str]| {
+            let a = args(v);
+            lookup(&a).unwrap().keys.positions(&a).collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&["mset", "a", "1", "b", "2"]), vec![1, 3]);
+        assert_eq!(keys(&["get", "a"]), vec![1]);
+        let numkeys = KeySpec::NumKeys { count: 2, dest: Some(1) };
+        let pos = |v: &[&str]| numkeys.positions(&args(v)).collect::<Vec<_>>();
+        assert_eq!(pos(&["zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"]), vec![1, 3, 4]);
+        assert_eq!(pos(&["zunionstore", "d", "9", "a"]), vec![1, 3]);
+        assert_eq!(pos(&["zunionstore", "d", "x", "a"]), vec![1]);
+        assert_eq!(pos(&["zunionstore", "d", "-1", "a"]), vec![1]);
     }
 }

@@ -5,14 +5,19 @@
 //! ```text
 //! [flags:1][access:3][expire_at_ms:8 if EXPIRE][key_len:varint][key][value part]
 //! value part, string: [len:varint][bytes]
+//! value part, collection: [pointer to a boxed `types::Value`:8]
 //! ```
 
 use std::ptr::NonNull;
+
+use crate::types::{Kind, Value};
 
 const FLAG_EXPIRE: u8 = 0b0000_0100;
 /// The value part is `[len:u32][capacity:u32][capacity bytes]`, with room to grow
 /// in place (strings built by APPEND/SETRANGE, as Redis's sds keeps free space).
 const FLAG_SLACK: u8 = 0b0010_0000;
+/// The value part is a pointer to a boxed collection ([`Value`]) the entry owns.
+const FLAG_OBJ: u8 = 0b0100_0000;
 const ENC_SHIFT: u8 = 3;
 const ENC_MASK: u8 = 0b0001_1000;
 const HEADER: usize = 4;
@@ -114,6 +119,84 @@ impl Entry {
             return Self::new_string(key, value, StrEncoding::Raw, expire_at_ms);
         }
         Self::build(key, value, StrEncoding::Raw, expire_at_ms, Some(capacity))
+    }
+
+    /// Builds an entry for `key` owning the collection `value`.
+    pub fn new_obj(key: &[u8], value: Value, expire_at_ms: Option<u64>) -> Entry {
+        Self::from_obj_ptr(key, Box::into_raw(Box::new(value)), expire_at_ms)
+    }
+
+    fn from_obj_ptr(key: &[u8], obj: *mut Value, expire_at_ms: Option<u64>) -> Entry {
+        let addr = (obj as usize).to_le_bytes();
+        let e = Self::build(key, &addr, StrEncoding::Raw, expire_at_ms, None);
+        // SAFETY: the header byte exists; marking it makes Drop free the box.
+        unsafe { *e.ptr.as_ptr() |= FLAG_OBJ };
+        e
+    }
+
+    /// Whether the entry holds a collection rather than a string.
+    pub fn is_obj(&self) -> bool {
+        self.flags() & FLAG_OBJ != 0
+    }
+
+    /// The Redis type of the value.
+    pub fn kind(&self) -> Kind {
+        self.obj().map_or(Kind::String, Value::kind)
+    }
+
+    fn obj_ptr(&self) -> Option<*mut Value> {
+        if !self.is_obj() {
+            return None;
+        }
+        let (off, _) = self.value_span();
+        let mut b = [0u8; 8];
+        // SAFETY: an object entry's value part is the 8-byte pointer written by from_obj_ptr.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(off), b.as_mut_ptr(), 8) };
+        Some(usize::from_le_bytes(b) as *mut Value)
+    }
+
+    /// The collection, if the entry holds one.
+    pub fn obj(&self) -> Option<&Value> {
+        // SAFETY: the box is owned by this entry and lives as long as it.
+        self.obj_ptr().map(|p| unsafe { &*p })
+    }
+
+    /// The collection for in-place changes.
+    pub fn obj_mut(&mut self) -> Option<&mut Value> {
+        // SAFETY: as in `obj`; `&mut self` makes the access exclusive.
+        self.obj_ptr().map(|p| unsafe { &mut *p })
+    }
+
+    /// The same value under another key and expiry, consuming this entry:
+    /// a collection moves without being copied.
+    pub fn rebuild(self, key: &[u8], expire_at_ms: Option<u64>) -> Entry {
+        let access = self.access();
+        let mut e = match self.obj_ptr() {
+            Some(p) => {
+                let e = Self::from_obj_ptr(key, p, expire_at_ms);
+                self.forget_obj();
+                e
+            }
+            None => Entry::new_string(key, self.value(), self.encoding(), expire_at_ms),
+        };
+        e.set_access(access);
+        e
+    }
+
+    /// Takes the collection out, freeing the entry's block.
+    pub fn into_obj(self) -> Option<Value> {
+        let p = self.obj_ptr()?;
+        self.forget_obj();
+        // SAFETY: the pointer came from Box::into_raw and no entry owns it any more.
+        Some(*unsafe { Box::from_raw(p) })
+    }
+
+    /// Frees the block of an object entry without dropping its collection,
+    /// whose ownership the caller took.
+    fn forget_obj(self) {
+        let me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: as in Drop, minus the collection.
+        unsafe { super::slab::free_block(me.ptr.as_ptr(), me.size()) }
     }
 
     fn build(key: &[u8], value: &[u8], enc: StrEncoding, expire_at_ms: Option<u64>, slack: Option<usize>) -> Entry {
@@ -221,8 +304,11 @@ impl Entry {
         true
     }
 
-    /// The string value.
+    /// The string value (empty for a collection: check [`Entry::is_obj`] first).
     pub fn value(&self) -> &[u8] {
+        if self.is_obj() {
+            return &[];
+        }
         let (off, len) = self.value_span();
         // SAFETY: the value's bytes lie inside the block.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(off), len) }
@@ -230,6 +316,9 @@ impl Entry {
 
     /// The value's bytes for in-place edits that keep its length.
     pub fn value_mut(&mut self) -> &mut [u8] {
+        if self.is_obj() {
+            return &mut [];
+        }
         let (off, len) = self.value_span();
         // SAFETY: as in `value`, and `&mut self` makes the access exclusive.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(off), len) }
@@ -262,9 +351,12 @@ impl Entry {
         }
     }
 
-    /// A copy of this entry with another expiry (or none).
+    /// A copy of this entry with another expiry (or none); a collection is cloned.
     pub fn with_expire(&self, at: Option<u64>) -> Entry {
-        let mut e = Entry::new_string(self.key(), self.value(), self.encoding(), at);
+        let mut e = match self.obj() {
+            Some(v) => Entry::new_obj(self.key(), v.clone(), at),
+            None => Entry::new_string(self.key(), self.value(), self.encoding(), at),
+        };
         e.set_access(self.access());
         e
     }
@@ -300,6 +392,10 @@ impl Entry {
 
 impl Drop for Entry {
     fn drop(&mut self) {
+        if let Some(p) = self.obj_ptr() {
+            // SAFETY: the pointer came from Box::into_raw and this entry owns it.
+            drop(unsafe { Box::from_raw(p) });
+        }
         // SAFETY: allocated in `new_string` by alloc_block with this size, on this
         // thread (Entry is not Send).
         unsafe { super::slab::free_block(self.ptr.as_ptr(), self.size()) }

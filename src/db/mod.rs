@@ -151,8 +151,9 @@ impl Db {
             (Some(_), Some(at)) => e.set_expire_in_place(at),
             (None, None) => {}
             _ => {
-                let new = e.with_expire(at);
-                self.table.insert(new);
+                if let Some(old) = self.table.remove(key) {
+                    self.table.insert(old.rebuild(key, at));
+                }
             }
         }
         true

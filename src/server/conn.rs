@@ -168,7 +168,7 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
         Handler::Async(f) => Route::Async(f),
         Handler::Sync(_) | Handler::SyncCross(..) => {
             let n = session.core.nshards;
-            let mut keys = cmd.keys.positions(args.len());
+            let mut keys = cmd.keys.positions(&args);
             match keys.next() {
                 None => Route::Shard(session.core.id),
                 Some(first) => {
@@ -384,7 +384,7 @@ fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'s
     let Some(db) = st.dbs.get(db) else { return };
     let table = db.table();
     let mut hashes = [0u64; 32];
-    let mut keys = cmds.filter_map(|(cmd, args)| cmd.keys.positions(args.len()).next().map(|i| &args[i])).peekable();
+    let mut keys = cmds.filter_map(|(cmd, args)| cmd.keys.positions(args).next().map(|i| &args[i])).peekable();
     while keys.peek().is_some() {
         // Tag and slot lines first, then (once those are on their way) the entries.
         let mut n = 0;

@@ -94,11 +94,7 @@ async fn cross_touch(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResul
 
 /// TYPE key — O(1).
 fn cmd_type(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    // Only strings exist so far; other types report their own names once they do.
-    let name = match ctx.read_notouch(&args[1]) {
-        Some(_) => "string",
-        None => "none",
-    };
+    let name = ctx.read_notouch(&args[1]).map_or("none", |e| e.kind().name());
     out.simple(name);
     Ok(())
 }
@@ -174,22 +170,52 @@ pub fn group_by_shard(s: &Session, keys: &[Bytes]) -> Vec<(usize, Vec<Bytes>)> {
 }
 
 /// An entry's contents as owned data, to carry between shards or databases.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct OwnedValue {
-    pub value: Vec<u8>,
-    pub enc: StrEncoding,
+    pub payload: Payload,
     pub expire_at: Option<u64>,
     pub access: u32,
 }
 
+/// A string with its encoding, or a collection.
+#[derive(Debug, Clone)]
+pub(crate) enum Payload {
+    Str(Vec<u8>, StrEncoding),
+    Obj(crate::types::Value),
+}
+
 impl OwnedValue {
+    /// A copy of the entry's contents.
     pub fn of(e: &Entry) -> Self {
-        OwnedValue { value: e.value().to_vec(), enc: e.encoding(), expire_at: e.expire_at(), access: e.access() }
+        let payload = match e.obj() {
+            Some(v) => Payload::Obj(v.clone()),
+            None => Payload::Str(e.value().to_vec(), e.encoding()),
+        };
+        OwnedValue { payload, expire_at: e.expire_at(), access: e.access() }
+    }
+
+    /// The entry's contents, moved out without copying a collection.
+    pub fn take(e: Entry) -> Self {
+        let (expire_at, access) = (e.expire_at(), e.access());
+        let payload = if e.is_obj() {
+            Payload::Obj(e.into_obj().expect("an object entry holds a value"))
+        } else {
+            Payload::Str(e.value().to_vec(), e.encoding())
+        };
+        OwnedValue { payload, expire_at, access }
     }
 
     /// The entry under `key`, keeping encoding, expiry and access time.
     pub fn to_entry(&self, key: &[u8]) -> Entry {
-        let mut e = Entry::new_string(key, &self.value, self.enc, self.expire_at);
+        self.clone().into_entry(key)
+    }
+
+    /// As `to_entry`, consuming the value.
+    pub fn into_entry(self, key: &[u8]) -> Entry {
+        let mut e = match self.payload {
+            Payload::Str(v, enc) => Entry::new_string(key, &v, enc, self.expire_at),
+            Payload::Obj(v) => Entry::new_obj(key, v, self.expire_at),
+        };
         e.set_access(self.access);
         e
     }

@@ -46,7 +46,8 @@ pub(crate) fn idle_seconds(lru_now: u32, access: u32) -> u64 {
 /// What OBJECT REFCOUNT answers: Redis shares the integers 0..9999 it stores
 /// with int encoding.
 pub(crate) fn refcount(e: &Entry) -> i64 {
-    let shared = e.encoding() == StrEncoding::Int
+    let shared = !e.is_obj()
+        && e.encoding() == StrEncoding::Int
         && crate::resp::parse::parse_i64(e.value()).is_some_and(|v| (0..SHARED_INTEGERS).contains(&v));
     if shared {
         SHARED_REFCOUNT
@@ -73,7 +74,7 @@ fn lookup<'c>(ctx: &'c mut Ctx<'_>, key: &[u8], out: &mut Out) -> Option<&'c Ent
 /// OBJECT ENCODING key — O(1).
 pub(super) fn cmd_encoding(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     if let Some(e) = lookup(ctx, &args[2], out) {
-        let name = e.encoding().name();
+        let name = e.obj().map_or(e.encoding().name(), |v| v.encoding());
         out.bulk(name.as_bytes());
     }
     Ok(())

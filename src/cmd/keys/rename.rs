@@ -35,7 +35,8 @@ pub(crate) fn op_rename(
     let Some(old) = db.remove(src, clock, st) else {
         return Err(OpError::NoSuchKey);
     };
-    db.insert(OwnedValue::of(&old).to_entry(dst));
+    let at = old.expire_at();
+    db.insert(old.rebuild(dst, at));
     Ok(true)
 }
 
@@ -96,7 +97,7 @@ async fn cross_rename_generic(s: &mut Session, args: &[Bytes], out: &mut Out, nx
                 if dst_taken {
                     return Ok(None);
                 }
-                Ok(db.remove(&src, c, st).map(|e| OwnedValue::of(&e)))
+                Ok(db.remove(&src, c, st).map(OwnedValue::take))
             })
         })
         .await;
@@ -108,7 +109,7 @@ async fn cross_rename_generic(s: &mut Session, args: &[Bytes], out: &mut Out, nx
             with_db(core, db, |db, c, st| {
                 // Count a lazily expired destination as Redis's lookupKeyWrite would.
                 db.expire_if_needed(&dst, c, st);
-                db.insert(value.to_entry(&dst));
+                db.insert(value.into_entry(&dst));
             })
         })
         .await;

@@ -139,8 +139,8 @@ pub(crate) fn op_scan(
         if let Some(t) = &opts.typ {
             // Redis looks the key up to learn its type (a hit or miss, and a
             // lazy expiry that makes it "none").
-            let name: &[u8] = if read_notouch(db, k, clock, st).is_some() { b"string" } else { b"none" };
-            if !t.eq_ignore_ascii_case(name) {
+            let name = read_notouch(db, k, clock, st).map_or("none", |e| e.kind().name());
+            if !t.eq_ignore_ascii_case(name.as_bytes()) {
                 return false;
             }
         }

@@ -151,7 +151,7 @@ pub fn getkeys(argv: &[Bytes]) -> Result<Vec<&Bytes>, CmdError> {
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::err("Invalid number of arguments specified for command"));
     }
-    let keys: Vec<&Bytes> = cmd.keys.positions(argv.len()).filter_map(|i| argv.get(i)).collect();
+    let keys: Vec<&Bytes> = cmd.keys.positions(argv).filter_map(|i| argv.get(i)).collect();
     if keys.is_empty() && !cmd.flags.contains(Flags::NO_MANDATORY_KEYS) {
         return Err(CmdError::err("Invalid arguments specified for command"));
     }

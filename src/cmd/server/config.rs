@@ -41,10 +41,14 @@ pub fn config_get(config: &Config, patterns: &[Bytes]) -> Vec<(Vec<u8>, String)>
             }
             continue;
         }
-        for d in DIRECTIVES {
-            if !seen.contains(&d.name) && string_match(p, d.name.as_bytes(), true) {
-                seen.push(d.name);
-                found.push((d.name.as_bytes().to_vec(), d.get(config)));
+        let names = DIRECTIVES
+            .iter()
+            .map(|d| (d.name, d))
+            .chain(crate::config::ALIASES.iter().filter_map(|(old, new)| Some((*old, directive(new)?))));
+        for (name, d) in names {
+            if !seen.contains(&name) && string_match(p, name.as_bytes(), true) {
+                seen.push(name);
+                found.push((name.as_bytes().to_vec(), d.get(config)));
             }
         }
     }

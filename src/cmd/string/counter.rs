@@ -3,7 +3,8 @@
 use bytes::Bytes;
 
 use super::ld::{self, Ld};
-use super::{str_value, Ks};
+use super::str_value;
+use crate::cmd::Ks;
 use crate::cmd::{args, CmdError, CmdResult, OpError};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::parse::parse_i64;

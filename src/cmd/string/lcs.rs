@@ -3,8 +3,9 @@
 
 use bytes::Bytes;
 
-use super::multi::on_shards;
-use super::{str_value, Ks};
+use super::str_value;
+use crate::cmd::on_shards;
+use crate::cmd::Ks;
 use crate::cmd::{args, CmdError, CmdResult, OpError, Session};
 use crate::resp::Out;
 

@@ -16,20 +16,10 @@ mod tests;
 
 use bytes::Bytes;
 
-use super::{args, CmdError, CmdResult, Ctx, Handler, OpError, SyncFn};
-use crate::db::{Clock, Db, DbStats, Entry, StrEncoding};
+use super::{args, CmdError, CmdResult, Handler, Ks, OpError};
+use crate::db::{Entry, StrEncoding};
+use crate::on_shard;
 use crate::resp::Out;
-use crate::shard::ShardState;
-
-/// Wraps a `fn(&mut Ks, &[Bytes], &mut Out) -> CmdResult` into a [`SyncFn`].
-macro_rules! on_shard {
-    ($f:path) => {{
-        fn wrapper(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-            $f(&mut Ks::of(ctx), args, out)
-        }
-        wrapper as SyncFn
-    }};
-}
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("get", Handler::Sync(on_shard!(get))),
@@ -56,54 +46,11 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("lcs", Handler::SyncCross(on_shard!(lcs::lcs), crate::async_handler!(lcs::cross_lcs))),
 ];
 
-/// What a string command needs from the shard that owns its keys.
-pub struct Ks<'a> {
-    pub db: &'a mut Db,
-    pub stats: &'a mut DbStats,
-    pub clock: Clock,
-    /// `proto-max-bulk-len`: the longest string APPEND and SETRANGE may build.
-    pub max_len: i64,
-}
-
-impl<'a> Ks<'a> {
-    pub fn of<'b>(ctx: &'b mut Ctx<'_>) -> Ks<'b> {
-        Ks::from_state(ctx.state, ctx.db, ctx.clock)
-    }
-
-    /// For jobs sent to other shards: the database `db` of that shard's state.
-    pub fn from_state(st: &'a mut ShardState, db: usize, clock: Clock) -> Ks<'a> {
-        let ShardState { dbs, stats, config, .. } = st;
-        Ks { db: &mut dbs[db], stats, clock, max_len: config.proto_max_bulk_len }
-    }
-
-    /// Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access update.
-    pub fn read(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.db.lookup_read(key, self.clock, self.stats)
-    }
-
-    /// Redis's `lookupKeyWrite`: lazy expiry and access update, no counting.
-    pub fn write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.db.lookup_write(key, self.clock, self.stats)
-    }
-
-    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        self.db.remove(key, self.clock, self.stats)
-    }
-
-    /// Stores a new value object, fresh in LRU terms as Redis's `createObject` is.
-    pub fn insert(&mut self, mut e: Entry) {
-        e.set_access(self.clock.lru());
-        self.db.insert(e);
-    }
-
-    pub fn now_ms(&self) -> u64 {
-        self.clock.now_ms
-    }
-}
-
-/// The string behind an entry. Only strings exist so far; once other types do,
-/// this is where `WRONGTYPE` comes from.
+/// The string behind an entry: `WRONGTYPE` for a collection.
 pub fn str_value(e: &Entry) -> Result<&[u8], OpError> {
+    if e.is_obj() {
+        return Err(OpError::WrongType);
+    }
     Ok(e.value())
 }
 

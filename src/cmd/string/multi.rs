@@ -2,53 +2,11 @@
 
 use bytes::Bytes;
 
-use super::{str_value, Ks};
+use super::str_value;
+use crate::cmd::{by_shard, on_shards, Ks};
 use crate::cmd::{CmdError, CmdResult, Session};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::Out;
-use crate::shard::Core;
-
-/// Runs `job` on each shard named in `groups` (the others in parallel, this
-/// one inline) and returns the results in the order of `groups`.
-pub(super) async fn on_shards<G, T, F>(s: &Session, groups: Vec<(usize, G)>, job: F) -> Vec<T>
-where
-    G: Send + 'static,
-    T: Send + 'static,
-    F: Fn(&mut Ks<'_>, G) -> T + Send + Clone + 'static,
-{
-    let db = s.db;
-    let me = s.core.id;
-    let run = move |core: &Core, g: G| {
-        let mut st = core.state.borrow_mut();
-        let mut ks = Ks::from_state(&mut st, db, core.clock());
-        job(&mut ks, g)
-    };
-    let mut remote = Vec::new();
-    let mut local = Vec::new();
-    for (i, (shard, g)) in groups.into_iter().enumerate() {
-        if shard == me {
-            local.push((i, g));
-        } else {
-            let run = run.clone();
-            remote.push((i, s.core.send(shard, move |core: &Core| run(core, g)).await));
-        }
-    }
-    let mut results: Vec<Option<T>> = Vec::new();
-    results.resize_with(local.len() + remote.len(), || None);
-    for (i, g) in local {
-        results[i] = Some(run(&s.core, g));
-    }
-    for (i, reply) in remote {
-        results[i] = Some(reply.await);
-    }
-    results.into_iter().flatten().collect()
-}
-
-/// Splits `items` by the shard of their key, keeping request order inside
-/// each group (so a repeated key keeps its last-wins order).
-pub(super) fn by_shard<I>(s: &Session, items: impl IntoIterator<Item = (Bytes, I)>) -> Vec<(usize, Vec<(Bytes, I)>)> {
-    crate::shard::slot::group_by_shard(s.core.nshards, items, |(k, _)| k)
-}
 
 /// MGET's lookup of one key: null for a missing key or one of another type.
 fn mget_one(ks: &mut Ks<'_>, key: &[u8]) -> Option<Bytes> {

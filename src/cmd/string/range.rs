@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 
-use super::{str_value, Ks};
+use super::str_value;
+use crate::cmd::Ks;
 use crate::cmd::{args, CmdError, CmdResult, OpError};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::Out;

@@ -30,7 +30,13 @@ impl Shard {
     /// Runs one command and returns its reply bytes as text (errors included).
     fn run(&mut self, f: KsFn, args: &[&str]) -> String {
         let args: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
-        let mut ks = Ks { db: &mut self.db, stats: &mut self.stats, clock: Clock::at(self.now), max_len: self.max_len };
+        let mut ks = Ks {
+            db: &mut self.db,
+            stats: &mut self.stats,
+            clock: Clock::at(self.now),
+            max_len: self.max_len,
+            limits: Default::default(),
+        };
         let mut out = Out::new(self.proto);
         if let Err(e) = f(&mut ks, &args, &mut out) {
             out.error(&e.0);

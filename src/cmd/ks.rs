@@ -1,0 +1,115 @@
+//! [`Ks`]: the view of one shard's database that data commands (strings,
+//! lists, hashes, sets, sorted sets) run against, locally, inside a cross-shard
+//! hop, or in unit tests on a bare `Db`; and the helpers coordinators use to run
+//! jobs on the shards that own their keys.
+
+use bytes::Bytes;
+
+use super::{Ctx, Session};
+use crate::db::{Clock, Db, DbStats, Entry};
+use crate::shard::{Core, ShardState};
+use crate::types::Limits;
+
+/// Wraps a `fn(&mut Ks, &[Bytes], &mut Out) -> CmdResult` into a [`SyncFn`].
+#[macro_export]
+macro_rules! on_shard {
+    ($f:path) => {{
+        fn wrapper(
+            ctx: &mut $crate::cmd::Ctx<'_>,
+            args: &[bytes::Bytes],
+            out: &mut $crate::resp::Out,
+        ) -> $crate::cmd::CmdResult {
+            $f(&mut $crate::cmd::Ks::of(ctx), args, out)
+        }
+        wrapper as $crate::cmd::SyncFn
+    }};
+}
+
+/// What a data command needs from the shard that owns its keys.
+pub struct Ks<'a> {
+    pub db: &'a mut Db,
+    pub stats: &'a mut DbStats,
+    pub clock: Clock,
+    /// `proto-max-bulk-len`: the longest string APPEND and SETRANGE may build.
+    pub max_len: i64,
+    /// Thresholds of the packed collection encodings.
+    pub limits: Limits,
+}
+
+impl<'a> Ks<'a> {
+    pub fn of<'b>(ctx: &'b mut Ctx<'_>) -> Ks<'b> {
+        Ks::from_state(ctx.state, ctx.db, ctx.clock)
+    }
+
+    /// For jobs sent to other shards: the database `db` of that shard's state.
+    pub fn from_state(st: &'a mut ShardState, db: usize, clock: Clock) -> Ks<'a> {
+        let ShardState { dbs, stats, config, .. } = st;
+        Ks { db: &mut dbs[db], stats, clock, max_len: config.proto_max_bulk_len, limits: config.limits }
+    }
+
+    /// Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access update.
+    pub fn read(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.db.lookup_read(key, self.clock, self.stats)
+    }
+
+    /// Redis's `lookupKeyWrite`: lazy expiry and access update, no counting.
+    pub fn write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.db.lookup_write(key, self.clock, self.stats)
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.db.remove(key, self.clock, self.stats)
+    }
+
+    /// Stores a new value object, fresh in LRU terms as Redis's `createObject` is.
+    pub fn insert(&mut self, mut e: Entry) {
+        e.set_access(self.clock.lru());
+        self.db.insert(e);
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms
+    }
+}
+
+/// Runs `job` on each shard named in `groups` (the others in parallel, this
+/// one inline) and returns the results in the order of `groups`.
+pub async fn on_shards<G, T, F>(s: &Session, groups: Vec<(usize, G)>, job: F) -> Vec<T>
+where
+    G: Send + 'static,
+    T: Send + 'static,
+    F: Fn(&mut Ks<'_>, G) -> T + Send + Clone + 'static,
+{
+    let db = s.db;
+    let me = s.core.id;
+    let run = move |core: &Core, g: G| {
+        let mut st = core.state.borrow_mut();
+        let mut ks = Ks::from_state(&mut st, db, core.clock());
+        job(&mut ks, g)
+    };
+    let mut remote = Vec::new();
+    let mut local = Vec::new();
+    for (i, (shard, g)) in groups.into_iter().enumerate() {
+        if shard == me {
+            local.push((i, g));
+        } else {
+            let run = run.clone();
+            remote.push((i, s.core.send(shard, move |core: &Core| run(core, g)).await));
+        }
+    }
+    let mut results: Vec<Option<T>> = Vec::new();
+    results.resize_with(local.len() + remote.len(), || None);
+    for (i, g) in local {
+        results[i] = Some(run(&s.core, g));
+    }
+    for (i, reply) in remote {
+        results[i] = Some(reply.await);
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// Splits `items` by the shard of their key, keeping request order inside
+/// each group (so a repeated key keeps its last-wins order).
+pub fn by_shard<I>(s: &Session, items: impl IntoIterator<Item = (Bytes, I)>) -> Vec<(usize, Vec<(Bytes, I)>)> {
+    crate::shard::slot::group_by_shard(s.core.nshards, items, |(k, _)| k)
+}

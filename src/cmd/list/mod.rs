@@ -1,0 +1,5 @@
+//! The list commands.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

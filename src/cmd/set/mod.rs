@@ -1,0 +1,5 @@
+//! The set commands.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

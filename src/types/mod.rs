@@ -1,0 +1,124 @@
+//! Pure data structures for Redis's collection types: no RESP, no async, no
+//! shard knowledge. Each type keeps a small collection in one packed buffer
+//! (Redis's listpack/intset) and converts to an indexed structure past the
+//! thresholds in [`Limits`].
+
+pub mod hash;
+pub mod list;
+pub mod pack;
+pub mod set;
+pub mod zset;
+
+pub use hash::Hash;
+pub use list::List;
+pub use set::Set;
+pub use zset::ZSet;
+
+/// A key's Redis type, as TYPE names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    List,
+    Hash,
+    Set,
+    ZSet,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::List => "list",
+            Kind::Hash => "hash",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
+        }
+    }
+
+    /// The type a TYPE-style name means (SCAN ... TYPE), case-insensitively.
+    pub fn from_name(name: &[u8]) -> Option<Kind> {
+        [Kind::String, Kind::List, Kind::Hash, Kind::Set, Kind::ZSet]
+            .into_iter()
+            .find(|k| k.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+/// A collection value owned by a keyspace entry.
+#[derive(Debug, Clone)]
+pub enum Value {
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
+}
+
+impl Value {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::List(_) => Kind::List,
+            Value::Hash(_) => Kind::Hash,
+            Value::Set(_) => Kind::Set,
+            Value::ZSet(_) => Kind::ZSet,
+        }
+    }
+
+    /// Elements (list entries, hash fields, set or sorted-set members).
+    pub fn len(&self) -> usize {
+        match self {
+            Value::List(v) => v.len(),
+            Value::Hash(v) => v.len(),
+            Value::Set(v) => v.len(),
+            Value::ZSet(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// OBJECT ENCODING's name for the current representation.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
+        }
+    }
+}
+
+// Values move between shards (RENAME, SMOVE, ... across cores): they must be Send.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<Value>();
+};
+
+/// Thresholds between packed and indexed encodings, with Redis's defaults;
+/// set by the `*-max-listpack-*` / `set-max-intset-entries` directives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Positive: entries per packed list node; -1..-5: node size 4..64 KiB.
+    pub list_max_listpack_size: i64,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            list_max_listpack_size: -2,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! A packed sequence of byte strings in one buffer, as Redis's listpack keeps
+//! small collections: each element is `[len:varint][bytes]`, so a collection of
+//! short strings costs a few bytes of overhead per element and one allocation.
+//! Access by position is O(n); the types use it only below their thresholds.
+
+/// A packed sequence of byte strings.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Pack {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+fn varint_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// (value, bytes read) of the varint at the start of `b`.
+fn get_varint(b: &[u8]) -> (usize, usize) {
+    let mut v = 0usize;
+    for (i, &c) in b.iter().enumerate() {
+        v |= ((c & 0x7f) as usize) << (7 * i);
+        if c & 0x80 == 0 {
+            return (v, i + 1);
+        }
+    }
+    (v, b.len())
+}
+
+impl Pack {
+    pub fn new() -> Pack {
+        Pack::default()
+    }
+
+    /// Elements in the pack.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes of the packed buffer (for size thresholds and memory reports).
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The element at byte offset `off` and the offset of the next one.
+    fn at(&self, off: usize) -> (&[u8], usize) {
+        let (n, h) = get_varint(&self.buf[off..]);
+        let start = off + h;
+        (&self.buf[start..start + n], start + n)
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { pack: self, off: 0 }
+    }
+
+    /// The byte offset of element `index` (or the end when `index == len`).
+    fn offset_of(&self, index: usize) -> usize {
+        let mut off = 0;
+        for _ in 0..index.min(self.len) {
+            off = self.at(off).1;
+        }
+        off
+    }
+
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        (index < self.len).then(|| self.at(self.offset_of(index)).0)
+    }
+
+    pub fn first(&self) -> Option<&[u8]> {
+        self.get(0)
+    }
+
+    /// Position of the first element equal to `v`.
+    pub fn position(&self, v: &[u8]) -> Option<usize> {
+        self.iter().position(|e| e == v)
+    }
+
+    pub fn push_back(&mut self, v: &[u8]) {
+        put_varint(&mut self.buf, v.len());
+        self.buf.extend_from_slice(v);
+        self.len += 1;
+    }
+
+    /// Inserts `v` before element `index` (at the end when `index >= len`).
+    pub fn insert(&mut self, index: usize, v: &[u8]) {
+        let off = self.offset_of(index);
+        let mut item = Vec::with_capacity(varint_len(v.len()) + v.len());
+        put_varint(&mut item, v.len());
+        item.extend_from_slice(v);
+        self.buf.splice(off..off, item);
+        self.len += 1;
+    }
+
+    pub fn push_front(&mut self, v: &[u8]) {
+        self.insert(0, v);
+    }
+
+    /// Removes elements `start..end` (clamped to the pack).
+    pub fn remove_range(&mut self, start: usize, end: usize) {
+        let end = end.min(self.len);
+        if start >= end {
+            return;
+        }
+        let a = self.offset_of(start);
+        let mut b = a;
+        for _ in start..end {
+            b = self.at(b).1;
+        }
+        self.buf.drain(a..b);
+        self.len -= end - start;
+    }
+
+    /// Removes and returns element `index`.
+    pub fn remove(&mut self, index: usize) -> Option<Vec<u8>> {
+        let v = self.get(index)?.to_vec();
+        self.remove_range(index, index + 1);
+        Some(v)
+    }
+
+    /// Replaces element `index` with `v`.
+    pub fn set(&mut self, index: usize, v: &[u8]) {
+        if index < self.len {
+            self.remove_range(index, index + 1);
+            self.insert(index, v);
+        }
+    }
+
+    /// Frees spare capacity (after a collection shrinks a lot).
+    pub fn shrink(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+}
+
+impl std::fmt::Debug for Pack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(String::from_utf8_lossy)).finish()
+    }
+}
+
+/// Elements of a [`Pack`], front to back.
+pub struct Iter<'a> {
+    pack: &'a Pack,
+    off: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.off >= self.pack.buf.len() {
+            return None;
+        }
+        let (v, next) = self.pack.at(self.off);
+        self.off = next;
+        Some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(Vec<u8>),
+        Insert(usize, Vec<u8>),
+        Remove(usize, usize),
+        Set(usize, Vec<u8>),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let bytes = proptest::collection::vec(any::<u8>(), 0..300);
+        prop_oneof![
+            bytes.clone().prop_map(Op::Push),
+            (0..20usize, bytes.clone()).prop_map(|(i, v)| Op::Insert(i, v)),
+            (0..20usize, 0..5usize).prop_map(|(i, n)| Op::Remove(i, n)),
+            (0..20usize, bytes).prop_map(|(i, v)| Op::Set(i, v)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_vec(ops in proptest::collection::vec(op(), 0..60)) {
+            let mut p = Pack::new();
+            let mut m: Vec<Vec<u8>> = Vec::new();
+            for o in ops {
+                match o {
+                    Op::Push(v) => { p.push_back(&v); m.push(v); }
+                    Op::Insert(i, v) => { p.insert(i, &v); m.insert(i.min(m.len()), v); }
+                    Op::Remove(i, n) => {
+                        p.remove_range(i, i + n);
+                        let end = (i + n).min(m.len());
+                        if i < end { m.drain(i..end); }
+                    }
+                    Op::Set(i, v) => { p.set(i, &v); if i < m.len() { m[i] = v; } }
+                }
+                prop_assert_eq!(p.len(), m.len());
+                prop_assert!(p.iter().eq(m.iter().map(|v| &v[..])));
+            }
+            for (i, v) in m.iter().enumerate() {
+                prop_assert_eq!(p.get(i), Some(&v[..]));
+            }
+            prop_assert_eq!(p.get(m.len()), None);
+        }
+    }
+}
