@@ -34,6 +34,8 @@ pub struct Ks<'a> {
     pub max_len: i64,
     /// Thresholds of the packed collection encodings.
     pub limits: Limits,
+    /// The shard's random state (SPOP, SRANDMEMBER, HRANDFIELD, ...).
+    pub rng: &'a mut u64,
 }
 
 impl<'a> Ks<'a> {
@@ -43,8 +45,8 @@ impl<'a> Ks<'a> {
 
     /// For jobs sent to other shards: the database `db` of that shard's state.
     pub fn from_state(st: &'a mut ShardState, db: usize, clock: Clock) -> Ks<'a> {
-        let ShardState { dbs, stats, config, .. } = st;
-        Ks { db: &mut dbs[db], stats, clock, max_len: config.proto_max_bulk_len, limits: config.limits }
+        let ShardState { dbs, stats, config, rng, .. } = st;
+        Ks { db: &mut dbs[db], stats, clock, max_len: config.proto_max_bulk_len, limits: config.limits, rng }
     }
 
     /// Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access update.
@@ -69,6 +71,11 @@ impl<'a> Ks<'a> {
 
     pub fn now_ms(&self) -> u64 {
         self.clock.now_ms
+    }
+
+    /// A random u64 from the shard's generator.
+    pub fn random(&mut self) -> u64 {
+        crate::shard::xorshift(self.rng)
     }
 }
 

@@ -6,3 +6,55 @@ use bytes::Bytes;
 pub fn b(v: &[&str]) -> Vec<Bytes> {
     v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
 }
+
+/// A handler over a shard's database, as the data families write them.
+pub type KsFn = fn(&mut crate::cmd::Ks<'_>, &[Bytes], &mut crate::resp::Out) -> crate::cmd::CmdResult;
+
+/// A bare database with a fixed clock, to run `Ks` handlers on in unit tests.
+pub struct TestDb {
+    pub db: crate::db::Db,
+    pub stats: crate::db::DbStats,
+    pub now: u64,
+    pub limits: crate::types::Limits,
+    pub rng: u64,
+    pub proto: crate::resp::Proto,
+}
+
+impl Default for TestDb {
+    fn default() -> Self {
+        TestDb {
+            db: crate::db::Db::new(),
+            stats: Default::default(),
+            now: 1_700_000_000_000,
+            limits: Default::default(),
+            rng: 0x1234_5678_9abc_def1,
+            proto: crate::resp::Proto::Resp2,
+        }
+    }
+}
+
+impl TestDb {
+    /// Runs one command and returns its reply bytes as text (errors included).
+    pub fn run(&mut self, f: KsFn, args: &[&str]) -> String {
+        let args = b(args);
+        let mut ks = crate::cmd::Ks {
+            db: &mut self.db,
+            stats: &mut self.stats,
+            clock: crate::db::Clock::at(self.now),
+            max_len: 512 << 20,
+            limits: self.limits,
+            rng: &mut self.rng,
+        };
+        let mut out = crate::resp::Out::new(self.proto);
+        if let Err(e) = f(&mut ks, &args, &mut out) {
+            out.error(&e.0);
+        }
+        String::from_utf8_lossy(&out.buf).into_owned()
+    }
+
+    /// OBJECT ENCODING's answer for `key`, if it exists.
+    pub fn encoding(&self, key: &str) -> Option<&'static str> {
+        let e = self.db.table().get(key.as_bytes())?;
+        Some(e.obj().map_or(e.encoding().name(), |v| v.encoding()))
+    }
+}

@@ -72,15 +72,19 @@ impl ShardState {
         }
     }
 
-    /// xorshift64*: cheap randomness for RANDOMKEY and sampling.
     pub fn random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        xorshift(&mut self.rng)
     }
+}
+
+/// xorshift64*: cheap randomness for RANDOMKEY and sampling.
+pub fn xorshift(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
 }
 
 /// Everything one executor owns. Reached through `Rc<Core>` on its own thread.

@@ -20,11 +20,12 @@ struct Shard {
     now: u64,
     max_len: i64,
     proto: Proto,
+    rng: u64,
 }
 
 impl Shard {
     fn new() -> Shard {
-        Shard { db: Db::new(), stats: DbStats::default(), now: NOW, max_len: 512 << 20, proto: Proto::Resp2 }
+        Shard { db: Db::new(), stats: DbStats::default(), now: NOW, max_len: 512 << 20, proto: Proto::Resp2, rng: 1 }
     }
 
     /// Runs one command and returns its reply bytes as text (errors included).
@@ -36,6 +37,7 @@ impl Shard {
             clock: Clock::at(self.now),
             max_len: self.max_len,
             limits: Default::default(),
+            rng: &mut self.rng,
         };
         let mut out = Out::new(self.proto);
         if let Err(e) = f(&mut ks, &args, &mut out) {
