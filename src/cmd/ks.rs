@@ -109,6 +109,7 @@ where
     for (i, g) in local {
         results[i] = Some(run(&s.core, g));
     }
+    s.core.serve_blocked();
     for (i, reply) in remote {
         results[i] = Some(reply.await);
     }

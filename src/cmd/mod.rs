@@ -170,6 +170,7 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     if let Err(e) = result {
         out.error(&e.0);
     }
+    crate::shard::block::serve_ready(core, state);
 }
 
 /// Starts timing a run of synchronous commands on this shard.

@@ -54,6 +54,9 @@ pub struct Db {
     /// Running average of the TTLs the expiry cycle saw, in ms (INFO keyspace's avg_ttl).
     pub avg_ttl: u64,
     expire_cursor: usize,
+    /// Keys some client is blocked on (BLPOP...); creating one marks it ready.
+    blocked: Map<bytes::Bytes, ()>,
+    ready: Vec<bytes::Bytes>,
 }
 
 impl Db {
@@ -133,7 +136,34 @@ impl Db {
 
     /// Stores an entry, replacing any previous one; returns the old entry.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
+        if !self.blocked.is_empty() {
+            self.note_ready(entry.key());
+        }
         self.table.insert(entry)
+    }
+
+    fn note_ready(&mut self, key: &[u8]) {
+        if let Some((k, _)) = self.blocked.get_key_value(key) {
+            if !self.ready.contains(k) {
+                self.ready.push(k.clone());
+            }
+        }
+    }
+
+    /// A client blocks on `key`: its creation is to be reported by `pop_ready`.
+    pub fn block_key(&mut self, key: &bytes::Bytes) {
+        self.blocked.insert(key.clone(), ());
+    }
+
+    /// No client is blocked on `key` any more.
+    pub fn unblock_key(&mut self, key: &[u8]) {
+        self.blocked.remove(key);
+        self.ready.retain(|k| k != key);
+    }
+
+    /// A blocked-on key created since the last call, if any.
+    pub fn pop_ready(&mut self) -> Option<bytes::Bytes> {
+        self.ready.pop()
     }
 
     /// Removes a live key, returning its entry.

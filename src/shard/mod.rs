@@ -2,6 +2,7 @@
 //! and the calls that run work on other shards. Only this module and `runtime`
 //! touch queues and executors.
 
+pub mod block;
 pub mod hop;
 pub mod slot;
 
@@ -50,6 +51,9 @@ pub struct ShardState {
     /// When the last command run here ended (or its batch began): one clock
     /// read per command times it for INFO commandstats.
     pub lap: std::time::Instant,
+    /// Per-key FIFOs of calls blocked on this shard's keys, and their count.
+    pub blocked: block::Queues,
+    pub waiters: usize,
 }
 
 impl ShardState {
@@ -69,6 +73,8 @@ impl ShardState {
             expire_db: 0,
             rng: seed | 1,
             lap: std::time::Instant::now(),
+            blocked: block::Queues::default(),
+            waiters: 0,
         }
     }
 
@@ -90,6 +96,10 @@ pub fn xorshift(state: &mut u64) -> u64 {
 /// Everything one executor owns. Reached through `Rc<Core>` on its own thread.
 pub struct Core {
     pub id: ShardId,
+    /// This core, for tasks it spawns for itself.
+    me: std::rc::Weak<Core>,
+    /// Blocked calls of this shard's connections.
+    pub slots: RefCell<block::Slots>,
     pub nshards: usize,
     pub state: RefCell<ShardState>,
     pub shared: Arc<Shared>,
@@ -169,8 +179,10 @@ impl Core {
                 Conn::Rep(s) => rep_tx[to] = Some(s),
             }
         }
-        let core = Rc::new(Core {
+        let core = Rc::new_cyclic(|me| Core {
             id,
+            me: me.clone(),
+            slots: RefCell::new(block::Slots::default()),
             nshards: n,
             state: RefCell::new(state),
             shared,
@@ -203,6 +215,7 @@ impl Core {
             let job = req.job;
             let result =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self))).map_err(|p| panic_message(&p));
+            self.serve_blocked();
             if let Some(tx) = &self.rep_tx[from] {
                 if tx.send(Response { token: req.token, result }).await.is_err() {
                     return;
@@ -229,9 +242,17 @@ impl Core {
         F: FnOnce(&Core) -> T + Send + 'static,
     {
         if target == self.id {
-            return f(self);
+            let r = f(self);
+            self.serve_blocked();
+            return r;
         }
         self.send(target, f).await.await
+    }
+
+    /// Serves clients blocked on keys that the last job created.
+    pub fn serve_blocked(&self) {
+        let mut st = self.state.borrow_mut();
+        block::serve_ready(self, &mut st);
     }
 
     /// Sends `f` to another shard without waiting for the result; await the
@@ -268,6 +289,7 @@ impl Core {
             }
         }
         let mut local = Some(f(self));
+        self.serve_blocked();
         let mut out = Vec::with_capacity(self.nshards);
         for r in replies {
             match r {

@@ -65,6 +65,7 @@ struct ShardReport {
     max_qbuf: usize,
     /// Bytes in, bytes out, reads, writes.
     net: [u64; 4],
+    blocked: usize,
 }
 
 fn report(core: &crate::shard::Core) -> ShardReport {
@@ -78,6 +79,7 @@ fn report(core: &crate::shard::Core) -> ShardReport {
         errors: st.error_stats.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         max_qbuf: core.clients.borrow().clients.values().map(|c| c.qbuf.get()).max().unwrap_or(0),
         net: [st.net_in, st.net_out, st.reads, st.writes],
+        blocked: crate::shard::block::blocked_here(core),
     }
 }
 
@@ -92,6 +94,7 @@ struct Totals {
     errors: std::collections::BTreeMap<String, u64>,
     max_qbuf: usize,
     net: [u64; 4],
+    blocked: usize,
 }
 
 fn sum(reports: Vec<ShardReport>) -> Totals {
@@ -126,6 +129,7 @@ fn sum(reports: Vec<ShardReport>) -> Totals {
             *t.errors.entry(k).or_default() += v;
         }
         t.max_qbuf = t.max_qbuf.max(r.max_qbuf);
+        t.blocked += r.blocked;
         for (a, b) in t.net.iter_mut().zip(r.net) {
             *a += b;
         }
@@ -218,7 +222,7 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
             kv(text, "maxclients", maxclients);
             kv(text, "client_recent_max_input_buffer", t.max_qbuf);
             kv(text, "client_recent_max_output_buffer", 0);
-            kv(text, "blocked_clients", 0);
+            kv(text, "blocked_clients", t.blocked);
             kv(text, "tracking_clients", 0);
             kv(text, "clients_in_timeout_table", 0);
         }
