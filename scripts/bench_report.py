@@ -167,16 +167,17 @@ def memory_tables(out):
         rows = []
         with open(path) as f:
             for line in f:
+                # server | type | elements | used_memory/element | RSS/element
                 cols = [c.strip() for c in line.strip().strip("|").split("|")]
-                if len(cols) == 4 and re.fullmatch(r"[0-9.]+", cols[2]):
+                if len(cols) == 5 and re.fullmatch(r"[0-9.-]+", cols[3]):
                     rows.append(cols)
-        base = next((r for r in rows if r[0] == BASE), None)
         lines += [f"{n} shard(s):", "",
-                  f"| server | keys | used_memory/key (B) | RSS/key (B) | used_memory vs {BASE} |",
-                  "|---|---|---|---|---|"]
-        for name, keys, used, rss in rows:
-            lines.append(f"| {name} | {keys} | {used} | {rss} | "
-                         f"{ratio(float(used), base and float(base[2]))} |")
+                  f"| server | type | elements | used_memory/element (B) | RSS/element (B) | used_memory vs {BASE} |",
+                  "|---|---|---|---|---|---|"]
+        for name, kind, count, used, rss in rows:
+            base = next((r for r in rows if r[0] == BASE and r[1] == kind), None)
+            lines.append(f"| {name} | {kind} | {count} | {used} | {rss} | "
+                         f"{ratio(float(used), base and float(base[3]))} |")
         lines.append("")
     return lines
 

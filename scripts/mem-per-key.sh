@@ -3,10 +3,13 @@
 #
 # Loads N keys (default 1,000,000) with 16-byte names (key:%012d) and 16-byte
 # values into Tessera (1 shard) and into redis-server, and prints used_memory
-# and RSS growth per key for both.
+# and RSS growth per key for both. With KINDS="hash set zset list" it instead
+# loads one collection of N elements of each kind (16-byte fields, members and
+# values; scores 0..N) and prints the growth per element.
 #
 #   scripts/mem-per-key.sh            # N=1000000
 #   N=200000 scripts/mem-per-key.sh
+#   KINDS="hash set zset" scripts/mem-per-key.sh
 #
 # With SERVERS_RUNNING="name=port:pid ..." it measures those servers instead
 # (started empty by the caller, as scripts/bench-vs-redis.sh does) and starts
@@ -36,28 +39,50 @@ fi
 field() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: -v f="$2" '$1==f {print $2}'; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
 
+# The load for one kind as RESP on stdout: N SETs, or N elements added to one
+# collection (100 per command).
 gen() {
-  python3 - "$N" <<'PY'
+  python3 - "$N" "$1" <<'PY'
 import sys
-n = int(sys.argv[1])
+n, kind = int(sys.argv[1]), sys.argv[2]
 out = sys.stdout.buffer
+def cmd(*args):
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 buf = []
-for i in range(n):
-    k = b"key:%012d" % i
-    v = b"%016d" % i
-    buf.append(b"*3\r\n$3\r\nSET\r\n$16\r\n" + k + b"\r\n$16\r\n" + v + b"\r\n")
-    if len(buf) == 10000:
+for start in range(0, n, 100):
+    ids = range(start, min(n, start + 100))
+    if kind == "string":
+        buf.extend(cmd(b"SET", b"key:%012d" % i, b"%016d" % i) for i in ids)
+    elif kind == "hash":
+        buf.append(cmd(b"HSET", b"h", *[x for i in ids for x in (b"field:%010d" % i, b"%016d" % i)]))
+    elif kind == "set":
+        buf.append(cmd(b"SADD", b"s", *[b"member:%09d" % i for i in ids]))
+    elif kind == "zset":
+        buf.append(cmd(b"ZADD", b"z", *[x for i in ids for x in (b"%d" % i, b"member:%09d" % i)]))
+    elif kind == "list":
+        buf.append(cmd(b"RPUSH", b"l", *[b"member:%09d" % i for i in ids]))
+    if len(buf) >= 1000:
         out.write(b"".join(buf)); buf = []
 out.write(b"".join(buf))
 PY
 }
 
-printf '| server | keys | used_memory/key (B) | RSS/key (B) |\n|---|---|---|---|\n'
-for spec in "${SPECS[@]}"; do
-  IFS='=:' read -r name port pid <<<"$spec"
-  u0=$(field "$port" used_memory); r0=$(rss "$pid")
-  gen | redis-cli -p "$port" --pipe >/dev/null
-  u1=$(field "$port" used_memory); r1=$(rss "$pid")
-  keys=$(redis-cli -p "$port" dbsize)
-  python3 -c "print('| $name | $keys | %.1f | %.1f |' % (($u1-$u0)/$N, ($r1-$r0)/$N))"
+read -ra KIND_LIST <<<"${KINDS:-string}"
+printf '| server | type | elements | used_memory/element (B) | RSS/element (B) |\n|---|---|---|---|---|\n'
+for kind in "${KIND_LIST[@]}"; do
+  for spec in "${SPECS[@]}"; do
+    IFS='=:' read -r name port pid <<<"$spec"
+    redis-cli -p "$port" flushall >/dev/null
+    u0=$(field "$port" used_memory); r0=$(rss "$pid")
+    gen "$kind" | redis-cli -p "$port" --pipe >/dev/null
+    u1=$(field "$port" used_memory); r1=$(rss "$pid")
+    case $kind in
+      string) count=$(redis-cli -p "$port" dbsize) ;;
+      hash) count=$(redis-cli -p "$port" hlen h) ;;
+      set) count=$(redis-cli -p "$port" scard s) ;;
+      zset) count=$(redis-cli -p "$port" zcard z) ;;
+      list) count=$(redis-cli -p "$port" llen l) ;;
+    esac
+    python3 -c "print('| $name | $kind | $count | %.1f | %.1f |' % (($u1-$u0)/$N, ($r1-$r0)/$N))"
+  done
 done

@@ -88,32 +88,13 @@ where
     F: Fn(&mut Ks<'_>, G) -> T + Send + Clone + 'static,
 {
     let db = s.db;
-    let me = s.core.id;
-    let run = move |core: &Core, g: G| {
-        let mut st = core.state.borrow_mut();
-        let mut ks = Ks::from_state(&mut st, db, core.clock());
-        job(&mut ks, g)
-    };
-    let mut remote = Vec::new();
-    let mut local = Vec::new();
-    for (i, (shard, g)) in groups.into_iter().enumerate() {
-        if shard == me {
-            local.push((i, g));
-        } else {
-            let run = run.clone();
-            remote.push((i, s.core.send(shard, move |core: &Core| run(core, g)).await));
-        }
-    }
-    let mut results: Vec<Option<T>> = Vec::new();
-    results.resize_with(local.len() + remote.len(), || None);
-    for (i, g) in local {
-        results[i] = Some(run(&s.core, g));
-    }
-    s.core.serve_blocked();
-    for (i, reply) in remote {
-        results[i] = Some(reply.await);
-    }
-    results.into_iter().flatten().collect()
+    s.core
+        .call_each(groups, move |core: &Core, g: G| {
+            let mut st = core.state.borrow_mut();
+            let mut ks = Ks::from_state(&mut st, db, core.clock());
+            job(&mut ks, g)
+        })
+        .await
 }
 
 /// Splits `items` by the shard of their key, keeping request order inside

@@ -64,10 +64,16 @@ pub type Served = (Bytes, Box<dyn Any + Send>);
 
 /// The pop a blocked call wants, run on the shard that owns a ready key.
 pub trait Serve: Send + Sync {
-    /// Pops for the call from `key` if the key can serve it: it must call
-    /// `claim` after checking the key has data and before changing anything,
-    /// and give up (returning `None`) if the claim fails.
-    fn serve(&self, ks: &mut Ks<'_>, key: &[u8], claim: &mut dyn FnMut() -> bool) -> Option<Box<dyn Any + Send>>;
+    /// Pops for the call from `key` of shard `here` if the key can serve it: it
+    /// must call `claim` after checking the key has data and before changing
+    /// anything, and give up (returning `None`) if the claim fails.
+    fn serve(
+        &self,
+        ks: &mut Ks<'_>,
+        key: &[u8],
+        here: ShardId,
+        claim: &mut dyn FnMut() -> bool,
+    ) -> Option<Box<dyn Any + Send>>;
 }
 
 /// Where a blocked call's slot is.
@@ -143,7 +149,7 @@ pub fn serve_ready(core: &Core, state: &mut ShardState) {
                 let claim = w.claim.clone();
                 let result = {
                     let mut ks = Ks::from_state(state, db, clock);
-                    op.serve(&mut ks, &key, &mut || {
+                    op.serve(&mut ks, &key, core.id, &mut || {
                         let won = claim.serve();
                         lost = !won;
                         won
@@ -195,7 +201,8 @@ fn fill(core: &Core, slot: u64, served: Served) {
 }
 
 /// Tries `op` on `keys` of this shard's database `db` in order, and if none can
-/// serve it, queues a waiter on each. Returns what a key served at once.
+/// serve it and `wait` is set, queues a waiter on each. Returns what a key
+/// served at once.
 pub fn try_or_wait(
     core: &Core,
     db: usize,
@@ -203,6 +210,7 @@ pub fn try_or_wait(
     id: WaitId,
     claim: &Claim,
     op: &Arc<dyn Serve>,
+    wait: bool,
 ) -> Option<Served> {
     let mut state = core.state.borrow_mut();
     let state = &mut *state;
@@ -212,12 +220,15 @@ pub fn try_or_wait(
     let clock = core.clock();
     for key in keys {
         let mut ks = Ks::from_state(state, db, clock);
-        if let Some(v) = op.serve(&mut ks, key, &mut || claim.serve()) {
+        if let Some(v) = op.serve(&mut ks, key, core.id, &mut || claim.serve()) {
             return Some((key.clone(), v));
         }
         if !claim.is_open() {
             return None;
         }
+    }
+    if !wait {
+        return None;
     }
     for (i, key) in keys.iter().enumerate() {
         if keys[..i].contains(key) {
@@ -231,6 +242,29 @@ pub fn try_or_wait(
         state.waiters += 1;
     }
     None
+}
+
+/// What a key holds, for a blocking command's first look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    Missing,
+    /// A value of another type than the command pops (WRONGTYPE).
+    Wrong,
+    Data,
+}
+
+/// What each of `keys` holds for a pop of `kind` (lookupKeyWrite, no stats).
+pub fn probe(core: &Core, db: usize, keys: &[Bytes], kind: crate::types::Kind) -> Vec<Probe> {
+    let mut state = core.state.borrow_mut();
+    let clock = core.clock();
+    let mut ks = Ks::from_state(&mut state, db, clock);
+    keys.iter()
+        .map(|key| match ks.write(key) {
+            None => Probe::Missing,
+            Some(e) if e.kind() != kind => Probe::Wrong,
+            Some(_) => Probe::Data,
+        })
+        .collect()
 }
 
 /// Removes a finished call's waiters from `keys` of database `db`.

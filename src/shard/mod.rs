@@ -273,6 +273,36 @@ impl Core {
         Reply::new(self.pending.clone(), token)
     }
 
+    /// Runs `f` with each group's payload on the group's shard (others in
+    /// parallel, this one inline) and returns the results in the order of `groups`.
+    pub async fn call_each<G, T, F>(&self, groups: Vec<(ShardId, G)>, f: F) -> Vec<T>
+    where
+        G: Send + 'static,
+        T: Send + 'static,
+        F: Fn(&Core, G) -> T + Send + Clone + 'static,
+    {
+        let mut remote = Vec::new();
+        let mut local = Vec::new();
+        for (i, (shard, g)) in groups.into_iter().enumerate() {
+            if shard == self.id {
+                local.push((i, g));
+            } else {
+                let f = f.clone();
+                remote.push((i, self.send(shard, move |core: &Core| f(core, g)).await));
+            }
+        }
+        let mut results: Vec<Option<T>> = Vec::new();
+        results.resize_with(local.len() + remote.len(), || None);
+        for (i, g) in local {
+            results[i] = Some(f(self, g));
+        }
+        self.serve_blocked();
+        for (i, reply) in remote {
+            results[i] = Some(reply.await);
+        }
+        results.into_iter().flatten().collect()
+    }
+
     /// Runs `f` on every shard (others in parallel, this one inline) and returns
     /// the results in shard order.
     pub async fn call_all<T, F>(&self, f: F) -> Vec<T>

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod blocking;
 mod differential;
 mod keys;
 mod protocol;
