@@ -3,6 +3,7 @@
 //! (Redis's listpack/intset) and converts to an indexed structure past the
 //! thresholds in [`Limits`].
 
+pub mod blob;
 pub mod hash;
 pub mod list;
 pub mod pack;
