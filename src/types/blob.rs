@@ -386,7 +386,7 @@ impl<const N: usize> BlobTable<N> {
     /// for a whole scan are returned at least once, also when the table did not
     /// change size, and as few as possible are missed when it does (open
     /// addressing may displace an entry from its home bucket).
-    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Blob<N>)) -> u64 {
+    pub fn scan_step<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a Blob<N>)) -> u64 {
         let mut v = cursor;
         let (small, large) = match &self.old {
             None => (&self.main, None),

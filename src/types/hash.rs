@@ -195,7 +195,7 @@ impl Hash {
 
     /// One step of HSCAN from `cursor`: calls `f` for the pairs it covers and
     /// returns the next cursor. A packed hash is covered whole, returning 0.
-    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan_step<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
         match &self.repr {
             Repr::Pack(p) => {
                 for (k, v) in PackPairs(p.iter()) {
