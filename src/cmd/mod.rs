@@ -15,6 +15,7 @@ pub mod table;
 #[cfg(test)]
 pub mod test_util;
 
+pub mod blocking;
 pub mod connection;
 pub mod hash;
 pub mod keys;

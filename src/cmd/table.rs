@@ -183,6 +183,7 @@ fn handlers() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(super::set::HANDLERS);
     v.extend_from_slice(super::zset::HANDLERS);
     v.extend_from_slice(super::sort::HANDLERS);
+    v.extend_from_slice(super::blocking::HANDLERS);
     v
 }
 
