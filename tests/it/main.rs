@@ -11,6 +11,7 @@ mod support;
 
 mod blocking;
 mod differential;
+mod hashes;
 mod keys;
 mod protocol;
 mod server;

@@ -106,8 +106,6 @@ fn hmset(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
 fn hsetnx(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let lim = ks.limits;
     let h = write_or_create(ks, &args[1])?;
-    // As Redis, long arguments convert the hash even when the field exists.
-    h.fit([&args[2][..], &args[3][..]], &lim);
     if h.contains(&args[2]) {
         out.int(0);
     } else {

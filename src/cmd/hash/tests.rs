@@ -49,9 +49,11 @@ fn hsetnx() {
     assert_eq!(t.run(super::hsetnx, &["hsetnx", "h", "z", "9"]), ":1\r\n");
     assert_eq!(t.run(super::hsetnx, &["hsetnx", "new", "f", "v"]), ":1\r\n");
     assert_eq!(t.run(super::hsetnx, &["hsetnx", "s", "f", "v"]), WRONGTYPE);
-    // A long value converts even though the field exists and nothing is set.
+    // A long value for a field that exists changes nothing, not even the encoding.
     let long = "x".repeat(65);
     assert_eq!(t.run(super::hsetnx, &["hsetnx", "h", "a", &long]), ":0\r\n");
+    assert_eq!(t.encoding("h"), Some("listpack"));
+    assert_eq!(t.run(super::hsetnx, &["hsetnx", "h", "long", &long]), ":1\r\n");
     assert_eq!(t.encoding("h"), Some("hashtable"));
 }
 
