@@ -136,7 +136,7 @@ impl Set {
                         return false;
                     }
                     if s.len() > intset_max(lim) {
-                        self.to_table(0);
+                        self.convert_to_table(0);
                     }
                     return true;
                 }
@@ -158,7 +158,7 @@ impl Set {
                     p.push_back(m);
                     self.repr = Repr::Pack(p);
                 } else {
-                    self.to_table(1);
+                    self.convert_to_table(1);
                     if let Repr::Table(t) = &mut self.repr {
                         t.insert_new(Blob::new([m]));
                     }
@@ -172,7 +172,7 @@ impl Set {
                 if p.len() < lim.set_max_listpack_entries && m.len() <= lim.set_max_listpack_value {
                     p.push_back(m);
                 } else {
-                    self.to_table(1);
+                    self.convert_to_table(1);
                     if let Repr::Table(t) = &mut self.repr {
                         t.insert_new(Blob::new([m]));
                     }
@@ -184,7 +184,7 @@ impl Set {
     }
 
     /// Converts to a hash table with room for `extra` more members.
-    fn to_table(&mut self, extra: usize) {
+    fn convert_to_table(&mut self, extra: usize) {
         if matches!(self.repr, Repr::Table(_)) {
             return;
         }
