@@ -301,6 +301,12 @@ fn corpus_sort() {
 }
 
 #[test]
+fn corpus_blocking() {
+    run_corpus("corpus/blocking.txt", include_str!("corpus/blocking.txt"), false);
+    run_corpus("corpus/blocking.txt (RESP3)", include_str!("corpus/blocking.txt"), true);
+}
+
+#[test]
 fn corpus_collections_in_resp3() {
     // Maps, doubles and nulls of the collection commands differ in RESP3.
     let text = ["lists", "hashes", "sets", "zsets", "sort"]
