@@ -1,5 +1,121 @@
-//! The zset commands.
+//! Sorted set commands: ZADD and the single-key reads and writes in `basic`;
+//! the ZRANGE family, ZRANGESTORE and ZREMRANGEBY* in `range`; pops and
+//! ZRANDMEMBER in `pop`; ZUNION/ZINTER/ZDIFF, their STORE forms and
+//! ZINTERCARD in `algebra`; ZSCAN in `scan`. Number and range parsing as
+//! Redis does it (C's `strtod`) lives in `parse`.
+//!
+//! Handlers take a [`Ks`], so they run alike for a local command, inside a
+//! cross-shard hop and in unit tests. Commands over several keys have a
+//! coordinator for keys on different shards: it fetches owned copies of the
+//! sources from their shards, computes on the connection's shard and stores
+//! the result on the destination's shard. A sorted set emptied by a command
+//! is deleted, as Redis does.
 
-use super::Handler;
+mod algebra;
+mod basic;
+mod parse;
+mod pop;
+mod range;
+mod scan;
+#[cfg(test)]
+mod tests;
 
-pub const HANDLERS: &[(&str, Handler)] = &[];
+use super::{Handler, Ks, OpError};
+use crate::async_handler;
+use crate::db::Entry;
+use crate::on_shard;
+use crate::resp::{Out, Proto};
+use crate::types::{Value, ZSet};
+
+#[allow(unused_imports)] // for the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP)
+pub(crate) use pop::{pop_entries, reply_popped, PopShape};
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("zadd", Handler::Sync(on_shard!(basic::zadd))),
+    ("zincrby", Handler::Sync(on_shard!(basic::zincrby))),
+    ("zrem", Handler::Sync(on_shard!(basic::zrem))),
+    ("zcard", Handler::Sync(on_shard!(basic::zcard))),
+    ("zscore", Handler::Sync(on_shard!(basic::zscore))),
+    ("zmscore", Handler::Sync(on_shard!(basic::zmscore))),
+    ("zrank", Handler::Sync(on_shard!(basic::zrank))),
+    ("zrevrank", Handler::Sync(on_shard!(basic::zrevrank))),
+    ("zcount", Handler::Sync(on_shard!(basic::zcount))),
+    ("zlexcount", Handler::Sync(on_shard!(basic::zlexcount))),
+    ("zrange", Handler::Sync(on_shard!(range::zrange))),
+    ("zrangestore", Handler::SyncCross(on_shard!(range::zrangestore), async_handler!(range::cross_zrangestore))),
+    ("zrangebyscore", Handler::Sync(on_shard!(range::zrangebyscore))),
+    ("zrevrangebyscore", Handler::Sync(on_shard!(range::zrevrangebyscore))),
+    ("zrangebylex", Handler::Sync(on_shard!(range::zrangebylex))),
+    ("zrevrangebylex", Handler::Sync(on_shard!(range::zrevrangebylex))),
+    ("zrevrange", Handler::Sync(on_shard!(range::zrevrange))),
+    ("zremrangebyrank", Handler::Sync(on_shard!(range::zremrangebyrank))),
+    ("zremrangebyscore", Handler::Sync(on_shard!(range::zremrangebyscore))),
+    ("zremrangebylex", Handler::Sync(on_shard!(range::zremrangebylex))),
+    ("zpopmin", Handler::Sync(on_shard!(pop::zpopmin))),
+    ("zpopmax", Handler::Sync(on_shard!(pop::zpopmax))),
+    ("zmpop", Handler::SyncCross(on_shard!(pop::zmpop), async_handler!(pop::cross_zmpop))),
+    ("zrandmember", Handler::Sync(on_shard!(pop::zrandmember))),
+    ("zunion", Handler::SyncCross(on_shard!(algebra::zunion), async_handler!(algebra::cross_zunion))),
+    ("zunionstore", Handler::SyncCross(on_shard!(algebra::zunionstore), async_handler!(algebra::cross_zunionstore))),
+    ("zinter", Handler::SyncCross(on_shard!(algebra::zinter), async_handler!(algebra::cross_zinter))),
+    ("zinterstore", Handler::SyncCross(on_shard!(algebra::zinterstore), async_handler!(algebra::cross_zinterstore))),
+    ("zintercard", Handler::SyncCross(on_shard!(algebra::zintercard), async_handler!(algebra::cross_zintercard))),
+    ("zdiff", Handler::SyncCross(on_shard!(algebra::zdiff), async_handler!(algebra::cross_zdiff))),
+    ("zdiffstore", Handler::SyncCross(on_shard!(algebra::zdiffstore), async_handler!(algebra::cross_zdiffstore))),
+    ("zscan", Handler::Sync(on_shard!(scan::zscan))),
+];
+
+/// The sorted set behind an entry: `WRONGTYPE` for another type.
+pub(crate) fn zset_of(e: &Entry) -> Result<&ZSet, OpError> {
+    match e.obj() {
+        Some(Value::ZSet(z)) => Ok(z),
+        _ => Err(OpError::WrongType),
+    }
+}
+
+pub(crate) fn zset_of_mut(e: &mut Entry) -> Result<&mut ZSet, OpError> {
+    match e.obj_mut() {
+        Some(Value::ZSet(z)) => Ok(z),
+        _ => Err(OpError::WrongType),
+    }
+}
+
+/// Redis's `lookupKeyRead` plus `checkType` for a sorted set.
+fn read_zset<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, OpError> {
+    ks.read(key).map(zset_of).transpose()
+}
+
+/// Redis's `lookupKeyWrite` plus `checkType` for a sorted set.
+fn write_zset<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut ZSet>, OpError> {
+    ks.write(key).map(zset_of_mut).transpose()
+}
+
+/// Stores `z` at `key`, replacing any value and its TTL (Redis's `setKey`),
+/// or deletes `key` when `z` is empty. Returns the stored size.
+fn store(ks: &mut Ks<'_>, key: &[u8], z: ZSet) -> usize {
+    let n = z.len();
+    if n == 0 {
+        ks.remove(key);
+    } else {
+        // A lazily expired destination counts as Redis's lookupKeyWrite counts it.
+        ks.db.expire_if_needed(key, ks.clock, ks.stats);
+        ks.insert(Entry::new_obj(key, Value::ZSet(z), None));
+    }
+    n
+}
+
+/// Writes `(member, score)` entries: members alone, or with scores as one
+/// flat array in RESP2 and as `[member, score]` pairs in RESP3.
+fn reply_entries<'a>(out: &mut Out, withscores: bool, items: &[(&'a [u8], f64)]) {
+    let pairs = withscores && out.proto == Proto::Resp3;
+    out.array(if withscores && !pairs { items.len() * 2 } else { items.len() });
+    for (m, s) in items {
+        if pairs {
+            out.array(2);
+        }
+        out.bulk(m);
+        if withscores {
+            out.double(*s);
+        }
+    }
+}
