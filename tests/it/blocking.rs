@@ -17,7 +17,11 @@ fn blocked(s: &Server) -> usize {
 
 /// Waits until `n` clients are blocked.
 fn until_blocked(s: &Server, n: usize) {
-    assert!(wait_until(Duration::from_secs(10), || blocked(s) == n), "expected {n} blocked clients, saw {}", blocked(s));
+    assert!(
+        wait_until(Duration::from_secs(10), || blocked(s) == n),
+        "expected {n} blocked clients, saw {}",
+        blocked(s)
+    );
 }
 
 /// Runs a blocking command on its own connection; join the handle for the reply.
@@ -51,11 +55,7 @@ fn push_serves_waiters_in_fifo_order() {
         let n: i64 = query(&mut c, &["RPUSH", "q", "a", "b", "c", "d"]);
         assert_eq!(n, 4, "the push replies with the length before waiters pop");
         let got: Vec<Value> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
-        assert_eq!(
-            got,
-            ["a", "b", "c"].map(|v| Value::Array(vec![bulk("q"), bulk(v)])),
-            "first blocked, first served"
-        );
+        assert_eq!(got, ["a", "b", "c"].map(|v| Value::Array(vec![bulk("q"), bulk(v)])), "first blocked, first served");
         let rest: Vec<String> = query(&mut c, &["LRANGE", "q", "0", "-1"]);
         assert_eq!(rest, ["d"]);
         assert_eq!(blocked(s), 0);
