@@ -254,17 +254,17 @@ impl List {
     /// After elements were removed: back to a listpack if the list is one node
     /// under half the limit (Redis's LIST_CONV_SHRINKING).
     pub fn shrink_encoding(&mut self, lim: &Limits) {
-        self.to_listpack_if_fits(lim, true);
+        self.pack_if_fits(lim, true);
     }
 
     /// The encoding a list built in one go gets (Redis's LIST_CONV_AUTO, used
     /// after RESTORE or SORT ... STORE).
     pub fn fit_encoding(&mut self, lim: &Limits) {
         self.grow_for([], lim);
-        self.to_listpack_if_fits(lim, false);
+        self.pack_if_fits(lim, false);
     }
 
-    fn to_listpack_if_fits(&mut self, lim: &Limits, shrinking: bool) {
+    fn pack_if_fits(&mut self, lim: &Limits, shrinking: bool) {
         let Repr::Quicklist { nodes, .. } = &mut self.repr else { return };
         let fits = match nodes.len() {
             0 => true,

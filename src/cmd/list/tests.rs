@@ -281,7 +281,10 @@ fn encodings_follow_the_limit() {
     assert_eq!(t.encoding("l"), Some("listpack"));
     t.run(rpush, &["RPUSH", "l", "5"]);
     assert_eq!(t.encoding("l"), Some("quicklist"));
+    // Nodes [1 2 3 4] [5]: one node of 2 (half the limit) is left.
     t.run(lpop, &["LPOP", "l", "3"]);
+    assert_eq!(t.encoding("l"), Some("quicklist"), "two nodes are left");
+    t.run(rpop, &["RPOP", "l"]);
     assert_eq!(t.encoding("l"), Some("listpack"));
     // A multi-element push converts first if all of it would not fit.
     t.run(rpush, &["RPUSH", "m", "1", "2", "3", "4", "5"]);
