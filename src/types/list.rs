@@ -298,8 +298,19 @@ impl List {
                 match end {
                     Some(n) if nl.allows(n, v) && front => n.push_front(v),
                     Some(n) if nl.allows(n, v) => n.push_back(v),
-                    _ if front => nodes.push_front(single(v)),
-                    _ => nodes.push_back(single(v)),
+                    end => {
+                        // The end node is full: copy it into an exact-size
+                        // buffer (shrinking in place keeps the allocator's
+                        // block), as nodes away from the ends rarely change.
+                        if let Some(n) = end {
+                            *n = n.clone();
+                        }
+                        if front {
+                            nodes.push_front(single(v));
+                        } else {
+                            nodes.push_back(single(v));
+                        }
+                    }
                 }
             }
         }
