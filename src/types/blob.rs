@@ -49,21 +49,26 @@ impl<const N: usize> Blob<N> {
         // SAFETY: `size >= N >= 1`, so the layout is not zero-sized.
         let raw = unsafe { alloc(layout) };
         let Some(ptr) = NonNull::new(raw) else { handle_alloc_error(layout) };
-        // SAFETY: the allocation is `size` bytes long and unaliased; the writes
-        // below fill exactly those bytes (each part's varint, then its bytes).
-        let buf = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), size) };
         let mut off = 0;
         for p in parts {
+            let mut head = [0u8; 10];
+            let mut n = 0;
             let mut v = p.len();
             while v >= 0x80 {
-                buf[off] = (v as u8) | 0x80;
-                off += 1;
+                head[n] = (v as u8) | 0x80;
+                n += 1;
                 v >>= 7;
             }
-            buf[off] = v as u8;
-            off += 1;
-            buf[off..off + p.len()].copy_from_slice(p);
-            off += p.len();
+            head[n] = v as u8;
+            n += 1;
+            // SAFETY: the allocation is `size` bytes, the sum of every part's
+            // header and bytes, so each copy lands inside it; the sources are
+            // other memory.
+            unsafe {
+                std::ptr::copy_nonoverlapping(head.as_ptr(), raw.add(off), n);
+                std::ptr::copy_nonoverlapping(p.as_ptr(), raw.add(off + n), p.len());
+            }
+            off += n + p.len();
         }
         debug_assert_eq!(off, size);
         Blob { ptr }
@@ -197,9 +202,10 @@ const INCREMENTAL_MIN: usize = 8;
 
 /// Per write: at most this many buckets of the old table are visited, and at
 /// most `STEP_MOVES` entries moved, as Redis's `_dictRehashStep` bounds its
-/// empty-bucket visits.
-const STEP_VISITS: usize = 64;
-const STEP_MOVES: usize = 8;
+/// empty-bucket visits. A resize started when the table filled then ends
+/// within `len / STEP_MOVES` writes, so both tables coexist only briefly.
+const STEP_VISITS: usize = 128;
+const STEP_MOVES: usize = 16;
 
 /// The table being drained during a resize, and the next bucket to drain.
 #[derive(Clone)]
