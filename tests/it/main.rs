@@ -11,11 +11,13 @@ mod support;
 
 mod blocking;
 mod differential;
+mod dump;
 mod hashes;
 mod keys;
 mod lists;
 mod protocol;
 mod server;
 mod sets;
+mod sort;
 mod startup;
 mod strings;

@@ -206,13 +206,12 @@ pub(super) fn load(value: Option<&Value>, o: LoadOpts) -> Result<Loaded, OpError
             v
         }
         Some(Value::ZSet(z)) if dontsort => {
-            let v = if o.desc {
-                let mut v: Vec<Bytes> =
-                    zset_iter(z).skip(len as usize - first - span).take(span).map(|(m, _)| copy(m)).collect();
-                v.reverse();
-                v
-            } else {
-                zset_iter(z).skip(first).take(span).map(|(m, _)| copy(m)).collect()
+            // From rank `start` (counted from the top for DESC), as Redis's
+            // zslGetElementByRank walk does.
+            let v = match span {
+                0 => Vec::new(),
+                _ if o.desc => z.range(len as usize - 1 - first, true).take(span).map(|(m, _)| copy(m)).collect(),
+                _ => z.range(first, false).take(span).map(|(m, _)| copy(m)).collect(),
             };
             end -= start;
             start = 0;
@@ -220,15 +219,9 @@ pub(super) fn load(value: Option<&Value>, o: LoadOpts) -> Result<Loaded, OpError
         }
         Some(Value::List(l)) => l.iter().map(copy).collect(),
         Some(Value::Set(s)) => s.iter().map(|m| copy(&m)).collect(),
-        Some(Value::ZSet(z)) => zset_iter(z).map(|(m, _)| copy(m)).collect(),
+        Some(Value::ZSet(z)) => z.iter().map(|(m, _)| copy(m)).collect(),
     };
     Ok(Loaded { elems, start, end, dontsort, alpha, by })
-}
-
-/// A sorted set's members and scores, ascending.
-fn zset_iter(_z: &crate::types::ZSet) -> impl Iterator<Item = (&[u8], f64)> {
-    // The sorted-set type has no iterator yet.
-    std::iter::empty()
 }
 
 /// C's `isspace` in the C locale.

@@ -312,3 +312,27 @@ fn option_errors() {
     string(&mut t, "s", "v", None);
     assert_eq!(t.run(sort_local, &["SORT", "s", "foo"]), syntax);
 }
+
+#[test]
+fn sets_and_sorted_sets() {
+    let mut t = TestDb::default();
+    set(&mut t, "s", &["pear", "apple", "fig"]);
+    assert_eq!(strings(&t.run(sort_local, &["SORT", "s", "ALPHA"])), ["apple", "fig", "pear"]);
+    // Unsorted, a set comes out in its own order; stored, it is sorted ALPHA.
+    let mut own = strings(&t.run(sort_local, &["SORT", "s", "BY", "nosort"]));
+    own.sort();
+    assert_eq!(own, ["apple", "fig", "pear"]);
+    assert_eq!(t.run(sort_local, &["SORT", "s", "BY", "nosort", "DESC", "STORE", "d"]), ":3\r\n");
+    let Some(Value::List(l)) = t.db.table().get(b"d").and_then(|e| e.obj()) else { panic!("no list stored") };
+    assert_eq!(l.iter().collect::<Vec<_>>(), [&b"pear"[..], b"fig", b"apple"]);
+    let mut z = crate::types::ZSet::new();
+    for (m, s) in [("c", 3.0), ("a", 1.0), ("b", 2.0), ("e", 5.0), ("d", 4.0)] {
+        z.insert(m.as_bytes(), s, &t.limits);
+    }
+    t.db.insert(Entry::new_obj(b"z", Value::ZSet(z), None));
+    assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "BY", "nosort", "LIMIT", "1", "2", "DESC"])), ["d", "c"]);
+    assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "BY", "nosort", "LIMIT", "4", "9", "DESC"])), ["a"]);
+    assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "BY", "nosort", "LIMIT", "3", "9"])), ["d", "e"]);
+    assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "ALPHA", "DESC", "LIMIT", "0", "2"])), ["e", "d"]);
+    assert_eq!(t.run(sort_local, &["SORT", "z"]), "-ERR One or more scores can't be converted into double\r\n");
+}
