@@ -428,9 +428,9 @@ fn mpop_args<'a>(args: &'a [Bytes], count_msg: &'static str) -> Result<(&'a [Byt
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] — O(N+M).
 async fn cmd_blmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
     let (keys, which, count) = mpop_args(args, "count should be greater than 0")?;
     let left = side(which)?;
+    let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
     let op: Arc<dyn Serve> = Arc::new(ListPop { left, count, dest: None });
     match block_on(s, keys, Kind::List, deadline, op).await? {
         Outcome::Served((key, v)) => {
@@ -477,7 +477,6 @@ async fn cmd_bzpopmax(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResu
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] — O(K) + O(M*log(N)).
 async fn cmd_bzmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
     let (keys, which, count) = mpop_args(args, "count should be greater than 0")?;
     let max = if args::is(which, "min") {
         false
@@ -486,6 +485,7 @@ async fn cmd_bzmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult
     } else {
         return Err(CmdError::syntax());
     };
+    let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
     let op: Arc<dyn Serve> = Arc::new(ZPop { max, count });
     match block_on(s, keys, Kind::ZSet, deadline, op).await? {
         Outcome::Served((key, v)) => {
