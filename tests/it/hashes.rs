@@ -29,7 +29,7 @@ fn hscan_returns_every_field_of_a_large_hash() {
             let mut calls = 0;
             loop {
                 let (next, items): (String, Vec<String>) = query(&mut c, &["HSCAN", "big", &cursor, "COUNT", count]);
-                assert!(items.len() % 2 == 0);
+                assert!(items.len().is_multiple_of(2));
                 for p in items.chunks(2) {
                     assert_eq!(p[0]["field:".len()..], p[1]["value:".len()..], "a field comes with its value");
                     seen.insert(p[0].clone(), p[1].clone());

@@ -76,7 +76,7 @@ pub(crate) fn write_or_create<'k>(ks: &'k mut Ks<'_>, key: &[u8]) -> Result<&'k 
 
 /// HSET and HMSET: `key field value [field value ...]`; the count of new fields.
 fn set_pairs(ks: &mut Ks<'_>, args: &[Bytes], name: &str) -> Result<i64, CmdError> {
-    if args.len() % 2 == 1 {
+    if !args.len().is_multiple_of(2) {
         return Err(CmdError::wrong_args(name));
     }
     let lim = ks.limits;
