@@ -19,7 +19,7 @@ use plan::{LoadOpts, Loaded, Lookup, Opts, Plan};
 use super::{by_shard, on_shards, CmdResult, Handler, Ks, OpError, Session};
 use crate::db::Entry;
 use crate::resp::Out;
-use crate::types::{List, Value};
+use crate::types::{List, Value, ZSet};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("sort", Handler::Async(crate::async_handler!(cmd_sort))),
@@ -78,14 +78,28 @@ async fn sort(ks: &mut impl Keyspace, args: &[Bytes], out: &mut Out, readonly: b
 }
 
 /// Loads the vector to sort from `key` (read as Redis's `lookupKeyRead`).
+/// Like Redis, SORT leaves a packed sorted set in the indexed encoding.
 fn load_key(ks: &mut Ks<'_>, key: &[u8], o: LoadOpts) -> Result<Loaded, OpError> {
-    match ks.read(key) {
-        None => plan::load(None, o),
+    let packed_zset = match ks.read(key) {
+        None => return plan::load(None, o),
         Some(e) => match e.obj() {
-            Some(v) => plan::load(Some(v), o),
-            None => Err(OpError::WrongType),
+            None => return Err(OpError::WrongType),
+            Some(Value::ZSet(z)) => z.encoding() == "listpack",
+            Some(_) => false,
         },
+    };
+    let lim = ks.limits;
+    let Some(e) = ks.write(key) else { return plan::load(None, o) };
+    if packed_zset {
+        if let Some(Value::ZSet(z)) = e.obj_mut() {
+            let mut indexed = ZSet::new_indexed();
+            for (m, s) in z.iter() {
+                indexed.insert(m, s, &lim);
+            }
+            *z = indexed;
+        }
     }
+    plan::load(e.obj(), o)
 }
 
 /// A BY/GET lookup: a string key's value, or a hash field's; nothing for a

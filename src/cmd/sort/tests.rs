@@ -330,9 +330,12 @@ fn sets_and_sorted_sets() {
         z.insert(m.as_bytes(), s, &t.limits);
     }
     t.db.insert(Entry::new_obj(b"z", Value::ZSet(z), None));
+    assert_eq!(t.encoding("z"), Some("listpack"));
     assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "BY", "nosort", "LIMIT", "1", "2", "DESC"])), ["d", "c"]);
     assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "BY", "nosort", "LIMIT", "4", "9", "DESC"])), ["a"]);
     assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "BY", "nosort", "LIMIT", "3", "9"])), ["d", "e"]);
     assert_eq!(strings(&t.run(sort_local, &["SORT", "z", "ALPHA", "DESC", "LIMIT", "0", "2"])), ["e", "d"]);
     assert_eq!(t.run(sort_local, &["SORT", "z"]), "-ERR One or more scores can't be converted into double\r\n");
+    // As in Redis, sorting converts a packed sorted set for good.
+    assert_eq!(t.encoding("z"), Some("skiplist"));
 }
