@@ -268,3 +268,28 @@ fn restore_wakes_a_blocked_client() {
         assert_eq!(contents(&mut c, "woken").1, vec![b"y".to_vec()]);
     });
 }
+
+/// Lists are cut into quicklist nodes where Redis cuts them, whatever
+/// `list-max-listpack-size` says (by bytes or by count).
+#[test]
+fn list_nodes_follow_the_configured_size() {
+    let redis = start_redis();
+    let mut r = redis.client();
+    let t = Server::start(3);
+    let mut c = t.client();
+    let items: Vec<String> = (0..3000)
+        .map(|i| if i % 5 == 0 { i.to_string() } else { format!("item:{i}:{}", "p".repeat(i % 90)) })
+        .collect();
+    for (n, size) in ["-1", "-3", "-5", "3", "100", "0"].iter().enumerate() {
+        let key = format!("nodes{n}");
+        for conn in [&mut r, &mut c] {
+            let _: () =
+                redis::cmd("CONFIG").arg("SET").arg("list-max-listpack-size").arg(*size).query(conn).unwrap_or(());
+            let _: i64 = redis::cmd("RPUSH").arg(&key).arg(&items).query(conn).unwrap_or(0);
+        }
+        assert!(
+            dump(&mut c, &key) == dump(&mut r, &key),
+            "DUMP with list-max-listpack-size {size} differs from Redis's"
+        );
+    }
+}
