@@ -21,3 +21,4 @@ mod sets;
 mod sort;
 mod startup;
 mod strings;
+mod zsets;

@@ -178,26 +178,30 @@ pub(super) fn zrevrangebylex(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> 
     range_reply(ks, args, out, By::Lex, Some(true))
 }
 
-/// The selected entries of the sorted set at `key`, owned and ascending
-/// (`None` for a missing key).
+/// The selected entries of the sorted set at `key`, owned and in range
+/// order (`None` for a missing key).
 type Picked = Option<Vec<(Vec<u8>, f64)>>;
 
 fn pick(ks: &mut Ks<'_>, key: &[u8], req: &Req) -> Result<Picked, OpError> {
     let Some(e) = ks.read(key) else { return Ok(None) };
     let z = zset_of(e)?;
-    let mut v: Vec<(Vec<u8>, f64)> = select(z, req).into_iter().map(|(m, s)| (m.to_vec(), s)).collect();
-    if req.rev {
-        v.reverse();
-    }
-    Ok(Some(v))
+    Ok(Some(select(z, req).into_iter().map(|(m, s)| (m.to_vec(), s)).collect()))
 }
 
-/// Stores picked entries at `dst` (as Redis, the result starts packed and
-/// converts past the limits); returns how many.
-fn store_picked(ks: &mut Ks<'_>, dst: &[u8], picked: Picked) -> usize {
+/// Stores picked entries at `dst`; returns how many. As Redis 7.0, a rank
+/// range (`by_rank`), whose size is known up front, starts indexed when it
+/// is too long to pack; otherwise the result starts packed and takes the
+/// entries one by one in range order, converting once past the limits (so
+/// the scores added while packed are the packed form's: `-0` reads back as
+/// `0`).
+fn store_picked(ks: &mut Ks<'_>, dst: &[u8], picked: Picked, by_rank: bool) -> usize {
     let lim = ks.limits;
-    let items = picked.unwrap_or_default();
-    store(ks, dst, ZSet::from_sorted(&items, &lim))
+    let n = picked.as_ref().map_or(0, Vec::len);
+    let mut z = if by_rank && n > lim.zset_max_listpack_entries { ZSet::new_indexed() } else { ZSet::new() };
+    for (m, s) in picked.unwrap_or_default() {
+        z.insert(&m, s, &lim);
+    }
+    store(ks, dst, z)
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count] —
@@ -205,7 +209,8 @@ fn store_picked(ks: &mut Ks<'_>, dst: &[u8], picked: Picked) -> usize {
 pub(super) fn zrangestore(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let req = parse_req(args, 2, true, By::Auto, None)?;
     let picked = pick(ks, &args[2], &req)?;
-    out.int(store_picked(ks, &args[1], picked) as i64);
+    let by_rank = matches!(req.spec, Spec::Rank(..));
+    out.int(store_picked(ks, &args[1], picked, by_rank) as i64);
     Ok(())
 }
 
@@ -213,12 +218,13 @@ pub(super) fn zrangestore(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cmd
 /// is read on the source's shard and stored on the destination's.
 pub(super) async fn cross_zrangestore(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
     let req = parse_req(args, 2, true, By::Auto, None)?;
+    let by_rank = matches!(req.spec, Spec::Rank(..));
     let (dst, src) = (args[1].clone(), args[2].clone());
     let job = vec![(s.shard_of(&src), (src, req))];
     let picked = on_shards(s, job, |ks, (src, req): (Bytes, Req)| pick(ks, &src, &req)).await;
     let picked = picked.into_iter().next().unwrap_or(Ok(None))?;
     let job = vec![(s.shard_of(&dst), (dst, picked))];
-    let n = on_shards(s, job, |ks, (dst, picked): (Bytes, Picked)| store_picked(ks, &dst, picked)).await;
+    let n = on_shards(s, job, move |ks, (dst, picked): (Bytes, Picked)| store_picked(ks, &dst, picked, by_rank)).await;
     out.int(n.into_iter().next().unwrap_or(0) as i64);
     Ok(())
 }

@@ -18,6 +18,16 @@ fn put_varint(out: &mut Vec<u8>, mut v: usize) {
     out.push(v as u8);
 }
 
+/// A score as the packed form keeps it: Redis stores integral scores of a
+/// listpack as integers, so `-0` comes back as `0`.
+fn stored(score: f64) -> f64 {
+    if score == 0.0 {
+        0.0
+    } else {
+        score
+    }
+}
+
 /// Whether `(s1, m1)` sorts before `(s2, m2)`.
 pub fn before(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
     s1 < s2 || (s1 == s2 && m1 < m2)
@@ -90,6 +100,7 @@ impl Packed {
 
     /// Inserts a member known to be absent at its sorted position.
     pub fn insert(&mut self, member: &[u8], score: f64) {
+        let score = stored(score);
         let mut off = 0;
         while off < self.buf.len() {
             let (m, s, next) = self.at(off);
@@ -108,6 +119,7 @@ impl Packed {
 
     /// Appends an entry that sorts after every present one.
     pub fn push(&mut self, member: &[u8], score: f64) {
+        let score = stored(score);
         put_varint(&mut self.buf, member.len());
         self.buf.extend_from_slice(member);
         self.buf.extend_from_slice(&score.to_le_bytes());
