@@ -13,11 +13,14 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::{args, CmdError, CmdResult, Handler, Ks, OpError, Session};
-use crate::db::{Clock, Entry};
+use crate::db::Clock;
 use crate::resp::Out;
 use crate::shard::block::{self, Claim, Probe, Serve, Served, Unblock, Woken};
 use crate::shard::{Core, ShardId};
-use crate::types::{Kind, List, Value};
+use crate::cmd::list::moves::{parse_mpop, write_mpop_reply};
+use crate::cmd::list::push_to;
+use crate::cmd::zset::pop::{pop_entries, reply_popped, PopShape};
+use crate::types::{Kind, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("blpop", Handler::Async(crate::async_handler!(cmd_blpop))),
@@ -80,30 +83,6 @@ fn not_a_list(ks: &mut Ks<'_>, key: &[u8]) -> bool {
     ks.write(key).is_some_and(|e| !matches!(e.obj(), Some(Value::List(_))))
 }
 
-/// Pushes `v` onto the list at `key`, creating it; WRONGTYPE for another type.
-pub(crate) fn push(ks: &mut Ks<'_>, key: &[u8], v: &[u8], left: bool) -> Result<(), OpError> {
-    let lim = ks.limits;
-    match ks.write(key) {
-        Some(e) => match e.obj_mut() {
-            Some(Value::List(l)) => {
-                if left {
-                    l.push_front(v, &lim);
-                } else {
-                    l.push_back(v, &lim);
-                }
-                Ok(())
-            }
-            _ => Err(OpError::WrongType),
-        },
-        None => {
-            let mut l = List::new();
-            l.push_back(v, &lim);
-            ks.insert(Entry::new_obj(key, Value::List(l), None));
-            Ok(())
-        }
-    }
-}
-
 impl Serve for ListPop {
     fn serve(
         &self,
@@ -135,7 +114,7 @@ impl Serve for ListPop {
         }
         let Some(dest) = &self.dest else { return Some(Box::new(ListServed::Popped(popped))) };
         let v = popped.pop().unwrap_or_default();
-        let pushed = local_dest.is_some() && push(ks, &dest.key, &v, dest.left).is_ok();
+        let pushed = local_dest.is_some() && push_to(ks, &dest.key, &v, dest.left).is_ok();
         Some(Box::new(ListServed::Moved(v, pushed)))
     }
 }
@@ -159,13 +138,7 @@ impl Serve for ZPop {
         if z.is_empty() || !claim() {
             return None;
         }
-        let mut popped: Vec<(Vec<u8>, f64)> = Vec::new();
-        while popped.len() < self.count {
-            match if self.max { z.pop_max() } else { z.pop_min() } {
-                Some(p) => popped.push(p),
-                None => break,
-            }
-        }
+        let popped = pop_entries(z, self.max, self.count);
         if z.is_empty() {
             ks.remove(key);
         }
@@ -365,7 +338,7 @@ async fn bmove(s: &mut Session, src: &Bytes, dst: &Bytes, from_left: bool, to_le
                     .core
                     .call(dest.shard, move |core: &Core| {
                         let mut st = core.state.borrow_mut();
-                        push(&mut Ks::from_state(&mut st, db, core.clock()), &dk, &val, left)
+                        push_to(&mut Ks::from_state(&mut st, db, core.clock()), &dk, &val, left)
                     })
                     .await;
                 if let Err(e) = r {
@@ -375,7 +348,7 @@ async fn bmove(s: &mut Session, src: &Bytes, dst: &Bytes, from_left: bool, to_le
                         .core
                         .call(sh, move |core: &Core| {
                             let mut st = core.state.borrow_mut();
-                            push(&mut Ks::from_state(&mut st, db, core.clock()), &sk, &val, from_left)
+                            push_to(&mut Ks::from_state(&mut st, db, core.clock()), &sk, &val, from_left)
                         })
                         .await;
                     return Err(e.into());
@@ -428,20 +401,14 @@ fn mpop_args<'a>(args: &'a [Bytes], count_msg: &'static str) -> Result<(&'a [Byt
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] — O(N+M).
 async fn cmd_blmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let (keys, which, count) = mpop_args(args, "count should be greater than 0")?;
-    let left = side(which)?;
+    let m = parse_mpop(args, 2)?;
     let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
-    let op: Arc<dyn Serve> = Arc::new(ListPop { left, count, dest: None });
-    match block_on(s, keys, Kind::List, deadline, op).await? {
+    let op: Arc<dyn Serve> = Arc::new(ListPop { left: m.left, count: m.count, dest: None });
+    match block_on(s, &args[m.keys], Kind::List, deadline, op).await? {
         Outcome::Served((key, v)) => {
             let Ok(v) = v.downcast::<ListServed>() else { return Err(internal()) };
             let ListServed::Popped(vals) = *v else { return Err(internal()) };
-            out.array(2);
-            out.bulk(&key);
-            out.array(vals.len());
-            for v in &vals {
-                out.bulk(v);
-            }
+            write_mpop_reply(out, &key, &vals);
             Ok(())
         }
         o => reply_empty(&o, out),
@@ -456,11 +423,7 @@ async fn bzpop(s: &mut Session, args: &[Bytes], out: &mut Out, max: bool) -> Cmd
     match block_on(s, keys, Kind::ZSet, deadline, op).await? {
         Outcome::Served((key, v)) => {
             let Ok(v) = v.downcast::<Vec<(Vec<u8>, f64)>>() else { return Err(internal()) };
-            let Some((m, score)) = v.first() else { return Err(internal()) };
-            out.array(3);
-            out.bulk(&key);
-            out.bulk(m);
-            out.double(*score);
+            reply_popped(out, &key, &v, PopShape::KeyFlat);
             Ok(())
         }
         o => reply_empty(&o, out),
@@ -490,14 +453,7 @@ async fn cmd_bzmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult
     match block_on(s, keys, Kind::ZSet, deadline, op).await? {
         Outcome::Served((key, v)) => {
             let Ok(v) = v.downcast::<Vec<(Vec<u8>, f64)>>() else { return Err(internal()) };
-            out.array(2);
-            out.bulk(&key);
-            out.array(v.len());
-            for (m, score) in v.iter() {
-                out.array(2);
-                out.bulk(m);
-                out.double(*score);
-            }
+            reply_popped(out, &key, &v, PopShape::KeyPairs);
             Ok(())
         }
         o => reply_empty(&o, out),

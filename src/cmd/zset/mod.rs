@@ -14,7 +14,7 @@
 mod algebra;
 mod basic;
 mod parse;
-mod pop;
+pub(crate) mod pop;
 mod range;
 mod scan;
 #[cfg(test)]
@@ -106,7 +106,7 @@ fn store(ks: &mut Ks<'_>, key: &[u8], z: ZSet) -> usize {
 
 /// Writes `(member, score)` entries: members alone, or with scores as one
 /// flat array in RESP2 and as `[member, score]` pairs in RESP3.
-fn reply_entries<'a>(out: &mut Out, withscores: bool, items: &[(&'a [u8], f64)]) {
+fn reply_entries(out: &mut Out, withscores: bool, items: &[(&[u8], f64)]) {
     let pairs = withscores && out.proto == Proto::Resp3;
     out.array(if withscores && !pairs { items.len() * 2 } else { items.len() });
     for (m, s) in items {
