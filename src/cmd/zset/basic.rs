@@ -43,13 +43,13 @@ fn parse_zadd(args: &[Bytes], incr: bool) -> Result<ZaddArgs<'_>, CmdError> {
         i += 1;
     }
     let rest = &args[i..];
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CmdError::syntax());
     }
     if flags.nx && flags.xx {
         return Err(CmdError::err("XX and NX options at the same time are not compatible"));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Err(CmdError::err("GT, LT, and/or NX options at the same time are not compatible"));
     }
     if flags.incr && rest.len() > 2 {

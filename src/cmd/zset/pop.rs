@@ -15,7 +15,7 @@ const MAX_REPLY_MEMBERS: u64 = 1 << 27;
 
 /// Removes up to `count` entries from the low end (or the high end, `max`)
 /// of `z`, in pop order.
-pub(crate) fn pop_entries(z: &mut ZSet, max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+pub(crate) fn pop_entries(z: &mut ZSet, max: bool, count: usize) -> Popped {
     let mut popped = Vec::with_capacity(count.min(z.len()));
     while popped.len() < count {
         match if max { z.pop_max() } else { z.pop_min() } {
@@ -65,9 +65,12 @@ pub(crate) fn reply_popped(out: &mut Out, key: &[u8], popped: &[(Vec<u8>, f64)],
     }
 }
 
+/// Entries popped from a sorted set, in pop order.
+type Popped = Vec<(Vec<u8>, f64)>;
+
 /// Pops up to `count` entries of the sorted set at `key`, deleting it once
 /// empty: `None` for a missing key.
-fn pop_key(ks: &mut Ks<'_>, key: &[u8], max: bool, count: usize) -> Result<Option<Vec<(Vec<u8>, f64)>>, OpError> {
+fn pop_key(ks: &mut Ks<'_>, key: &[u8], max: bool, count: usize) -> Result<Option<Popped>, OpError> {
     let Some(z) = write_zset(ks, key)? else { return Ok(None) };
     let popped = pop_entries(z, max, count);
     if z.is_empty() {

@@ -387,3 +387,15 @@ fn large_sets_stay_compact_and_consistent() {
     while z.pop_min().is_some() {}
     assert!(z.is_empty());
 }
+
+#[test]
+fn small_indexed_sets_stay_small() {
+    // Sets indexed early (a long member, or zset-max-listpack-entries 0)
+    // reserve no full-size tree node.
+    let lim = Limits { zset_max_listpack_entries: 0, ..Limits::default() };
+    let mut z = ZSet::new();
+    z.insert(b"a", 1.0, &lim);
+    z.insert(b"b", 2.0, &lim);
+    assert_eq!(z.encoding(), "skiplist");
+    assert!(z.heap_bytes() < 400, "{} bytes", z.heap_bytes());
+}

@@ -352,8 +352,10 @@ impl Tree {
         Tree::with_caps(CAPS)
     }
 
+    /// The root starts as an unreserved leaf that grows by doubling up to
+    /// the node size, so a small indexed set (a few long members) stays small.
     fn with_caps(caps: Caps) -> Tree {
-        Tree { root: Node::Leaf(Box::new(Leaf::with_capacity(caps))), len: 0, caps }
+        Tree { root: Node::Leaf(Box::default()), len: 0, caps }
     }
 
     pub fn len(&self) -> usize {
@@ -457,7 +459,7 @@ impl Tree {
                     let kid = n.kids.pop().expect("one kid");
                     self.root = kid;
                 }
-                Node::Inner(n) if n.kids.is_empty() => self.root = Node::Leaf(Box::new(Leaf::with_capacity(self.caps))),
+                Node::Inner(n) if n.kids.is_empty() => self.root = Node::Leaf(Box::default()),
                 _ => break,
             }
         }
