@@ -399,3 +399,41 @@ fn small_indexed_sets_stay_small() {
     assert_eq!(z.encoding(), "skiplist");
     assert!(z.heap_bytes() < 400, "{} bytes", z.heap_bytes());
 }
+
+#[test]
+fn index_resizes_incrementally_both_ways_and_scans_through_it() {
+    let lim = Limits::default();
+    let mut z = ZSet::new();
+    let full_scan = |z: &ZSet| {
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = z.scan(cursor, 7, |m, _| {
+                seen.insert(m.to_vec());
+            });
+            if cursor == 0 {
+                return seen.len();
+            }
+        }
+    };
+    for i in 0..3000u32 {
+        z.insert(format!("m{i}").as_bytes(), (i % 13) as f64, &lim);
+        if i % 211 == 0 {
+            assert_eq!(full_scan(&z), z.len());
+        }
+    }
+    for i in 0..2990u32 {
+        assert!(z.remove(format!("m{i}").as_bytes()));
+        if i % 307 == 0 {
+            assert_eq!(full_scan(&z), z.len());
+            if let Repr::Indexed(x) = &z.repr {
+                x.check();
+            }
+        }
+    }
+    assert_eq!(full_scan(&z), 10);
+    if let Repr::Indexed(x) = &z.repr {
+        x.check();
+        assert!(x.heap_bytes() < 4000, "{} bytes after shrinking", x.heap_bytes());
+    }
+}
