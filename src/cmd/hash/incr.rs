@@ -5,13 +5,8 @@ use bytes::Bytes;
 use super::write_or_create;
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError};
 use crate::resp::parse::parse_i64;
+use crate::cmd::string::ld;
 use crate::resp::Out;
-
-// INCRBYFLOAT's software `long double`, compiled in again from the string
-// family (whose module is private) until that family exports it.
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "../string/ld.rs"]
-mod ld;
 
 /// HINCRBY key field increment — O(1). A missing field counts as 0.
 pub fn hincrby(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {

@@ -8,7 +8,7 @@
 
 mod counter;
 mod lcs;
-mod ld;
+pub(crate) mod ld;
 mod multi;
 mod range;
 #[cfg(test)]
