@@ -1,6 +1,7 @@
 //! Sorted set commands: ZADD and the single-key reads and writes in `basic`;
 //! the ZRANGE family, ZRANGESTORE and ZREMRANGEBY* in `range`; pops and
-//! ZRANDMEMBER in `pop`; ZUNION/ZINTER/ZDIFF, their STORE forms and
+//! ZRANDMEMBER in `pop` (whose pop and reply helpers the blocking forms
+//! share); ZUNION/ZINTER/ZDIFF, their STORE forms and
 //! ZINTERCARD in `algebra`; ZSCAN in `scan`. Number and range parsing as
 //! Redis does it (C's `strtod`) lives in `parse`.
 //!
@@ -26,9 +27,6 @@ use crate::db::Entry;
 use crate::on_shard;
 use crate::resp::{Out, Proto};
 use crate::types::{Value, ZSet};
-
-#[allow(unused_imports)] // for the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP)
-pub(crate) use pop::{pop_entries, reply_popped, PopShape};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("zadd", Handler::Sync(on_shard!(basic::zadd))),

@@ -34,7 +34,6 @@ pub(crate) enum PopShape {
     /// ZPOPMIN/ZPOPMAX with a count in RESP3: `[[member, score], ...]`.
     Pairs,
     /// BZPOPMIN/BZPOPMAX: `[key, member, score]`.
-    #[allow(dead_code)] // written by the blocking forms only
     KeyFlat,
     /// ZMPOP/BZMPOP: `[key, [[member, score], ...]]`.
     KeyPairs,
