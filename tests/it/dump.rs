@@ -141,6 +141,24 @@ fn fixtures() -> Vec<(String, Vec<Vec<String>>, bool)> {
             vec![with(&["ZADD", "zset-big"], pairs(500, &|i| ((i % 50).to_string() + ".5", format!("m{i}"))))],
             true,
         ),
+        (
+            "zset-integral-scores".into(),
+            vec![s(&[
+                "ZADD",
+                "zset-integral-scores",
+                "1e17",
+                "a",
+                "4.7e18",
+                "b",
+                "-0",
+                "c",
+                "5e18",
+                "d",
+                "123456789012345678",
+                "e",
+            ])],
+            true,
+        ),
         ("zset-long-member".into(), vec![s(&["ZADD", "zset-long-member", "1", &"m".repeat(80), "2", "short"])], true),
     ]
 }

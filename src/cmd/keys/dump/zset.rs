@@ -9,17 +9,17 @@ use crate::types::{Limits, Value, ZSet};
 const RDB_TYPE_ZSET_2: u8 = 5;
 const RDB_TYPE_ZSET_LISTPACK: u8 = 17;
 
-/// Redis 7.0's `d2string`, which writes the scores of a packed sorted set:
-/// integral values in a safe range as integers, others as `%.17g`.
-pub(super) fn d2string(v: f64) -> String {
-    if v.is_nan() {
+/// A score as Redis 7.0's `zzlInsertAt` writes it into a packed sorted set:
+/// an integer when `double2ll` takes it (integral, within ±2^62; -0 is 0),
+/// else `d2string` (`%.17g`, `inf`, `-inf`).
+pub(super) fn packed_score(v: f64) -> String {
+    const LIMIT: f64 = 4_611_686_018_427_387_904.0; // (double)(LLONG_MAX / 2)
+    if (-LIMIT..=LIMIT).contains(&v) && v == (v as i64) as f64 {
+        (v as i64).to_string()
+    } else if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
         if v > 0.0 { "inf" } else { "-inf" }.into()
-    } else if v == 0.0 {
-        if v.is_sign_negative() { "-0" } else { "0" }.into()
-    } else if v > -4_503_599_627_370_495.0 && v < 4_503_599_627_370_496.0 && v == (v as i64) as f64 {
-        (v as i64).to_string()
     } else {
         crate::resp::write::format_g17(v)
     }
@@ -32,7 +32,7 @@ pub(super) fn dump_zset(z: &ZSet, out: &mut Vec<u8>) {
         let mut w = codec::LpWriter::new();
         for (m, s) in z.iter() {
             w.push(m);
-            w.push(d2string(s).as_bytes());
+            w.push(packed_score(s).as_bytes());
         }
         save_string(out, &w.finish());
     } else {
@@ -63,5 +63,5 @@ pub(super) fn zset_of<'a>(items: impl IntoIterator<Item = Option<(&'a [u8], f64)
 /// The members of a sorted set as `member=score`, in order (for tests).
 #[cfg(test)]
 pub(super) fn members(z: &ZSet) -> Vec<Vec<u8>> {
-    z.iter().map(|(m, s)| [m, b"=", d2string(s).as_bytes()].concat()).collect()
+    z.iter().map(|(m, s)| [m, b"=", packed_score(s).as_bytes()].concat()).collect()
 }
