@@ -155,9 +155,27 @@ impl Indexed {
         Some((member, score))
     }
 
-    /// Removes ranks `start..end`.
+    /// Removes ranks `start..end`. Removing most of the set rebuilds it from
+    /// the survivors in one pass instead of unlinking member by member.
     pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
         let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        if (end - start) * 2 > self.len() {
+            let keep: Vec<(Vec<u8>, f64)> = self
+                .iter_from(0, false)
+                .take(start)
+                .chain(self.iter_from(end, false))
+                .map(|(m, s)| (m.to_vec(), s))
+                .collect();
+            let mut rebuilt = Indexed::with_capacity(keep.len());
+            for (m, s) in &keep {
+                rebuilt.push_last(m, *s);
+            }
+            *self = rebuilt;
+            return end - start;
+        }
         for _ in start..end {
             let (_, id) = self.tree.get(start).expect("rank in range");
             self.remove_id(id, start);
