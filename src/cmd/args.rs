@@ -44,6 +44,49 @@ pub fn parse_float(arg: &[u8]) -> Option<f64> {
     Some(v)
 }
 
+/// Redis's `getRangeLongFromObjectOrReply`: an integer in `min..=max`. `msg`
+/// replaces both default texts (not an integer; out of range) when given.
+pub fn range(arg: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> Result<i64, CmdError> {
+    let err = |default: CmdError| msg.map_or(default, CmdError::err);
+    let v = parse_i64(arg).ok_or_else(|| err(OpError::NotInteger.into()))?;
+    if v < min || v > max {
+        return Err(err(CmdError::err(format_args!("value is out of range, value must between {min} and {max}"))));
+    }
+    Ok(v)
+}
+
+/// Redis's `parseScanCursorOrReply`: C's `strtoul` in base 10, refusing leading
+/// spaces, trailing garbage and overflow. As `strtoul` does, it takes a sign
+/// (`-1` is the largest cursor), stops at a NUL byte, and reads "" as 0.
+pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let s = arg.split(|&b| b == 0).next().unwrap_or_default();
+    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
+        return None;
+    }
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        // No digits: strtoul consumed nothing, so only "" ends where it started.
+        return s.is_empty().then_some(0);
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// A SCAN-family cursor argument (`ERR invalid cursor`).
+pub fn cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    parse_cursor(arg).ok_or_else(|| CmdError::err("invalid cursor"))
+}
+
 /// A cursor over a command's arguments, for option parsing.
 pub struct Cursor<'a> {
     args: &'a [Bytes],

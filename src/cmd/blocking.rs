@@ -13,13 +13,13 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::{args, CmdError, CmdResult, Handler, Ks, OpError, Session};
+use crate::cmd::list::moves::{parse_mpop, write_mpop_reply};
+use crate::cmd::list::push_to;
+use crate::cmd::zset::pop::{pop_entries, reply_popped, PopShape};
 use crate::db::Clock;
 use crate::resp::Out;
 use crate::shard::block::{self, Claim, Probe, Serve, Served, Unblock, Woken};
 use crate::shard::{Core, ShardId};
-use crate::cmd::list::moves::{parse_mpop, write_mpop_reply};
-use crate::cmd::list::push_to;
-use crate::cmd::zset::pop::{pop_entries, reply_popped, PopShape};
 use crate::types::{Kind, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -41,9 +41,13 @@ const TICK: Duration = Duration::from_millis(100);
 /// ms, or `None` to wait forever (a timeout below one millisecond is 0).
 pub(crate) fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<Option<u64>, CmdError> {
     let secs = args::parse_float(arg).ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
-    let ms = secs * 1000.0;
-    // C's (long long) conversion: out of range (and infinities) give LLONG_MIN.
-    let ms = if ms.is_finite() && ms.abs() < 9.223_372_036_854_775e18 { ms as i64 } else { i64::MIN };
+    // C's (long long)(secs * 1000.0L): out of range (and infinities) give
+    // LLONG_MIN on x86. The bounds are in seconds, where f64 is still exact.
+    let ms = if (-9_223_372_036_854_775.0..=9_223_372_036_854_775.0).contains(&secs) {
+        (secs * 1000.0) as i64
+    } else {
+        i64::MIN
+    };
     if ms < 0 {
         return Err(CmdError::err("timeout is negative"));
     }
@@ -178,9 +182,8 @@ async fn block_on(
     let db = s.db;
     let groups = crate::shard::slot::group_by_shard(core.nshards, keys.iter().cloned(), |k| k);
     let found = core.call_each(groups.clone(), move |c: &Core, ks: Vec<Bytes>| block::probe(c, db, &ks, kind)).await;
-    let state_of = |k: &Bytes| {
-        groups.iter().zip(&found).find_map(|((_, ks), p)| ks.iter().position(|x| x == k).map(|i| p[i]))
-    };
+    let state_of =
+        |k: &Bytes| groups.iter().zip(&found).find_map(|((_, ks), p)| ks.iter().position(|x| x == k).map(|i| p[i]));
     let claim = Claim::default();
     let id = block::open(&core, s.client.id, claim.clone());
     for k in keys {
@@ -205,7 +208,9 @@ async fn block_on(
     }
     let (c, o) = (claim.clone(), op.clone());
     let at_once = core
-        .call_each(groups.clone(), move |core: &Core, ks: Vec<Bytes>| block::try_or_wait(core, db, &ks, id, &c, &o, true))
+        .call_each(groups.clone(), move |core: &Core, ks: Vec<Bytes>| {
+            block::try_or_wait(core, db, &ks, id, &c, &o, true)
+        })
         .await;
     let mut outcome = at_once.into_iter().flatten().next().map(Outcome::Served);
     if outcome.is_none() {
@@ -232,7 +237,13 @@ async fn block_on(
 /// Waits for a blocked call's result, its timeout, CLIENT UNBLOCK or its client
 /// leaving. Once a shard has claimed the call, waits for the result whatever else
 /// happens, so a popped element is never dropped.
-async fn wait(s: &Session, core: &std::rc::Rc<Core>, id: block::WaitId, claim: &Claim, deadline: Option<u64>) -> Outcome {
+async fn wait(
+    s: &Session,
+    core: &std::rc::Rc<Core>,
+    id: block::WaitId,
+    claim: &Claim,
+    deadline: Option<u64>,
+) -> Outcome {
     loop {
         let now = Clock::now().now_ms;
         let tick = deadline.map_or(TICK, |d| Duration::from_millis(d.saturating_sub(now).clamp(1, 100)));
@@ -305,7 +316,15 @@ fn side(arg: &[u8]) -> Result<bool, CmdError> {
 }
 
 /// BLMOVE/BRPOPLPUSH: pops from `src`, pushes onto `dst`.
-async fn bmove(s: &mut Session, src: &Bytes, dst: &Bytes, from_left: bool, to_left: bool, timeout: &[u8], out: &mut Out) -> CmdResult {
+async fn bmove(
+    s: &mut Session,
+    src: &Bytes,
+    dst: &Bytes,
+    from_left: bool,
+    to_left: bool,
+    timeout: &[u8],
+    out: &mut Out,
+) -> CmdResult {
     let deadline = parse_timeout(timeout, Clock::now().now_ms)?;
     let db = s.db;
     let dest = Dest { key: dst.clone(), left: to_left, shard: s.shard_of(dst) };
@@ -313,14 +332,14 @@ async fn bmove(s: &mut Session, src: &Bytes, dst: &Bytes, from_left: bool, to_le
     // error; with none, the call blocks and the destination is checked when
     // data arrives.
     let (sk, sh) = (src.clone(), s.shard_of(src));
-    let src_has_data = s
-        .core
-        .call(sh, move |core: &Core| block::probe(core, db, &[sk], Kind::List)[0] == Probe::Data)
-        .await;
+    let src_has_data =
+        s.core.call(sh, move |core: &Core| block::probe(core, db, &[sk], Kind::List)[0] == Probe::Data).await;
     if src_has_data {
         let dkey = dst.clone();
-        let wrong =
-            s.core.call(dest.shard, move |core: &Core| block::probe(core, db, &[dkey], Kind::List)[0] == Probe::Wrong).await;
+        let wrong = s
+            .core
+            .call(dest.shard, move |core: &Core| block::probe(core, db, &[dkey], Kind::List)[0] == Probe::Wrong)
+            .await;
         if wrong {
             return Err(OpError::WrongType.into());
         }
@@ -375,7 +394,8 @@ async fn cmd_brpoplpush(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdRe
 /// The keys, side keyword and COUNT of BLMPOP/BZMPOP after `timeout numkeys`:
 /// (keys, side argument, count).
 fn mpop_args<'a>(args: &'a [Bytes], count_msg: &'static str) -> Result<(&'a [Bytes], &'a Bytes, usize), CmdError> {
-    let n = args::int(&args[2]).ok().filter(|&n| n > 0).ok_or_else(|| CmdError::err("numkeys should be greater than 0"))?;
+    let n =
+        args::int(&args[2]).ok().filter(|&n| n > 0).ok_or_else(|| CmdError::err("numkeys should be greater than 0"))?;
     let n = n as usize;
     let first = 3;
     if n > args.len().saturating_sub(first + 1) {
@@ -496,6 +516,6 @@ mod tests {
         assert_eq!(err(b"inf"), "ERR timeout is negative");
         assert_eq!(err(b"abc"), "ERR timeout is not a float or out of range");
         assert_eq!(err(b"nan"), "ERR timeout is not a float or out of range");
-        assert_eq!(parse_timeout(b"9223372036854775", now).unwrap(), None);
+        assert!(parse_timeout(b"9223372036854775", now).unwrap().is_some_and(|d| d > 1 << 62));
     }
 }

@@ -3,9 +3,9 @@
 use bytes::Bytes;
 
 use super::write_or_create;
+use crate::cmd::string::ld;
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError};
 use crate::resp::parse::parse_i64;
-use crate::cmd::string::ld;
 use crate::resp::Out;
 
 /// HINCRBY key field increment — O(1). A missing field counts as 0.

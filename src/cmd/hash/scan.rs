@@ -10,33 +10,6 @@ use crate::cmd::keys::glob::string_match;
 use crate::cmd::{args, CmdError, CmdResult, Ks};
 use crate::resp::Out;
 
-/// Redis's `parseScanCursorOrReply`: C's `strtoul` in base 10 over the whole
-/// argument (up to a NUL byte), no leading space, overflow refused; a sign is
-/// taken (`-1` is the largest cursor) and "" reads as 0.
-pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::err("invalid cursor");
-    let s = arg.split(|&b| b == 0).next().unwrap_or_default();
-    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
-        return Err(invalid());
-    }
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return if s.is_empty() { Ok(0) } else { Err(invalid()) };
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(invalid());
-        }
-        v = v.checked_mul(10).and_then(|v| v.checked_add((d - b'0') as u64)).ok_or_else(invalid)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 /// HSCAN's options.
 struct Opts<'a> {
     count: usize,
@@ -70,7 +43,7 @@ fn parse_opts(args: &[Bytes]) -> Result<Opts<'_>, CmdError> {
 /// HSCAN key cursor [MATCH pattern] [COUNT count] — O(1) per call, O(N) for a
 /// whole iteration.
 pub fn hscan(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let mut cursor = parse_cursor(&args[2])?;
+    let mut cursor = args::cursor(&args[2])?;
     let Some(h) = read(ks, &args[1])? else {
         out.array(2);
         out.bulk(b"0");

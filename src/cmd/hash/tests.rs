@@ -3,8 +3,9 @@
 
 use super::incr;
 use super::random::hrandfield;
-use super::scan::{hscan, parse_cursor};
+use super::scan::hscan;
 use super::*;
+use crate::cmd::args::cursor as parse_cursor;
 use crate::cmd::test_util::TestDb;
 use crate::resp::Proto;
 

@@ -27,33 +27,6 @@ pub(crate) fn decode_cursor(cursor: u64) -> (u64, u64) {
     (cursor >> CURSOR_BITS, cursor & POS_MASK)
 }
 
-/// Redis's `parseScanCursorOrReply`: C's `strtoul` in base 10, refusing leading
-/// spaces, trailing garbage and overflow. As `strtoul` does, it takes a sign
-/// (`-1` is the largest cursor), stops at a NUL byte, and reads "" as 0.
-pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg.split(|&b| b == 0).next().unwrap_or_default();
-    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
-        return None;
-    }
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        // No digits: strtoul consumed nothing, so only "" ends where it started.
-        return s.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// KEYS's per-shard part: the live keys matching `pattern`, encoded as bulk
 /// strings (their encoding is the same in RESP2 and RESP3), and how many.
 pub(crate) fn op_keys(db: &Db, pattern: &[u8], clock: Clock) -> (usize, BytesMut) {
@@ -91,7 +64,7 @@ pub(crate) struct ScanOpts {
 }
 
 pub(crate) fn parse_scan(args: &[Bytes]) -> Result<(u64, ScanOpts), CmdError> {
-    let cursor = parse_cursor(&args[1]).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = args::cursor(&args[1])?;
     let mut opts = ScanOpts { count: 10, pattern: None, typ: None };
     let mut cur = args::Cursor::new(args, 2);
     while let Some(a) = cur.next() {
@@ -332,17 +305,17 @@ mod tests {
 
     #[test]
     fn cursors_like_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"1 "), None);
-        assert_eq!(parse_cursor(b"abc"), None);
-        assert_eq!(parse_cursor(b"-"), None);
-        assert_eq!(parse_cursor(b"12\0x"), Some(12));
+        assert_eq!(args::parse_cursor(b"0"), Some(0));
+        assert_eq!(args::parse_cursor(b""), Some(0));
+        assert_eq!(args::parse_cursor(b"+5"), Some(5));
+        assert_eq!(args::parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(args::parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(args::parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(args::parse_cursor(b" 1"), None);
+        assert_eq!(args::parse_cursor(b"1 "), None);
+        assert_eq!(args::parse_cursor(b"abc"), None);
+        assert_eq!(args::parse_cursor(b"-"), None);
+        assert_eq!(args::parse_cursor(b"12\0x"), Some(12));
     }
 
     #[test]

@@ -118,27 +118,9 @@ fn parse_end(arg: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
-/// Redis's `getRangeLongFromObjectOrReply`: `msg` (if given) replaces both the
-/// "not an integer" and the "out of range" texts.
-fn range_arg(arg: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> Result<i64, CmdError> {
-    let err = || match msg {
-        Some(m) => CmdError::err(m),
-        None => CmdError::err(format_args!("value is out of range, value must between {min} and {max}")),
-    };
-    let v = match crate::resp::parse::parse_i64(arg) {
-        Some(v) => v,
-        None if msg.is_some() => return Err(err()),
-        None => return Err(OpError::NotInteger.into()),
-    };
-    if v < min || v > max {
-        return Err(err());
-    }
-    Ok(v)
-}
-
 /// Redis's `getPositiveLongFromObjectOrReply`.
 fn positive_arg(arg: &[u8], msg: Option<&'static str>) -> Result<usize, CmdError> {
-    let v = range_arg(arg, 0, i64::MAX, Some(msg.unwrap_or("value is out of range, must be positive")))?;
+    let v = args::range(arg, 0, i64::MAX, Some(msg.unwrap_or("value is out of range, must be positive")))?;
     Ok(v as usize)
 }
 

@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 
-use super::{check_dest, list_of_mut, parse_end, push_to, range_arg, settle, write_list};
+use super::{check_dest, list_of_mut, parse_end, push_to, settle, write_list};
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError, Session};
 use crate::resp::Out;
 use crate::shard::Core;
@@ -144,7 +144,7 @@ pub(crate) struct MpopArgs {
 /// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at
 /// `numkeys_at` (1 for LMPOP, 2 for BLMPOP), with Redis's errors and in its order.
 pub(crate) fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<MpopArgs, CmdError> {
-    let numkeys = range_arg(&args[numkeys_at], 1, i64::MAX, Some("numkeys should be greater than 0"))? as u64;
+    let numkeys = args::range(&args[numkeys_at], 1, i64::MAX, Some("numkeys should be greater than 0"))? as u64;
     let first = numkeys_at + 1;
     let where_at = (first as u64).saturating_add(numkeys);
     let Some(end_arg) = usize::try_from(where_at).ok().and_then(|i| args.get(i)) else {
@@ -156,7 +156,7 @@ pub(crate) fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<MpopArgs, 
     let mut cur = args::Cursor::new(args, where_at + 1);
     while let Some(a) = cur.next() {
         if count.is_none() && args::is(a, "count") && cur.remaining() > 0 {
-            count = Some(range_arg(cur.value()?, 1, i64::MAX, Some("count should be greater than 0"))? as usize);
+            count = Some(args::range(cur.value()?, 1, i64::MAX, Some("count should be greater than 0"))? as usize);
         } else {
             return Err(CmdError::syntax());
         }

@@ -12,11 +12,12 @@
 //! gets Redis's encoding: a union or difference starts as an intset and grows
 //! member by member; an intersection of integers is stored as an intset.
 
+use crate::cmd::args;
 use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::{range_arg, reply_members, set_of};
+use super::{reply_members, set_of};
 use crate::cmd::{by_shard, on_shards, CmdError, CmdResult, Ks, OpError, Session};
 use crate::db::Entry;
 use crate::resp::Out;
@@ -265,7 +266,7 @@ pub(super) async fn cross_sinterstore(s: &mut Session, args: &[Bytes], out: &mut
 
 /// SINTERCARD's arguments: the keys and the LIMIT (0: none).
 fn parse_intercard(args: &[Bytes]) -> Result<(&[Bytes], usize), CmdError> {
-    let numkeys = range_arg(&args[1], 1, i64::MAX, Some("numkeys should be greater than 0"))? as u64;
+    let numkeys = args::range(&args[1], 1, i64::MAX, Some("numkeys should be greater than 0"))? as u64;
     if numkeys > (args.len() - 2) as u64 {
         return Err(CmdError::err("Number of keys can't be greater than number of args"));
     }
@@ -275,7 +276,7 @@ fn parse_intercard(args: &[Bytes]) -> Result<(&[Bytes], usize), CmdError> {
     while j < args.len() {
         if crate::cmd::args::is(&args[j], "limit") && j + 1 < args.len() {
             j += 1;
-            limit = range_arg(&args[j], 0, i64::MAX, Some("LIMIT can't be negative"))?;
+            limit = args::range(&args[j], 0, i64::MAX, Some("LIMIT can't be negative"))?;
         } else {
             return Err(CmdError::syntax());
         }

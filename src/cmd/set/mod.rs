@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::{CmdError, CmdResult, Handler, Ks, OpError};
+use super::{CmdResult, Handler, Ks, OpError};
 use crate::async_handler;
 use crate::db::Entry;
 use crate::on_shard;
@@ -78,17 +78,6 @@ fn reply_members<'a>(out: &mut Out, n: usize, members: impl Iterator<Item = Cow<
     for m in members {
         out.bulk(&m);
     }
-}
-
-/// Redis's `getRangeLongFromObjectOrReply`: an integer within `min..=max`;
-/// `msg` replaces both default error texts when given.
-fn range_arg(arg: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> Result<i64, CmdError> {
-    let err = |default: CmdError| msg.map_or(default, CmdError::err);
-    let v = crate::resp::parse::parse_i64(arg).ok_or_else(|| err(OpError::NotInteger.into()))?;
-    if v < min || v > max {
-        return Err(err(CmdError::err(format_args!("value is out of range, value must between {min} and {max}"))));
-    }
-    Ok(v)
 }
 
 /// SADD key member [member ...] — O(1) per member.

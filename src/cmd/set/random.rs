@@ -2,11 +2,12 @@
 //! negative SRANDMEMBER count allows repeats) and its strategies for which
 //! members a large SPOP keeps.
 
+use crate::cmd::args;
 use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::{range_arg, reply_members, set_of, set_of_mut};
+use super::{reply_members, set_of, set_of_mut};
 use crate::cmd::{CmdError, CmdResult, Ks};
 use crate::resp::Out;
 use crate::types::Set;
@@ -44,7 +45,7 @@ pub(super) fn spop(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
 }
 
 fn spop_count(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let count = range_arg(&args[2], 0, i64::MAX, Some("value is out of range, must be positive"))? as u64;
+    let count = args::range(&args[2], 0, i64::MAX, Some("value is out of range, must be positive"))? as u64;
     let key = &args[1];
     let lim = ks.limits;
     let Some(e) = ks.db.lookup_write(key, ks.clock, ks.stats) else {
@@ -106,7 +107,7 @@ pub(super) fn srandmember(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cmd
 }
 
 fn srandmember_count(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let l = range_arg(&args[2], -i64::MAX, i64::MAX, None)?;
+    let l = args::range(&args[2], -i64::MAX, i64::MAX, None)?;
     let (count, unique) = (l.unsigned_abs(), l >= 0);
     let Some(e) = ks.db.lookup_read(&args[1], ks.clock, ks.stats) else {
         out.array(0);
