@@ -81,9 +81,20 @@ impl Indexed {
         Iter { set: self, keys: self.tree.iter_from(rank, rev) }
     }
 
+    /// Makes room for one more member, growing the slab and the scores by
+    /// half (not double) so that spare capacity stays under a third.
+    fn reserve_one(&mut self) {
+        if self.slab.len() == self.slab.capacity() {
+            let extra = (self.slab.len() / 2).max(4);
+            self.slab.reserve_exact(extra);
+            self.scores.reserve_exact(extra);
+        }
+    }
+
     /// Adds a member known to be absent.
     pub fn insert_new(&mut self, member: &[u8], score: f64) {
         let id = u32::try_from(self.slab.len()).expect("sorted set over 4G members");
+        self.reserve_one();
         self.slab.push(Blob::new([member]));
         self.scores.push(score);
         self.index.insert(hash_key(member), id, &self.slab);
@@ -94,6 +105,7 @@ impl Indexed {
     /// Appends a member that sorts after every present one (bulk builds).
     pub fn push_last(&mut self, member: &[u8], score: f64) {
         let id = u32::try_from(self.slab.len()).expect("sorted set over 4G members");
+        self.reserve_one();
         self.slab.push(Blob::new([member]));
         self.scores.push(score);
         self.index.insert(hash_key(member), id, &self.slab);
