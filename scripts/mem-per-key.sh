@@ -11,30 +11,42 @@
 #   N=200000 scripts/mem-per-key.sh
 #   KINDS="hash set zset" scripts/mem-per-key.sh
 #
-# With SERVERS_RUNNING="name=port:pid ..." it measures those servers instead
-# (started empty by the caller, as scripts/bench-vs-redis.sh does) and starts
-# nothing itself.
+# Each kind is loaded into freshly started servers, so RSS growth is not
+# blurred by memory an earlier kind freed. With SERVERS_RUNNING="name=port:pid
+# ..." it measures those servers instead (started empty by the caller, as
+# scripts/bench-vs-redis.sh does) and starts nothing itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
 
-if [ -n "${SERVERS_RUNNING:-}" ]; then
-  read -ra SPECS <<<"$SERVERS_RUNNING"
-else
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
+if [ -z "${SERVERS_RUNNING:-}" ]; then
   TESSERA=${TESSERA:-target/release/tessera}
   [ -x "$TESSERA" ] || cargo build --release
   command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server redis-tools)"; exit 1; }
+fi
 
-  free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-  TP=$(free_port); RP=$(free_port)
-  "$TESSERA" --port "$TP" --shards 1 --save "" --loglevel warning & TPID=$!
-  redis-server --port "$RP" --save '' --appendonly no --loglevel warning & RPID=$!
-  trap 'kill $TPID $RPID 2>/dev/null || true' EXIT
-  for p in "$TP" "$RP"; do
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Fills SPECS with the servers to measure: the caller's, or two fresh ones.
+servers() {
+  if [ -n "${SERVERS_RUNNING:-}" ]; then
+    read -ra SPECS <<<"$SERVERS_RUNNING"
+    return
+  fi
+  kill "${PIDS[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  local tp rp
+  tp=$(free_port); rp=$(free_port)
+  "$TESSERA" --port "$tp" --shards 1 --save "" --loglevel warning & local tpid=$!
+  redis-server --port "$rp" --save '' --appendonly no --loglevel warning >/dev/null & local rpid=$!
+  PIDS=("$tpid" "$rpid")
+  for p in "$tp" "$rp"; do
     for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
   done
-  SPECS=("tessera=$TP:$TPID" "redis=$RP:$RPID")
-fi
+  SPECS=("tessera=$tp:$tpid" "redis=$rp:$rpid")
+}
 
 field() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: -v f="$2" '$1==f {print $2}'; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
@@ -70,6 +82,7 @@ PY
 read -ra KIND_LIST <<<"${KINDS:-string}"
 printf '| server | type | elements | used_memory/element (B) | RSS/element (B) |\n|---|---|---|---|---|\n'
 for kind in "${KIND_LIST[@]}"; do
+  servers
   for spec in "${SPECS[@]}"; do
     IFS='=:' read -r name port pid <<<"$spec"
     redis-cli -p "$port" flushall >/dev/null
