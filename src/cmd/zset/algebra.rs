@@ -21,7 +21,6 @@ use super::parse::string2d;
 use super::{reply_entries, store};
 use crate::cmd::{args, by_shard, on_shards, CmdError, CmdResult, Ks, OpError, Session};
 use crate::db::Map;
-use crate::resp::parse::parse_i64;
 use crate::resp::Out;
 use crate::types::zset::before;
 use crate::types::{Set, Value, ZSet};
@@ -114,8 +113,7 @@ fn parse_opts(args: &[Bytes], cmd: Cmd, nkeys: usize) -> Result<Opts, CmdError> 
             o.withscores = true;
             j += 1;
         } else if cmd.card && left >= 2 && args::is(a, "limit") {
-            let n = parse_i64(&args[j + 1]).filter(|&n| n >= 0);
-            o.limit = n.ok_or_else(|| CmdError::err("LIMIT can't be negative"))? as usize;
+            o.limit = args::range(&args[j + 1], 0, i64::MAX, Some("LIMIT can't be negative"))? as usize;
             j += 2;
         } else {
             return Err(CmdError::syntax());

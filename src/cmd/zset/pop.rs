@@ -5,7 +5,6 @@ use bytes::Bytes;
 
 use super::{write_zset, zset_of};
 use crate::cmd::{args, on_shards, CmdError, CmdResult, Ks, OpError, Session};
-use crate::resp::parse::parse_i64;
 use crate::resp::{Out, Proto};
 use crate::types::ZSet;
 
@@ -83,10 +82,7 @@ fn zpop(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, max: bool) -> CmdResult 
         return Err(CmdError::syntax());
     }
     let count = match args.get(2) {
-        Some(a) => Some(
-            parse_i64(a).filter(|&n| n >= 0).ok_or_else(|| CmdError::err("value is out of range, must be positive"))?
-                as usize,
-        ),
+        Some(a) => Some(args::range(a, 0, i64::MAX, Some("value is out of range, must be positive"))? as usize),
         None => None,
     };
     let key = &args[1];
@@ -110,14 +106,9 @@ pub(super) fn zpopmax(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResu
     zpop(ks, args, out, true)
 }
 
-/// Redis's `getRangeLongFromObjectOrReply` with a message for any failure.
-fn positive(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
-    parse_i64(arg).filter(|&n| n >= 1).ok_or_else(|| CmdError::err(msg))
-}
-
 /// ZMPOP's arguments: the keys, MAX, and the count.
 fn parse_zmpop(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
-    let numkeys = positive(&args[1], "numkeys should be greater than 0")?;
+    let numkeys = args::range(&args[1], 1, i64::MAX, Some("numkeys should be greater than 0"))?;
     let where_idx = usize::try_from(numkeys).ok().and_then(|n| n.checked_add(2)).filter(|&i| i < args.len());
     let Some(where_idx) = where_idx else { return Err(CmdError::syntax()) };
     let max = match &args[where_idx] {
@@ -129,7 +120,7 @@ fn parse_zmpop(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
     let mut j = where_idx + 1;
     while j < args.len() {
         if count.is_none() && args::is(&args[j], "count") && j + 1 < args.len() {
-            count = Some(positive(&args[j + 1], "count should be greater than 0")?);
+            count = Some(args::range(&args[j + 1], 1, i64::MAX, Some("count should be greater than 0"))?);
             j += 2;
         } else {
             return Err(CmdError::syntax());
@@ -171,12 +162,7 @@ pub(super) async fn cross_zmpop(s: &mut Session, args: &[Bytes], out: &mut Out) 
 /// ZRANDMEMBER key [count [WITHSCORES]] — O(N) in the count.
 pub(super) fn zrandmember(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     if args.len() >= 3 {
-        let l = parse_i64(&args[2]).ok_or_else(|| CmdError::from(OpError::NotInteger))?;
-        if l == i64::MIN {
-            return Err(CmdError::err(
-                "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            ));
-        }
+        let l = args::range(&args[2], -i64::MAX, i64::MAX, None)?;
         let withscores = match args.len() {
             3 => false,
             4 if args::is(&args[3], "withscores") => true,

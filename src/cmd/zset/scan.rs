@@ -10,32 +10,6 @@ use crate::cmd::{args, CmdError, CmdResult, Ks};
 use crate::resp::write::format_double;
 use crate::resp::Out;
 
-/// Redis's `parseScanCursorOrReply`: C's `strtoul` in base 10, refusing
-/// leading spaces, trailing garbage and overflow; it takes a sign (`-1` is the
-/// largest cursor), stops at a NUL byte and reads "" as 0.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = arg.split(|&b| b == 0).next().unwrap_or_default();
-    if s.first().is_some_and(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b)) {
-        return None;
-    }
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return s.is_empty().then_some(0);
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// ZSCAN's options (Redis's `scanGenericCommand`): COUNT and MATCH; TYPE
 /// only applies to the keyspace SCAN.
 fn parse_opts(args: &[Bytes]) -> Result<(usize, Option<&[u8]>), CmdError> {
@@ -63,7 +37,7 @@ fn parse_opts(args: &[Bytes]) -> Result<(usize, Option<&[u8]>), CmdError> {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count] — O(1) a call, O(N) a full iteration.
 pub(super) fn zscan(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let cursor = parse_cursor(&args[2]).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = args::cursor(&args[2])?;
     let Some(e) = ks.read(&args[1]) else {
         out.array(2);
         out.bulk(b"0");
