@@ -87,6 +87,52 @@ pub fn cursor(arg: &[u8]) -> Result<u64, CmdError> {
     parse_cursor(arg).ok_or_else(|| CmdError::err("invalid cursor"))
 }
 
+/// One of two keywords (`LEFT`/`RIGHT`, `MIN`/`MAX`): true for the first;
+/// a syntax error for anything else.
+pub fn either(arg: &[u8], first: &str, second: &str) -> Result<bool, CmdError> {
+    if is(arg, first) {
+        Ok(true)
+    } else if is(arg, second) {
+        Ok(false)
+    } else {
+        Err(CmdError::syntax())
+    }
+}
+
+/// The arguments of LMPOP, BLMPOP, ZMPOP and BZMPOP after parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mpop {
+    /// Where the keys are in the argument vector.
+    pub keys: std::ops::Range<usize>,
+    /// The first of the two end keywords (LEFT, MIN) was given.
+    pub first: bool,
+    /// Elements to pop at most (1 unless COUNT says otherwise).
+    pub count: usize,
+}
+
+/// Parses `numkeys key [key ...] <first>|<second> [COUNT count]` from
+/// `numkeys_at`, with Redis's errors in its order (`mpopGenericCommand`).
+pub fn mpop(args: &[Bytes], numkeys_at: usize, ends: (&str, &str)) -> Result<Mpop, CmdError> {
+    let numkeys = range(&args[numkeys_at], 1, i64::MAX, Some("numkeys should be greater than 0"))? as u64;
+    let first = numkeys_at + 1;
+    let where_at = (first as u64).saturating_add(numkeys);
+    let Some(end_arg) = usize::try_from(where_at).ok().and_then(|i| args.get(i)) else {
+        return Err(CmdError::syntax());
+    };
+    let where_at = where_at as usize;
+    let first_end = either(end_arg, ends.0, ends.1)?;
+    let mut count = None;
+    let mut cur = Cursor::new(args, where_at + 1);
+    while let Some(a) = cur.next() {
+        if count.is_none() && is(a, "count") && cur.remaining() > 0 {
+            count = Some(range(cur.value()?, 1, i64::MAX, Some("count should be greater than 0"))? as usize);
+        } else {
+            return Err(CmdError::syntax());
+        }
+    }
+    Ok(Mpop { keys: first..where_at, first: first_end, count: count.unwrap_or(1) })
+}
+
 /// A cursor over a command's arguments, for option parsing.
 pub struct Cursor<'a> {
     args: &'a [Bytes],

@@ -13,8 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::{args, CmdError, CmdResult, Handler, Ks, OpError, Session};
-use crate::cmd::list::moves::{parse_mpop, write_mpop_reply};
-use crate::cmd::list::push_to;
+use crate::cmd::list::moves::write_mpop_reply;
+use crate::cmd::list::{parse_end, push_to};
 use crate::cmd::zset::pop::{pop_entries, reply_popped, PopShape};
 use crate::db::Clock;
 use crate::resp::Out;
@@ -304,17 +304,6 @@ async fn cmd_brpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult 
     bpop(s, args, out, false).await
 }
 
-/// LEFT or RIGHT.
-fn side(arg: &[u8]) -> Result<bool, CmdError> {
-    if args::is(arg, "left") {
-        Ok(true)
-    } else if args::is(arg, "right") {
-        Ok(false)
-    } else {
-        Err(CmdError::syntax())
-    }
-}
-
 /// BLMOVE/BRPOPLPUSH: pops from `src`, pushes onto `dst`.
 async fn bmove(
     s: &mut Session,
@@ -382,7 +371,7 @@ async fn bmove(
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout — O(1).
 async fn cmd_blmove(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let (from, to) = (side(&args[3])?, side(&args[4])?);
+    let (from, to) = (parse_end(&args[3])?, parse_end(&args[4])?);
     bmove(s, &args[1], &args[2], from, to, &args[5], out).await
 }
 
@@ -391,39 +380,11 @@ async fn cmd_brpoplpush(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdRe
     bmove(s, &args[1], &args[2], false, true, &args[3], out).await
 }
 
-/// The keys, side keyword and COUNT of BLMPOP/BZMPOP after `timeout numkeys`:
-/// (keys, side argument, count).
-fn mpop_args<'a>(args: &'a [Bytes], count_msg: &'static str) -> Result<(&'a [Bytes], &'a Bytes, usize), CmdError> {
-    let n =
-        args::int(&args[2]).ok().filter(|&n| n > 0).ok_or_else(|| CmdError::err("numkeys should be greater than 0"))?;
-    let n = n as usize;
-    let first = 3;
-    if n > args.len().saturating_sub(first + 1) {
-        return Err(CmdError::syntax());
-    }
-    let keys = &args[first..first + n];
-    let which = &args[first + n];
-    let mut count = 1usize;
-    let mut rest = args[first + n + 1..].iter();
-    let mut seen = false;
-    while let Some(a) = rest.next() {
-        if args::is(a, "count") && !seen {
-            let v = rest.next().ok_or_else(CmdError::syntax)?;
-            let c = args::int(v).ok().filter(|&c| c > 0).ok_or_else(|| CmdError::err(count_msg))?;
-            count = c as usize;
-            seen = true;
-        } else {
-            return Err(CmdError::syntax());
-        }
-    }
-    Ok((keys, which, count))
-}
-
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] — O(N+M).
 async fn cmd_blmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let m = parse_mpop(args, 2)?;
+    let m = args::mpop(args, 2, ("left", "right"))?;
     let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
-    let op: Arc<dyn Serve> = Arc::new(ListPop { left: m.left, count: m.count, dest: None });
+    let op: Arc<dyn Serve> = Arc::new(ListPop { left: m.first, count: m.count, dest: None });
     match block_on(s, &args[m.keys], Kind::List, deadline, op).await? {
         Outcome::Served((key, v)) => {
             let Ok(v) = v.downcast::<ListServed>() else { return Err(internal()) };
@@ -460,17 +421,10 @@ async fn cmd_bzpopmax(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResu
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] — O(K) + O(M*log(N)).
 async fn cmd_bzmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let (keys, which, count) = mpop_args(args, "count should be greater than 0")?;
-    let max = if args::is(which, "min") {
-        false
-    } else if args::is(which, "max") {
-        true
-    } else {
-        return Err(CmdError::syntax());
-    };
+    let m = args::mpop(args, 2, ("min", "max"))?;
     let deadline = parse_timeout(&args[1], Clock::now().now_ms)?;
-    let op: Arc<dyn Serve> = Arc::new(ZPop { max, count });
-    match block_on(s, keys, Kind::ZSet, deadline, op).await? {
+    let op: Arc<dyn Serve> = Arc::new(ZPop { max: !m.first, count: m.count });
+    match block_on(s, &args[m.keys], Kind::ZSet, deadline, op).await? {
         Outcome::Served((key, v)) => {
             let Ok(v) = v.downcast::<Vec<(Vec<u8>, f64)>>() else { return Err(internal()) };
             reply_popped(out, &key, &v, PopShape::KeyPairs);

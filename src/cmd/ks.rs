@@ -7,8 +7,9 @@ use bytes::Bytes;
 
 use super::{Ctx, Session};
 use crate::db::{Clock, Db, DbStats, Entry};
+use crate::error::OpError;
 use crate::shard::{Core, ShardState};
-use crate::types::Limits;
+use crate::types::{Collection, Limits};
 
 /// Wraps a `fn(&mut Ks, &[Bytes], &mut Out) -> CmdResult` into a [`SyncFn`].
 #[macro_export]
@@ -73,10 +74,30 @@ impl<'a> Ks<'a> {
         self.clock.now_ms
     }
 
+    /// Redis's `lookupKeyRead` plus `checkType`: the collection at `key`.
+    pub fn read_as<T: Collection>(&mut self, key: &[u8]) -> Result<Option<&T>, OpError> {
+        self.read(key).map(typed).transpose()
+    }
+
+    /// Redis's `lookupKeyWrite` plus `checkType`: the collection at `key`.
+    pub fn write_as<T: Collection>(&mut self, key: &[u8]) -> Result<Option<&mut T>, OpError> {
+        self.write(key).map(typed_mut).transpose()
+    }
+
     /// A random u64 from the shard's generator.
     pub fn random(&mut self) -> u64 {
         crate::shard::xorshift(self.rng)
     }
+}
+
+/// The collection of type `T` behind an entry: `WRONGTYPE` for another type.
+pub fn typed<T: Collection>(e: &Entry) -> Result<&T, OpError> {
+    e.obj().and_then(T::of).ok_or(OpError::WrongType)
+}
+
+/// As [`typed`], for changes in place.
+pub fn typed_mut<T: Collection>(e: &mut Entry) -> Result<&mut T, OpError> {
+    e.obj_mut().and_then(T::of_mut).ok_or(OpError::WrongType)
 }
 
 /// Runs `job` on each shard named in `groups` (the others in parallel, this

@@ -20,6 +20,7 @@ pub mod connection;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod scan;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -88,6 +88,37 @@ impl Value {
     }
 }
 
+/// A collection type a [`Value`] can hold, for typed access to it.
+pub trait Collection: Sized {
+    fn of(v: &Value) -> Option<&Self>;
+    fn of_mut(v: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! collection {
+    ($t:ident) => {
+        impl Collection for $t {
+            fn of(v: &Value) -> Option<&$t> {
+                match v {
+                    Value::$t(x) => Some(x),
+                    _ => None,
+                }
+            }
+
+            fn of_mut(v: &mut Value) -> Option<&mut $t> {
+                match v {
+                    Value::$t(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+collection!(List);
+collection!(Hash);
+collection!(Set);
+collection!(ZSet);
+
 // Values move between shards (RENAME, SMOVE, ... across cores): they must be Send.
 const _: fn() = || {
     fn send<T: Send>() {}

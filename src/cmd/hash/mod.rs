@@ -11,6 +11,7 @@ mod scan;
 #[cfg(test)]
 mod tests;
 
+use crate::cmd::ks::typed;
 use bytes::Bytes;
 
 use super::{CmdError, CmdResult, Handler, Ks, OpError};
@@ -38,28 +39,19 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("hscan", Handler::Sync(on_shard!(scan::hscan))),
 ];
 
-/// The hash behind an entry: `WRONGTYPE` for any other type.
+/// The hash behind an entry: `WRONGTYPE` for another type.
 fn as_hash(e: &Entry) -> Result<&Hash, OpError> {
-    match e.obj() {
-        Some(Value::Hash(h)) => Ok(h),
-        _ => Err(OpError::WrongType),
-    }
+    typed(e)
 }
 
 /// The hash at `key` for a read command (counts a hit or a miss).
 pub(crate) fn read<'k>(ks: &'k mut Ks<'_>, key: &[u8]) -> Result<Option<&'k Hash>, OpError> {
-    ks.read(key).map(as_hash).transpose()
+    ks.read_as(key)
 }
 
 /// The hash at `key` for a write command.
 pub(crate) fn write<'k>(ks: &'k mut Ks<'_>, key: &[u8]) -> Result<Option<&'k mut Hash>, OpError> {
-    match ks.write(key) {
-        None => Ok(None),
-        Some(e) => match e.obj_mut() {
-            Some(Value::Hash(h)) => Ok(Some(h)),
-            _ => Err(OpError::WrongType),
-        },
-    }
+    ks.write_as(key)
 }
 
 /// Redis's `hashTypeLookupWriteOrCreate`: the hash at `key`, created empty

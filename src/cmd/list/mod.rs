@@ -13,6 +13,7 @@ pub(crate) mod moves;
 #[cfg(test)]
 mod tests;
 
+use crate::cmd::ks::typed_mut;
 use bytes::Bytes;
 
 use super::{args, CmdError, CmdResult, Handler, Ks, OpError};
@@ -43,28 +44,18 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 /// The list behind an entry: `WRONGTYPE` for another type.
-pub(crate) fn list_of(e: &Entry) -> Result<&List, OpError> {
-    match e.obj() {
-        Some(Value::List(l)) => Ok(l),
-        _ => Err(OpError::WrongType),
-    }
-}
-
 pub(crate) fn list_of_mut(e: &mut Entry) -> Result<&mut List, OpError> {
-    match e.obj_mut() {
-        Some(Value::List(l)) => Ok(l),
-        _ => Err(OpError::WrongType),
-    }
+    typed_mut(e)
 }
 
 /// Redis's `lookupKeyRead` plus `checkType` for a list.
 fn read_list<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a List>, OpError> {
-    ks.read(key).map(list_of).transpose()
+    ks.read_as(key)
 }
 
 /// Redis's `lookupKeyWrite` plus `checkType` for a list.
 fn write_list<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut List>, OpError> {
-    ks.write(key).map(list_of_mut).transpose()
+    ks.write_as(key)
 }
 
 /// After elements were removed from `l`: lets it shrink back to a listpack and
@@ -108,14 +99,8 @@ pub(crate) fn push_to(ks: &mut Ks<'_>, key: &[u8], value: &[u8], left: bool) -> 
 }
 
 /// LEFT or RIGHT (true for LEFT), case-insensitively; syntax error otherwise.
-fn parse_end(arg: &[u8]) -> Result<bool, CmdError> {
-    if args::is(arg, "left") {
-        Ok(true)
-    } else if args::is(arg, "right") {
-        Ok(false)
-    } else {
-        Err(CmdError::syntax())
-    }
+pub(crate) fn parse_end(arg: &[u8]) -> Result<bool, CmdError> {
+    args::either(arg, "left", "right")
 }
 
 /// Redis's `getPositiveLongFromObjectOrReply`.

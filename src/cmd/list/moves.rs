@@ -130,40 +130,6 @@ pub(super) async fn cross_rpoplpush(s: &mut Session, args: &[Bytes], out: &mut O
     move_across(s, args[1].clone(), args[2].clone(), false, true, out).await
 }
 
-/// LMPOP/BLMPOP arguments after parsing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MpopArgs {
-    /// Where the keys are in the argument vector.
-    pub keys: std::ops::Range<usize>,
-    /// LEFT (true) or RIGHT.
-    pub left: bool,
-    /// Elements to pop at most (1 unless COUNT says otherwise).
-    pub count: usize,
-}
-
-/// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` starting at
-/// `numkeys_at` (1 for LMPOP, 2 for BLMPOP), with Redis's errors and in its order.
-pub(crate) fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<MpopArgs, CmdError> {
-    let numkeys = args::range(&args[numkeys_at], 1, i64::MAX, Some("numkeys should be greater than 0"))? as u64;
-    let first = numkeys_at + 1;
-    let where_at = (first as u64).saturating_add(numkeys);
-    let Some(end_arg) = usize::try_from(where_at).ok().and_then(|i| args.get(i)) else {
-        return Err(CmdError::syntax());
-    };
-    let where_at = where_at as usize;
-    let left = parse_end(end_arg)?;
-    let mut count = None;
-    let mut cur = args::Cursor::new(args, where_at + 1);
-    while let Some(a) = cur.next() {
-        if count.is_none() && args::is(a, "count") && cur.remaining() > 0 {
-            count = Some(args::range(cur.value()?, 1, i64::MAX, Some("count should be greater than 0"))? as usize);
-        } else {
-            return Err(CmdError::syntax());
-        }
-    }
-    Ok(MpopArgs { keys: first..where_at, left, count: count.unwrap_or(1) })
-}
-
 /// Writes LMPOP's reply for elements popped from `key`: `[key, [elements...]]`.
 pub(crate) fn write_mpop_reply<V: AsRef<[u8]>>(out: &mut Out, key: &[u8], elements: &[V]) {
     out.array(2);
@@ -205,8 +171,8 @@ fn mpop_reply(found: Popped, out: &mut Out) {
 
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] — O(N+M).
 pub(super) fn lmpop(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let a = parse_mpop(args, 1)?;
-    let found = mpop_keys(ks, &args[a.keys], a.left, a.count)?;
+    let a = args::mpop(args, 1, ("left", "right"))?;
+    let found = mpop_keys(ks, &args[a.keys], a.first, a.count)?;
     mpop_reply(found, out);
     Ok(())
 }
@@ -214,7 +180,7 @@ pub(super) fn lmpop(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult
 /// LMPOP with keys on several shards: runs of consecutive keys of one shard,
 /// tried in order, one hop per run.
 pub(super) async fn cross_lmpop(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let a = parse_mpop(args, 1)?;
+    let a = args::mpop(args, 1, ("left", "right"))?;
     let keys = &args[a.keys];
     let mut i = 0;
     while i < keys.len() {
@@ -224,7 +190,7 @@ pub(super) async fn cross_lmpop(s: &mut Session, args: &[Bytes], out: &mut Out) 
             j += 1;
         }
         let run: Vec<Bytes> = keys[i..j].to_vec();
-        let (left, count) = (a.left, a.count);
+        let (left, count) = (a.first, a.count);
         let found = on_key_shard(s, &keys[i], move |ks| mpop_keys(ks, &run, left, count)).await?;
         if found.is_some() {
             mpop_reply(found, out);

@@ -2,10 +2,11 @@
 //! Expected replies were taken from redis-server 7.0.15.
 
 use super::*;
+use crate::cmd::args::{mpop, Mpop};
 use crate::cmd::test_util::{b, TestDb};
 use crate::resp::Proto;
 use index::{self, lindex, lrange};
-use moves::{self, lmove, parse_mpop, rpoplpush, MpopArgs};
+use moves::{self, lmove, rpoplpush};
 
 const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
@@ -244,11 +245,11 @@ fn lmpop_replies() {
 #[test]
 fn mpop_arguments() {
     let args = b(&["BLMPOP", "0", "2", "a", "b", "right", "count", "3"]);
-    assert_eq!(parse_mpop(&args, 2), Ok(MpopArgs { keys: 3..5, left: false, count: 3 }));
+    assert_eq!(mpop(&args, 2, ("left", "right")), Ok(Mpop { keys: 3..5, first: false, count: 3 }));
     let args = b(&["LMPOP", "1", "a", "LEFT"]);
-    assert_eq!(parse_mpop(&args, 1), Ok(MpopArgs { keys: 2..3, left: true, count: 1 }));
+    assert_eq!(mpop(&args, 1, ("left", "right")), Ok(Mpop { keys: 2..3, first: true, count: 1 }));
     let args = b(&["LMPOP", "9223372036854775807", "a", "LEFT"]);
-    assert_eq!(parse_mpop(&args, 1), Err(CmdError::syntax()));
+    assert_eq!(mpop(&args, 1, ("left", "right")), Err(CmdError::syntax()));
     let mut out = Out::new(Proto::Resp2);
     moves::write_mpop_reply(&mut out, b"k", &[b"x".to_vec()]);
     assert_eq!(&out.buf[..], b"*2\r\n$1\r\nk\r\n*1\r\n$1\r\nx\r\n");

@@ -16,6 +16,7 @@ mod smove;
 #[cfg(test)]
 mod tests;
 
+use crate::cmd::ks::{typed, typed_mut};
 use std::borrow::Cow;
 
 use bytes::Bytes;
@@ -49,27 +50,21 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 
 /// The set behind an entry: `WRONGTYPE` for another type.
 pub(crate) fn set_of(e: &Entry) -> Result<&Set, OpError> {
-    match e.obj() {
-        Some(Value::Set(s)) => Ok(s),
-        _ => Err(OpError::WrongType),
-    }
+    typed(e)
 }
 
 pub(crate) fn set_of_mut(e: &mut Entry) -> Result<&mut Set, OpError> {
-    match e.obj_mut() {
-        Some(Value::Set(s)) => Ok(s),
-        _ => Err(OpError::WrongType),
-    }
+    typed_mut(e)
 }
 
 /// Redis's `lookupKeyRead` plus `checkType` for a set.
 fn read_set<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a Set>, OpError> {
-    ks.read(key).map(set_of).transpose()
+    ks.read_as(key)
 }
 
 /// Redis's `lookupKeyWrite` plus `checkType` for a set.
 fn write_set<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut Set>, OpError> {
-    ks.write(key).map(set_of_mut).transpose()
+    ks.write_as(key)
 }
 
 /// Writes `members` as a set reply (an array in RESP2).

@@ -23,6 +23,7 @@ mod tests;
 
 use super::{Handler, Ks, OpError};
 use crate::async_handler;
+use crate::cmd::ks::typed;
 use crate::db::Entry;
 use crate::on_shard;
 use crate::resp::{Out, Proto};
@@ -65,27 +66,17 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 
 /// The sorted set behind an entry: `WRONGTYPE` for another type.
 pub(crate) fn zset_of(e: &Entry) -> Result<&ZSet, OpError> {
-    match e.obj() {
-        Some(Value::ZSet(z)) => Ok(z),
-        _ => Err(OpError::WrongType),
-    }
-}
-
-pub(crate) fn zset_of_mut(e: &mut Entry) -> Result<&mut ZSet, OpError> {
-    match e.obj_mut() {
-        Some(Value::ZSet(z)) => Ok(z),
-        _ => Err(OpError::WrongType),
-    }
+    typed(e)
 }
 
 /// Redis's `lookupKeyRead` plus `checkType` for a sorted set.
 fn read_zset<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, OpError> {
-    ks.read(key).map(zset_of).transpose()
+    ks.read_as(key)
 }
 
 /// Redis's `lookupKeyWrite` plus `checkType` for a sorted set.
 fn write_zset<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut ZSet>, OpError> {
-    ks.write(key).map(zset_of_mut).transpose()
+    ks.write_as(key)
 }
 
 /// Stores `z` at `key`, replacing any value and its TTL (Redis's `setKey`),

@@ -108,26 +108,8 @@ pub(super) fn zpopmax(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResu
 
 /// ZMPOP's arguments: the keys, MAX, and the count.
 fn parse_zmpop(args: &[Bytes]) -> Result<(&[Bytes], bool, usize), CmdError> {
-    let numkeys = args::range(&args[1], 1, i64::MAX, Some("numkeys should be greater than 0"))?;
-    let where_idx = usize::try_from(numkeys).ok().and_then(|n| n.checked_add(2)).filter(|&i| i < args.len());
-    let Some(where_idx) = where_idx else { return Err(CmdError::syntax()) };
-    let max = match &args[where_idx] {
-        a if args::is(a, "min") => false,
-        a if args::is(a, "max") => true,
-        _ => return Err(CmdError::syntax()),
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && args::is(&args[j], "count") && j + 1 < args.len() {
-            count = Some(args::range(&args[j + 1], 1, i64::MAX, Some("count should be greater than 0"))?);
-            j += 2;
-        } else {
-            return Err(CmdError::syntax());
-        }
-    }
-    let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    Ok((&args[2..where_idx], max, count))
+    let m = args::mpop(args, 1, ("min", "max"))?;
+    Ok((&args[m.keys], !m.first, m.count))
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] — O(K) + O(M log N).
