@@ -19,15 +19,7 @@ use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 
-/// Bytes of the varint that encodes `v`.
-fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
-}
+use super::pack::{get_varint, varint_len};
 
 /// `N` byte strings in one allocation, behind one pointer.
 pub struct Blob<const N: usize> {
@@ -112,7 +104,7 @@ impl<const N: usize> Blob<N> {
         let mut rest = self.prefix(i + 1);
         let mut out: &[u8] = &[];
         for _ in 0..=i {
-            let (len, h) = read_varint(rest);
+            let (len, h) = get_varint(rest);
             out = &rest[h..h + len];
             rest = &rest[h + len..];
         }
@@ -128,7 +120,7 @@ impl<const N: usize> Blob<N> {
     pub fn parts(&self) -> [&[u8]; N] {
         let mut rest = self.prefix(N);
         std::array::from_fn(|_| {
-            let (len, h) = read_varint(rest);
+            let (len, h) = get_varint(rest);
             let p = &rest[h..h + len];
             rest = &rest[h + len..];
             p
@@ -139,18 +131,6 @@ impl<const N: usize> Blob<N> {
     pub fn size(&self) -> usize {
         self.span(N)
     }
-}
-
-/// (value, header bytes) of the varint at the start of `b`.
-fn read_varint(b: &[u8]) -> (usize, usize) {
-    let mut v = 0usize;
-    for (i, &c) in b.iter().enumerate() {
-        v |= ((c & 0x7f) as usize) << (7 * i);
-        if c & 0x80 == 0 {
-            return (v, i + 1);
-        }
-    }
-    (v, b.len())
 }
 
 impl<const N: usize> Drop for Blob<N> {

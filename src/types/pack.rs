@@ -10,7 +10,8 @@ pub struct Pack {
     len: usize,
 }
 
-fn varint_len(mut v: usize) -> usize {
+/// Bytes of the varint that encodes `v` (7 bits a byte, low bits first).
+pub(crate) fn varint_len(mut v: usize) -> usize {
     let mut n = 1;
     while v >= 0x80 {
         v >>= 7;
@@ -19,7 +20,8 @@ fn varint_len(mut v: usize) -> usize {
     n
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: usize) {
+/// Appends the varint of `v`.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: usize) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -28,7 +30,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: usize) {
 }
 
 /// (value, bytes read) of the varint at the start of `b`.
-fn get_varint(b: &[u8]) -> (usize, usize) {
+pub(crate) fn get_varint(b: &[u8]) -> (usize, usize) {
     let mut v = 0usize;
     for (i, &c) in b.iter().enumerate() {
         v |= ((c & 0x7f) as usize) << (7 * i);

@@ -3,19 +3,13 @@
 //! member bytes. Every operation is a linear walk, as in Redis; the sorted set
 //! leaves this form past `zset-max-listpack-entries`/`-value`.
 
+use crate::types::pack::{get_varint, put_varint};
+
 /// A packed sorted set.
 #[derive(Clone, Default, PartialEq)]
 pub struct Packed {
     buf: Vec<u8>,
     len: usize,
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: usize) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
 }
 
 /// A score as the packed form keeps it: Redis stores integral scores of a
@@ -49,18 +43,8 @@ impl Packed {
 
     /// The entry at byte offset `off`: member, score, offset of the next entry.
     fn at(&self, off: usize) -> (&[u8], f64, usize) {
-        let mut n = 0usize;
-        let mut i = off;
-        let mut shift = 0;
-        loop {
-            let c = self.buf[i];
-            i += 1;
-            n |= ((c & 0x7f) as usize) << shift;
-            shift += 7;
-            if c & 0x80 == 0 {
-                break;
-            }
-        }
+        let (n, h) = get_varint(&self.buf[off..]);
+        let i = off + h;
         let member = &self.buf[i..i + n];
         let mut sb = [0u8; 8];
         sb.copy_from_slice(&self.buf[i + n..i + n + 8]);
