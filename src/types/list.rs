@@ -61,15 +61,9 @@ impl NodeLimit {
     }
 }
 
-/// Bytes an element takes in a packed node: its length prefix and its bytes.
+/// Bytes an element takes in a packed node.
 fn entry_bytes(v: &[u8]) -> usize {
-    let mut n = 1;
-    let mut len = v.len();
-    while len >= 0x80 {
-        len >>= 7;
-        n += 1;
-    }
-    n + v.len()
+    Pack::entry_size(v.len())
 }
 
 fn single(v: &[u8]) -> Pack {
@@ -333,13 +327,15 @@ impl List {
     pub fn pop_end(&mut self, front: bool) -> Option<Vec<u8>> {
         match &mut self.repr {
             Repr::Listpack(p) => {
-                let i = if front { 0 } else { p.len().checked_sub(1)? };
-                p.remove(i)
+                if front {
+                    p.pop_front()
+                } else {
+                    p.pop_back()
+                }
             }
             Repr::Quicklist { nodes, len } => {
                 let n = if front { nodes.front_mut()? } else { nodes.back_mut()? };
-                let i = if front { 0 } else { n.len().checked_sub(1)? };
-                let v = n.remove(i)?;
+                let v = if front { n.pop_front()? } else { n.pop_back()? };
                 if n.is_empty() {
                     if front {
                         nodes.pop_front();

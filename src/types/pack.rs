@@ -1,7 +1,9 @@
 //! A packed sequence of byte strings in one buffer, as Redis's listpack keeps
-//! small collections: each element is `[len:varint][bytes]`, so a collection of
-//! short strings costs a few bytes of overhead per element and one allocation.
-//! Access by position is O(n); the types use it only below their thresholds.
+//! small collections: each element is `[len:varint][bytes][len:varint, bytes
+//! reversed]`, so a collection of short strings costs two bytes of overhead per
+//! element and one allocation, and both ends are reached in O(1) (the trailing
+//! length is Redis's listpack "backlen"). Access by position is O(n); the types
+//! use it only below their thresholds.
 
 /// A packed sequence of byte strings.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -41,9 +43,23 @@ pub(crate) fn get_varint(b: &[u8]) -> (usize, usize) {
     (v, b.len())
 }
 
+/// Appends one element: its length, its bytes, its length reversed.
+fn write_entry(out: &mut Vec<u8>, v: &[u8]) {
+    put_varint(out, v.len());
+    out.extend_from_slice(v);
+    let back = out.len();
+    put_varint(out, v.len());
+    out[back..].reverse();
+}
+
 impl Pack {
     pub fn new() -> Pack {
         Pack::default()
+    }
+
+    /// Bytes an element of `len` bytes takes in a pack.
+    pub fn entry_size(len: usize) -> usize {
+        2 * varint_len(len) + len
     }
 
     /// Elements in the pack.
@@ -64,17 +80,42 @@ impl Pack {
     fn at(&self, off: usize) -> (&[u8], usize) {
         let (n, h) = get_varint(&self.buf[off..]);
         let start = off + h;
-        (&self.buf[start..start + n], start + n)
+        (&self.buf[start..start + n], start + n + varint_len(n))
+    }
+
+    /// The element that ends at byte offset `end` and the offset it starts at.
+    fn before(&self, end: usize) -> (&[u8], usize) {
+        let (mut n, mut shift, mut i) = (0usize, 0, end);
+        loop {
+            i -= 1;
+            let c = self.buf[i];
+            n |= ((c & 0x7f) as usize) << shift;
+            shift += 7;
+            if c & 0x80 == 0 {
+                break;
+            }
+        }
+        let start = i - n;
+        (&self.buf[start..i], start - varint_len(n))
     }
 
     pub fn iter(&self) -> Iter<'_> {
         Iter { pack: self, off: 0 }
     }
 
-    /// The byte offset of element `index` (or the end when `index == len`).
+    /// The byte offset of element `index` (or the end when `index == len`),
+    /// walking from the nearer end.
     fn offset_of(&self, index: usize) -> usize {
+        let index = index.min(self.len);
+        if index > self.len / 2 {
+            let mut off = self.buf.len();
+            for _ in index..self.len {
+                off = self.before(off).1;
+            }
+            return off;
+        }
         let mut off = 0;
-        for _ in 0..index.min(self.len) {
+        for _ in 0..index {
             off = self.at(off).1;
         }
         off
@@ -88,23 +129,50 @@ impl Pack {
         self.get(0)
     }
 
+    /// The last element, in O(1).
+    pub fn last(&self) -> Option<&[u8]> {
+        (self.len > 0).then(|| self.before(self.buf.len()).0)
+    }
+
+    /// Removes and returns the last element, in O(1).
+    pub fn pop_back(&mut self) -> Option<Vec<u8>> {
+        if self.len == 0 {
+            return None;
+        }
+        let (v, start) = self.before(self.buf.len());
+        let v = v.to_vec();
+        self.buf.truncate(start);
+        self.len -= 1;
+        Some(v)
+    }
+
+    /// Removes and returns the first element.
+    pub fn pop_front(&mut self) -> Option<Vec<u8>> {
+        if self.len == 0 {
+            return None;
+        }
+        let (v, next) = self.at(0);
+        let v = v.to_vec();
+        self.buf.drain(..next);
+        self.len -= 1;
+        Some(v)
+    }
+
     /// Position of the first element equal to `v`.
     pub fn position(&self, v: &[u8]) -> Option<usize> {
         self.iter().position(|e| e == v)
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
-        put_varint(&mut self.buf, v.len());
-        self.buf.extend_from_slice(v);
+        write_entry(&mut self.buf, v);
         self.len += 1;
     }
 
     /// Inserts `v` before element `index` (at the end when `index >= len`).
     pub fn insert(&mut self, index: usize, v: &[u8]) {
         let off = self.offset_of(index);
-        let mut item = Vec::with_capacity(varint_len(v.len()) + v.len());
-        put_varint(&mut item, v.len());
-        item.extend_from_slice(v);
+        let mut item = Vec::with_capacity(Self::entry_size(v.len()));
+        write_entry(&mut item, v);
         self.buf.splice(off..off, item);
         self.len += 1;
     }
@@ -185,6 +253,8 @@ mod tests {
         Insert(usize, Vec<u8>),
         Remove(usize, usize),
         Set(usize, Vec<u8>),
+        PopBack,
+        PopFront,
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -194,6 +264,8 @@ mod tests {
             (0..20usize, bytes.clone()).prop_map(|(i, v)| Op::Insert(i, v)),
             (0..20usize, 0..5usize).prop_map(|(i, n)| Op::Remove(i, n)),
             (0..20usize, bytes).prop_map(|(i, v)| Op::Set(i, v)),
+            Just(Op::PopBack),
+            Just(Op::PopFront),
         ]
     }
 
@@ -212,7 +284,13 @@ mod tests {
                         if i < end { m.drain(i..end); }
                     }
                     Op::Set(i, v) => { p.set(i, &v); if i < m.len() { m[i] = v; } }
+                    Op::PopBack => prop_assert_eq!(p.pop_back(), m.pop()),
+                    Op::PopFront => {
+                        let want = (!m.is_empty()).then(|| m.remove(0));
+                        prop_assert_eq!(p.pop_front(), want);
+                    }
                 }
+                prop_assert_eq!(p.last(), m.last().map(|v| &v[..]));
                 prop_assert_eq!(p.len(), m.len());
                 prop_assert!(p.iter().eq(m.iter().map(|v| &v[..])));
             }
