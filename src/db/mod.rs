@@ -161,6 +161,21 @@ impl Db {
         self.ready.retain(|k| k != key);
     }
 
+    /// SWAPDB: exchanges the data of two databases. Clients stay blocked on
+    /// their database index, so the blocked-on keys stay where they are, and
+    /// those that now exist are ready (Redis's `scanDatabaseForReadyKeys`).
+    pub fn swap_data(a: &mut Db, b: &mut Db) {
+        std::mem::swap(&mut a.table, &mut b.table);
+        std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
+        std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
+        for db in [a, b] {
+            let present: Vec<bytes::Bytes> = db.blocked.keys().filter(|k| db.table.get(k).is_some()).cloned().collect();
+            for k in present {
+                db.note_ready(&k);
+            }
+        }
+    }
+
     /// A blocked-on key created since the last call, if any.
     pub fn pop_ready(&mut self) -> Option<bytes::Bytes> {
         self.ready.pop()

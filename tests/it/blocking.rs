@@ -206,3 +206,17 @@ fn key_created_by_rename_or_restore_wakes() {
         assert_eq!(w.join().unwrap(), Value::Array(vec![bulk("target"), bulk("r")]));
     });
 }
+
+#[test]
+fn swapdb_serves_clients_blocked_on_the_swapped_in_keys() {
+    each_shards(|s| {
+        let mut c = s.client();
+        let w = spawn_blocking(s, &["BLPOP", "sw", "0"]);
+        until_blocked(s, 1);
+        let _: () = query(&mut c, &["SELECT", "1"]);
+        let _: i64 = query(&mut c, &["RPUSH", "sw", "from-db1"]);
+        let _: () = query(&mut c, &["SWAPDB", "0", "1"]);
+        assert_eq!(w.join().unwrap(), Value::Array(vec![bulk("sw"), bulk("from-db1")]));
+        until_blocked(s, 0);
+    });
+}

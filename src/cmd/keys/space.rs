@@ -286,7 +286,14 @@ pub(super) async fn cmd_swapdb(s: &mut Session, args: &[Bytes], out: &mut Out) -
     let ndbs = s.core.state.borrow().dbs.len();
     let (a, b) = parse_swapdb(args, ndbs)?;
     if a != b {
-        s.core.call_all(move |core| core.state.borrow_mut().dbs.swap(a, b)).await;
+        s.core
+            .call_all(move |core| {
+                let mut st = core.state.borrow_mut();
+                let (lo, hi) = (a.min(b), a.max(b));
+                let (left, right) = st.dbs.split_at_mut(hi);
+                crate::db::Db::swap_data(&mut left[lo], &mut right[0]);
+            })
+            .await;
     }
     out.ok();
     Ok(())
