@@ -351,16 +351,6 @@ impl Entry {
         }
     }
 
-    /// A copy of this entry with another expiry (or none); a collection is cloned.
-    pub fn with_expire(&self, at: Option<u64>) -> Entry {
-        let mut e = match self.obj() {
-            Some(v) => Entry::new_obj(self.key(), v.clone(), at),
-            None => Entry::new_string(self.key(), self.value(), self.encoding(), at),
-        };
-        e.set_access(self.access());
-        e
-    }
-
     /// The 24-bit access field (LRU clock or LFU data, as Redis keeps in `lru`).
     pub fn access(&self) -> u32 {
         // SAFETY: bytes 1..4 of the header.
@@ -429,7 +419,7 @@ mod tests {
                     e.set_access(0xabcdef);
                     assert_eq!(e.access(), 0xabcdef);
                     assert_eq!(e.value(), &val[..]);
-                    let e2 = e.with_expire(Some(5));
+                    let e2 = e.rebuild(&key, Some(5));
                     assert_eq!(
                         (e2.key(), e2.value(), e2.expire_at(), e2.access()),
                         (&key[..], &val[..], Some(5), 0xabcdef)

@@ -31,28 +31,7 @@ type Members = BlobTable<1>;
 /// Redis's `string2ll`: an optional '-', then digits without leading zeros
 /// ("0" alone is zero); no '+', no spaces, no overflow.
 pub fn parse_int(s: &[u8]) -> Option<i64> {
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    if !matches!(digits.first(), Some(b'1'..=b'9')) || digits.len() > 19 {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    if neg {
-        (v <= i64::MAX as u64 + 1).then(|| (v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
+    crate::resp::parse::parse_i64(s)
 }
 
 /// Characters of `v` in decimal, sign included (Redis's `sdigits10`).

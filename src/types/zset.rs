@@ -396,10 +396,8 @@ impl ZSet {
             return None;
         }
         let r = match &self.repr {
-            Repr::Packed(p) => {
-                let all: Vec<(&[u8], f64)> = p.iter().collect();
-                all.iter().rposition(|&(m, s)| lte(m, s))?
-            }
+            // Entries are sorted, so those at or below the end are a prefix.
+            Repr::Packed(p) => p.iter().take_while(|&(m, s)| lte(m, s)).count().checked_sub(1)?,
             Repr::Indexed(x) => x.partition_point(|m, s| lte(m, s)).checked_sub(1)?,
         };
         let (m, s) = self.get(r)?;

@@ -89,23 +89,24 @@ fn parse_req(args: &[Bytes], src: usize, store: bool, mut by: By, rev: Option<bo
     Ok(Req { spec, rev, withscores, offset, limit })
 }
 
+/// Redis's rank range: negative ranks count from the end, the start is
+/// clamped to 0 and the end to the last rank; `None` when nothing is in range.
+fn rank_span(start: i64, end: i64, len: i64) -> Option<(usize, usize)> {
+    let start = if start < 0 { start + len } else { start }.max(0);
+    let end = if end < 0 { end + len } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
 /// The entries a request selects, in reply order.
 fn select<'a>(z: &'a ZSet, req: &Req) -> Vec<(&'a [u8], f64)> {
     let len = z.len() as i64;
     match &req.spec {
         Spec::Rank(start, end) => {
-            let (mut start, mut end) = (*start, *end);
-            if start < 0 {
-                start += len;
-            }
-            if end < 0 {
-                end += len;
-            }
-            start = start.max(0);
-            if start > end || start >= len {
-                return Vec::new();
-            }
-            end = end.min(len - 1);
+            let Some((start, end)) = rank_span(*start, *end, len) else { return Vec::new() };
+            let (start, end) = (start as i64, end as i64);
             let n = (end - start + 1) as usize;
             if req.rev {
                 z.range((len - 1 - start) as usize, true).take(n).collect()
@@ -241,22 +242,10 @@ fn zremrange(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, by: By) -> CmdResul
         return Ok(());
     };
     let removed = match &spec {
-        Spec::Rank(start, end) => {
-            let len = z.len() as i64;
-            let (mut start, mut end) = (*start, *end);
-            if start < 0 {
-                start += len;
-            }
-            if end < 0 {
-                end += len;
-            }
-            start = start.max(0);
-            if start > end || start >= len {
-                0
-            } else {
-                z.remove_ranks(start as usize, end.min(len - 1) as usize + 1)
-            }
-        }
+        Spec::Rank(start, end) => match rank_span(*start, *end, z.len() as i64) {
+            Some((start, end)) => z.remove_ranks(start, end + 1),
+            None => 0,
+        },
         Spec::Score(r) => z.remove_in_score(r),
         Spec::Lex(r) => z.remove_in_lex(r),
     };
