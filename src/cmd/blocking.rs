@@ -212,12 +212,15 @@ async fn block_on(
             block::try_or_wait(core, db, &ks, id, &c, &o, true)
         })
         .await;
-    let mut outcome = at_once.into_iter().flatten().next().map(Outcome::Served);
-    if outcome.is_none() {
-        s.client.flags.set("b");
-        outcome = Some(wait(s, &core, id, &claim, deadline).await);
-        s.client.flags.set("N");
-    }
+    let outcome = match at_once.into_iter().flatten().next() {
+        Some(v) => Outcome::Served(v),
+        None => {
+            let flags = s.client.flags.replace("b");
+            let o = wait(s, &core, id, &claim, deadline).await;
+            s.client.flags.set(flags);
+            o
+        }
+    };
     let late = block::close(&core, id);
     // Take this call's waiters off every key (they are skipped already).
     let me = core.clone();
@@ -228,9 +231,8 @@ async fn block_on(
         .await;
     });
     Ok(match (outcome, late) {
-        (Some(Outcome::Served(v)), _) | (_, Some(v)) => Outcome::Served(v),
-        (Some(o), None) => o,
-        (None, None) => Outcome::TimedOut,
+        (Outcome::Served(v), _) | (_, Some(v)) => Outcome::Served(v),
+        (o, None) => o,
     })
 }
 
