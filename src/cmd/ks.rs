@@ -37,6 +37,10 @@ pub struct Ks<'a> {
     pub limits: Limits,
     /// The shard's random state (SPOP, SRANDMEMBER, HRANDFIELD, ...).
     pub rng: &'a mut u64,
+    /// The index of `db`, for signals that name it.
+    pub db_index: usize,
+    /// Where changes are reported (WATCH, tracking, notifications).
+    pub signals: &'a mut crate::shard::signal::Signals,
 }
 
 impl<'a> Ks<'a> {
@@ -46,8 +50,17 @@ impl<'a> Ks<'a> {
 
     /// For jobs sent to other shards: the database `db` of that shard's state.
     pub fn from_state(st: &'a mut ShardState, db: usize, clock: Clock) -> Ks<'a> {
-        let ShardState { dbs, stats, config, rng, .. } = st;
-        Ks { db: &mut dbs[db], stats, clock, max_len: config.proto_max_bulk_len, limits: config.limits, rng }
+        let ShardState { dbs, stats, config, rng, signals, .. } = st;
+        Ks {
+            db: &mut dbs[db],
+            stats,
+            clock,
+            max_len: config.proto_max_bulk_len,
+            limits: config.limits,
+            rng,
+            db_index: db,
+            signals,
+        }
     }
 
     /// Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access update.
@@ -82,6 +95,11 @@ impl<'a> Ks<'a> {
     /// Redis's `lookupKeyWrite` plus `checkType`: the collection at `key`.
     pub fn write_as<T: Collection>(&mut self, key: &[u8]) -> Result<Option<&mut T>, OpError> {
         self.write(key).map(typed_mut).transpose()
+    }
+
+    /// Redis's `signalModifiedKey`: `key` changed (WATCH, client tracking).
+    pub fn modified(&mut self, key: &[u8]) {
+        self.signals.modified(self.db_index, key);
     }
 
     /// A random u64 from the shard's generator.

@@ -184,6 +184,9 @@ fn handlers() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(super::zset::HANDLERS);
     v.extend_from_slice(super::sort::HANDLERS);
     v.extend_from_slice(super::blocking::HANDLERS);
+    v.extend_from_slice(super::transaction::HANDLERS);
+    v.extend_from_slice(super::scripting::HANDLERS);
+    v.extend_from_slice(super::pubsub::HANDLERS);
     v
 }
 

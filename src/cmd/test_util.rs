@@ -18,6 +18,7 @@ pub struct TestDb {
     pub limits: crate::types::Limits,
     pub rng: u64,
     pub proto: crate::resp::Proto,
+    pub signals: crate::shard::signal::Signals,
 }
 
 impl Default for TestDb {
@@ -29,6 +30,7 @@ impl Default for TestDb {
             limits: Default::default(),
             rng: 0x1234_5678_9abc_def1,
             proto: crate::resp::Proto::Resp2,
+            signals: Default::default(),
         }
     }
 }
@@ -37,19 +39,27 @@ impl TestDb {
     /// Runs one command and returns its reply bytes as text (errors included).
     pub fn run(&mut self, f: KsFn, args: &[&str]) -> String {
         let args = b(args);
-        let mut ks = crate::cmd::Ks {
+        let proto = self.proto;
+        let mut ks = self.ks();
+        let mut out = crate::resp::Out::new(proto);
+        if let Err(e) = f(&mut ks, &args, &mut out) {
+            out.error(&e.0);
+        }
+        String::from_utf8_lossy(&out.buf).into_owned()
+    }
+
+    /// A `Ks` over this database, as a shard builds one for a command.
+    pub fn ks(&mut self) -> crate::cmd::Ks<'_> {
+        crate::cmd::Ks {
             db: &mut self.db,
             stats: &mut self.stats,
             clock: crate::db::Clock::at(self.now),
             max_len: 512 << 20,
             limits: self.limits,
             rng: &mut self.rng,
-        };
-        let mut out = crate::resp::Out::new(self.proto);
-        if let Err(e) = f(&mut ks, &args, &mut out) {
-            out.error(&e.0);
+            db_index: 0,
+            signals: &mut self.signals,
         }
-        String::from_utf8_lossy(&out.buf).into_owned()
     }
 
     /// OBJECT ENCODING's answer for `key`, if it exists.

@@ -4,6 +4,7 @@
 
 pub mod block;
 pub mod hop;
+pub mod signal;
 pub mod slot;
 
 use std::cell::{Cell, RefCell};
@@ -54,6 +55,8 @@ pub struct ShardState {
     /// Per-key FIFOs of calls blocked on this shard's keys, and their count.
     pub blocked: block::Queues,
     pub waiters: usize,
+    /// Keys changed by commands, for WATCH, tracking and notifications.
+    pub signals: signal::Signals,
 }
 
 impl ShardState {
@@ -75,6 +78,7 @@ impl ShardState {
             lap: std::time::Instant::now(),
             blocked: block::Queues::default(),
             waiters: 0,
+            signals: signal::Signals::default(),
         }
     }
 

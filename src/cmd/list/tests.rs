@@ -258,15 +258,7 @@ fn mpop_arguments() {
 #[test]
 fn push_to_checks_the_type() {
     let mut t = db();
-    let lim = t.limits;
-    let mut ks = crate::cmd::Ks {
-        db: &mut t.db,
-        stats: &mut t.stats,
-        clock: crate::db::Clock::at(t.now),
-        max_len: 1 << 20,
-        limits: lim,
-        rng: &mut t.rng,
-    };
+    let mut ks = t.ks();
     assert_eq!(push_to(&mut ks, b"s", b"x", true), Err(OpError::WrongType));
     assert_eq!(push_to(&mut ks, b"new", b"x", true), Ok(()));
     assert_eq!(push_to(&mut ks, b"new", b"y", true), Ok(()));

@@ -21,11 +21,12 @@ struct Shard {
     max_len: i64,
     proto: Proto,
     rng: u64,
+    signals: crate::shard::signal::Signals,
 }
 
 impl Shard {
     fn new() -> Shard {
-        Shard { db: Db::new(), stats: DbStats::default(), now: NOW, max_len: 512 << 20, proto: Proto::Resp2, rng: 1 }
+        Shard { db: Db::new(), stats: DbStats::default(), now: NOW, max_len: 512 << 20, proto: Proto::Resp2, rng: 1, signals: Default::default() }
     }
 
     /// Runs one command and returns its reply bytes as text (errors included).
@@ -38,6 +39,8 @@ impl Shard {
             max_len: self.max_len,
             limits: Default::default(),
             rng: &mut self.rng,
+            db_index: 0,
+            signals: &mut self.signals,
         };
         let mut out = Out::new(self.proto);
         if let Err(e) = f(&mut ks, &args, &mut out) {

@@ -1,0 +1,5 @@
+//! Lua scripting commands: EVAL, EVALSHA, SCRIPT, FUNCTION, FCALL.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

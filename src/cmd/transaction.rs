@@ -1,0 +1,5 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

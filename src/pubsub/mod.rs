@@ -1,0 +1,1 @@
+//! Publish/subscribe: per-shard subscriber registries and cross-shard fan-out.
