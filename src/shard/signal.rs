@@ -8,16 +8,23 @@ use bytes::Bytes;
 /// Changes made by commands on this shard, not yet handed on.
 #[derive(Debug, Default)]
 pub struct Signals {
-    /// Some client watches or tracks keys here: record modified keys.
-    pub track_modified: bool,
+    /// Keys of this shard that some transaction WATCHes (maintained by WATCH).
+    pub watched: usize,
+    /// Some client tracks keys of this shard (client-side caching).
+    pub tracking: bool,
     /// Keys modified since the last hand-on: (database, key).
     pub modified: Vec<(usize, Bytes)>,
 }
 
 impl Signals {
+    /// Whether modified keys are to be recorded at all.
+    pub fn wanted(&self) -> bool {
+        self.watched > 0 || self.tracking
+    }
+
     /// Redis's `signalModifiedKey`.
     pub fn modified(&mut self, db: usize, key: &[u8]) {
-        if self.track_modified {
+        if self.wanted() {
             self.modified.push((db, Bytes::copy_from_slice(key)));
         }
     }
