@@ -64,6 +64,8 @@ pub struct Config {
     pub limits: crate::types::Limits,
     /// The file this configuration was read from, for CONFIG REWRITE.
     pub config_file: Option<String>,
+    /// `notify-keyspace-events`: the enabled classes (`crate::shard::signal::class`).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -91,6 +93,7 @@ impl Default for Config {
             client_query_buffer_limit: 1024 * 1024 * 1024,
             limits: crate::types::Limits::default(),
             config_file: None,
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -267,6 +270,16 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.spin_before_park_us.to_string(),
         set: |c, a| {
             c.spin_before_park_us = int_in(a, 0, 1_000_000)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "notify-keyspace-events",
+        mutable: true,
+        get: |c| crate::shard::signal::flags_to_string(c.notify_keyspace_events),
+        set: |c, a| {
+            c.notify_keyspace_events = crate::shard::signal::flags_from_str(one(a)?.as_bytes())
+                .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
             Ok(())
         },
     },

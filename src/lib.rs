@@ -24,6 +24,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod notify;
 pub mod pubsub;
 pub mod resp;
 pub mod runtime;

@@ -14,8 +14,8 @@ use bytes::Bytes;
 
 use super::{args, CmdError, CmdResult, Handler, Ks, OpError, Session};
 use crate::cmd::list::moves::write_mpop_reply;
-use crate::cmd::list::{parse_end, push_to};
-use crate::cmd::zset::pop::{pop_entries, reply_popped, PopShape};
+use crate::cmd::list::{parse_end, push_to, removed};
+use crate::cmd::zset::pop::{pop_entries, popped_from, reply_popped, PopShape};
 use crate::db::Clock;
 use crate::resp::Out;
 use crate::shard::block::{self, Claim, Probe, Serve, Served, Unblock, Woken};
@@ -113,12 +113,17 @@ impl Serve for ListPop {
                 None => break,
             }
         }
-        if l.is_empty() {
-            ks.remove(key);
-        }
-        let Some(dest) = &self.dest else { return Some(Box::new(ListServed::Popped(popped))) };
+        let emptied = l.is_empty();
+        let event = if self.left { "lpop" } else { "rpop" };
+        let Some(dest) = &self.dest else {
+            removed(ks, key, event, emptied);
+            return Some(Box::new(ListServed::Popped(popped)));
+        };
         let v = popped.pop().unwrap_or_default();
+        // As Redis's BLMOVE: the push (and its event) first, then the pop's.
+        // Onto the same key, the (maybe momentarily empty) list takes it back.
         let pushed = local_dest.is_some() && push_to(ks, &dest.key, &v, dest.left).is_ok();
+        removed(ks, key, event, emptied && &dest.key[..] != key);
         Some(Box::new(ListServed::Moved(v, pushed)))
     }
 }
@@ -143,9 +148,8 @@ impl Serve for ZPop {
             return None;
         }
         let popped = pop_entries(z, self.max, self.count);
-        if z.is_empty() {
-            ks.remove(key);
-        }
+        let emptied = z.is_empty();
+        popped_from(ks, key, self.max, emptied);
         Some(Box::new(popped))
     }
 }

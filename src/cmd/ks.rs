@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::{Ctx, Session};
 use crate::db::{Clock, Db, DbStats, Entry};
 use crate::error::OpError;
+use crate::shard::signal::class;
 use crate::shard::{Core, ShardState};
 use crate::types::{Collection, Limits};
 
@@ -41,6 +42,8 @@ pub struct Ks<'a> {
     pub db_index: usize,
     /// Where changes are reported (WATCH, tracking, notifications).
     pub signals: &'a mut crate::shard::signal::Signals,
+    /// The classes `notify-keyspace-events` enables.
+    pub notify: u32,
 }
 
 impl<'a> Ks<'a> {
@@ -60,12 +63,18 @@ impl<'a> Ks<'a> {
             rng,
             db_index: db,
             signals,
+            notify: config.notify_keyspace_events,
         }
     }
 
-    /// Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access update.
+    /// Redis's `lookupKeyRead`: lazy expiry, hit/miss counting, access
+    /// update, and a "keymiss" event on a miss.
     pub fn read(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.db.lookup_read(key, self.clock, self.stats)
+        let e = self.db.lookup_read(key, self.clock, self.stats);
+        if e.is_none() {
+            self.signals.notify(self.notify, class::KEY_MISS, "keymiss", self.db_index, key);
+        }
+        e
     }
 
     /// Redis's `lookupKeyWrite`: lazy expiry and access update, no counting.
@@ -77,8 +86,19 @@ impl<'a> Ks<'a> {
         self.db.remove(key, self.clock, self.stats)
     }
 
-    /// Stores a new value object, fresh in LRU terms as Redis's `createObject` is.
+    /// Stores a value object, fresh in LRU terms as Redis's `createObject` is;
+    /// a key that did not exist raises a "new" event, as Redis's `dbAdd` does.
     pub fn insert(&mut self, mut e: Entry) {
+        e.set_access(self.clock.lru());
+        if self.notify & class::NEW != 0 && self.db.table().get(e.key()).is_none() {
+            self.signals.notify(self.notify, class::NEW, "new", self.db_index, e.key());
+        }
+        self.db.insert(e);
+    }
+
+    /// Replaces a key's value (Redis's `dbOverwrite` or `setKey` on a key the
+    /// command has just removed): no "new" event.
+    pub fn overwrite(&mut self, mut e: Entry) {
         e.set_access(self.clock.lru());
         self.db.insert(e);
     }
@@ -100,6 +120,19 @@ impl<'a> Ks<'a> {
     /// Redis's `signalModifiedKey`: `key` changed (WATCH, client tracking).
     pub fn modified(&mut self, key: &[u8]) {
         self.signals.modified(self.db_index, key);
+    }
+
+    /// Redis's `notifyKeyspaceEvent`: records `event` of `class` on `key` when
+    /// `notify-keyspace-events` enables the class.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.signals.notify(self.notify, class, event, self.db_index, key);
+    }
+
+    /// `signalModifiedKey` plus `notifyKeyspaceEvent`, the pair most writes end with.
+    pub fn changed(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.modified(key);
+        self.notify(class, event, key);
     }
 
     /// A random u64 from the shard's generator.

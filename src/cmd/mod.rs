@@ -176,6 +176,7 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
         out.error(&e.0);
     }
     crate::shard::block::serve_ready(core, state);
+    crate::shard::signal::hand_on(core, state);
 }
 
 /// Starts timing a run of synchronous commands on this shard.

@@ -19,6 +19,8 @@ pub struct TestDb {
     pub rng: u64,
     pub proto: crate::resp::Proto,
     pub signals: crate::shard::signal::Signals,
+    /// `notify-keyspace-events` classes the commands record events for.
+    pub notify: u32,
 }
 
 impl Default for TestDb {
@@ -31,6 +33,7 @@ impl Default for TestDb {
             rng: 0x1234_5678_9abc_def1,
             proto: crate::resp::Proto::Resp2,
             signals: Default::default(),
+            notify: 0,
         }
     }
 }
@@ -59,6 +62,7 @@ impl TestDb {
             rng: &mut self.rng,
             db_index: 0,
             signals: &mut self.signals,
+            notify: self.notify,
         }
     }
 

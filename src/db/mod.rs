@@ -57,6 +57,9 @@ pub struct Db {
     /// Keys some client is blocked on (BLPOP...); creating one marks it ready.
     blocked: Map<bytes::Bytes, ()>,
     ready: Vec<bytes::Bytes>,
+    /// Keys expired (lazily or actively) since the shard last collected them,
+    /// for WATCH, client tracking and "expired" notifications.
+    expired: Vec<bytes::Bytes>,
 }
 
 impl Db {
@@ -93,7 +96,9 @@ impl Db {
     fn expire_at_pos(&mut self, p: table::Pos, clock: Clock, stats: &mut DbStats) -> bool {
         match self.table.at(p) {
             Some(e) if Self::is_expired(e, clock) => {
-                self.table.remove_at(p);
+                if let Some(e) = self.table.remove_at(p) {
+                    self.expired.push(bytes::Bytes::copy_from_slice(e.key()));
+                }
                 stats.expired += 1;
                 true
             }
@@ -238,7 +243,14 @@ impl Db {
             self.table.remove(k);
         }
         stats.expired += expired.len() as u64;
-        (checked, expired.len())
+        let n = expired.len();
+        self.expired.extend(expired.into_iter().map(bytes::Bytes::from));
+        (checked, n)
+    }
+
+    /// The keys expired since the last call (see `crate::shard::signal`).
+    pub fn take_expired(&mut self) -> Vec<bytes::Bytes> {
+        std::mem::take(&mut self.expired)
     }
 }
 

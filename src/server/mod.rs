@@ -339,6 +339,7 @@ async fn cron(core: Rc<Core>) {
             let mut st = core.state.borrow_mut();
             if st.active_expire {
                 active_expire_cycle(&mut st, clock);
+                crate::shard::signal::hand_on(&core, &mut st);
             }
             let calls = st.cmd_stats.iter().map(|c| c.calls).sum();
             if let Some(slot) = core.shared.ops_per_sec.get(core.id) {

@@ -257,6 +257,7 @@ impl Core {
     pub fn serve_blocked(&self) {
         let mut st = self.state.borrow_mut();
         block::serve_ready(self, &mut st);
+        signal::hand_on(self, &mut st);
     }
 
     /// Sends `f` to another shard without waiting for the result; await the

@@ -7,6 +7,7 @@ use crate::cmd::string::ld;
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError};
 use crate::resp::parse::parse_i64;
 use crate::resp::Out;
+use crate::shard::signal::class;
 
 /// HINCRBY key field increment — O(1). A missing field counts as 0.
 pub fn hincrby(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
@@ -20,6 +21,7 @@ pub fn hincrby(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let new = old.checked_add(incr).ok_or(OpError::Overflow)?;
     let mut buf = itoa::Buffer::new();
     h.insert(&args[2], buf.format(new).as_bytes(), &lim);
+    ks.changed(class::HASH, "hincrby", &args[1]);
     out.int(new);
     Ok(())
 }
@@ -43,6 +45,7 @@ pub fn hincrbyfloat(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult
     }
     let text = ld::format_human(sum);
     h.insert(&args[2], &text, &lim);
+    ks.changed(class::HASH, "hincrbyfloat", &args[1]);
     out.bulk(&text);
     Ok(())
 }

@@ -18,6 +18,7 @@ use super::{CmdError, CmdResult, Handler, Ks, OpError};
 use crate::db::Entry;
 use crate::on_shard;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{Hash, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -78,6 +79,7 @@ fn set_pairs(ks: &mut Ks<'_>, args: &[Bytes], name: &str) -> Result<i64, CmdErro
     for pair in args[2..].chunks_exact(2) {
         created += h.insert(&pair[0], &pair[1], &lim) as i64;
     }
+    ks.changed(class::HASH, "hset", &args[1]);
     Ok(created)
 }
 
@@ -103,6 +105,7 @@ fn hsetnx(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     } else {
         h.insert(&args[2], &args[3], &lim);
         out.int(1);
+        ks.changed(class::HASH, "hset", &args[1]);
     }
     Ok(())
 }
@@ -150,6 +153,12 @@ fn hdel(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     }
     if emptied {
         ks.remove(key);
+    }
+    if deleted > 0 {
+        ks.changed(class::HASH, "hdel", key);
+        if emptied {
+            ks.notify(class::GENERIC, "del", key);
+        }
     }
     out.int(deleted);
     Ok(())

@@ -7,6 +7,7 @@ use super::read_notouch;
 use crate::cmd::{args, CmdError, CmdResult, Ctx};
 use crate::db::{Clock, Db, DbStats};
 use crate::resp::Out;
+use crate::shard::signal::{self, class};
 
 /// Which of NX, XX, GT, LT were given.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +109,11 @@ fn expire_generic(
     let clock = ctx.clock;
     let (db, st) = ctx.db_stats();
     let r = op_expire(db, &args[1], when_ms, flags, clock, st);
+    match r {
+        ExpireResult::NotSet => {}
+        ExpireResult::Set => changed(ctx, "expire", &args[1]),
+        ExpireResult::Deleted => changed(ctx, "del", &args[1]),
+    }
     out.int((r != ExpireResult::NotSet) as i64);
     Ok(())
 }
@@ -150,7 +156,11 @@ pub(crate) fn op_ttl(db: &mut Db, key: &[u8], in_ms: bool, absolute: bool, clock
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], out: &mut Out, in_ms: bool, absolute: bool) -> CmdResult {
     let clock = ctx.clock;
     let (db, st) = ctx.db_stats();
-    out.int(op_ttl(db, key, in_ms, absolute, clock, st));
+    let ttl = op_ttl(db, key, in_ms, absolute, clock, st);
+    if ttl == -2 {
+        signal::notify(ctx.state, class::KEY_MISS, "keymiss", ctx.db, key);
+    }
+    out.int(ttl);
     Ok(())
 }
 
@@ -186,8 +196,18 @@ pub(crate) fn op_persist(db: &mut Db, key: &[u8], clock: Clock, st: &mut DbStats
 pub(super) fn cmd_persist(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let clock = ctx.clock;
     let (db, st) = ctx.db_stats();
-    out.int(op_persist(db, &args[1], clock, st) as i64);
+    let done = op_persist(db, &args[1], clock, st);
+    if done {
+        changed(ctx, "persist", &args[1]);
+    }
+    out.int(done as i64);
     Ok(())
+}
+
+/// `signalModifiedKey` and a generic-class event on `key`.
+fn changed(ctx: &mut Ctx<'_>, event: &'static str, key: &[u8]) {
+    signal::modified(ctx.state, ctx.db, key);
+    signal::notify(ctx.state, class::GENERIC, event, ctx.db, key);
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! shards; RENAME/RENAMENX/COPY move an owned copy of the entry between shards;
 //! keyspace-wide commands (KEYS, SCAN, DBSIZE, ...) visit every shard.
 
-mod dump;
+pub(crate) mod dump;
 mod expire;
 pub mod glob;
 mod lzf;
@@ -16,9 +16,10 @@ mod space;
 
 use bytes::Bytes;
 
-use super::{CmdResult, Ctx, Handler, Session};
+use super::{CmdResult, Ctx, Handler, Ks, Session};
 use crate::db::{Clock, Db, DbStats, Entry, StrEncoding};
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::shard::Core;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -57,7 +58,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 /// A keyspace op over some keys of one shard's database, returning a count.
-type CountOp = fn(&mut Db, &[Bytes], Clock, &mut DbStats) -> i64;
+type CountOp = fn(&mut Ks<'_>, &[Bytes]) -> i64;
 
 /// DEL key [key ...] / UNLINK key [key ...] — O(N) in the number of keys.
 fn cmd_del(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
@@ -94,22 +95,30 @@ async fn cross_touch(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResul
 
 /// TYPE key — O(1).
 fn cmd_type(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let name = ctx.read_notouch(&args[1]).map_or("none", |e| e.kind().name());
+    let name = Ks::of(ctx).read_notouch(&args[1]).map_or("none", |e| e.kind().name());
     out.simple(name);
     Ok(())
 }
 
-pub(crate) fn op_del(db: &mut Db, keys: &[Bytes], clock: Clock, st: &mut DbStats) -> i64 {
-    keys.iter().filter(|k| db.remove(k, clock, st).is_some()).count() as i64
+/// DEL/UNLINK on one shard: a "del" event per key deleted (Redis's `delGenericCommand`).
+pub(crate) fn op_del(ks: &mut Ks<'_>, keys: &[Bytes]) -> i64 {
+    let mut n = 0;
+    for k in keys {
+        if ks.remove(k).is_some() {
+            ks.changed(class::GENERIC, "del", k);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Redis's EXISTS looks keys up without touching them but counts hits and misses.
-pub(crate) fn op_exists(db: &mut Db, keys: &[Bytes], clock: Clock, st: &mut DbStats) -> i64 {
-    keys.iter().filter(|k| read_notouch(db, k, clock, st).is_some()).count() as i64
+pub(crate) fn op_exists(ks: &mut Ks<'_>, keys: &[Bytes]) -> i64 {
+    keys.iter().filter(|k| ks.read_notouch(k).is_some()).count() as i64
 }
 
-pub(crate) fn op_touch(db: &mut Db, keys: &[Bytes], clock: Clock, st: &mut DbStats) -> i64 {
-    keys.iter().filter(|k| db.lookup_read(k, clock, st).is_some()).count() as i64
+pub(crate) fn op_touch(ks: &mut Ks<'_>, keys: &[Bytes]) -> i64 {
+    keys.iter().filter(|k| ks.read(k).is_some()).count() as i64
 }
 
 /// A read lookup that counts a keyspace hit or miss but leaves the access time
@@ -124,11 +133,21 @@ pub(crate) fn read_notouch<'a>(db: &'a mut Db, key: &[u8], clock: Clock, st: &mu
     db.table().get(key)
 }
 
+impl Ks<'_> {
+    /// [`read_notouch`] with Redis's "keymiss" event on a miss.
+    pub(crate) fn read_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
+        let found = read_notouch(self.db, key, self.clock, self.stats).is_some();
+        if !found {
+            self.notify(class::KEY_MISS, "keymiss", key);
+            return None;
+        }
+        self.db.table().get(key)
+    }
+}
+
 impl Ctx<'_> {
     fn count_op(&mut self, keys: &[Bytes], op: CountOp) -> i64 {
-        let clock = self.clock;
-        let (db, st) = self.db_stats();
-        op(db, keys, clock, st)
+        op(&mut Ks::of(self), keys)
     }
 
     pub(crate) fn read_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
@@ -160,8 +179,7 @@ async fn sum_over_shards(s: &mut Session, keys: &[Bytes], op: CountOp) -> i64 {
 fn run_count(core: &Core, db: usize, keys: &[Bytes], op: CountOp) -> i64 {
     let clock = core.clock();
     let mut st = core.state.borrow_mut();
-    let crate::shard::ShardState { dbs, stats, .. } = &mut *st;
-    op(&mut dbs[db], keys, clock, stats)
+    op(&mut Ks::from_state(&mut st, db, clock), keys)
 }
 
 /// Splits keys by owning shard, keeping each shard's keys in request order.
@@ -246,18 +264,17 @@ mod tests {
 
     #[test]
     fn del_exists_touch_count_like_redis() {
-        let mut db = Db::new();
-        let mut st = DbStats::default();
+        let mut t = crate::cmd::test_util::TestDb { now: 1000, ..Default::default() };
         let c = Clock::at(1000);
-        put(&mut db, "a", None);
-        put(&mut db, "b", Some(500));
-        put(&mut db, "c", Some(5000));
-        assert_eq!(op_exists(&mut db, &b(&["a", "a", "b", "c", "zz"]), c, &mut st), 3);
-        assert_eq!((st.hits, st.misses, st.expired), (3, 2, 1));
-        assert_eq!(op_touch(&mut db, &b(&["a", "c", "zz"]), c, &mut st), 2);
-        assert_eq!(db.table().get(b"a").unwrap().access(), c.lru());
-        assert_eq!(op_del(&mut db, &b(&["a", "a", "c", "zz"]), c, &mut st), 2);
-        assert!(db.is_empty());
+        put(&mut t.db, "a", None);
+        put(&mut t.db, "b", Some(500));
+        put(&mut t.db, "c", Some(5000));
+        assert_eq!(op_exists(&mut t.ks(), &b(&["a", "a", "b", "c", "zz"])), 3);
+        assert_eq!((t.stats.hits, t.stats.misses, t.stats.expired), (3, 2, 1));
+        assert_eq!(op_touch(&mut t.ks(), &b(&["a", "c", "zz"])), 2);
+        assert_eq!(t.db.table().get(b"a").unwrap().access(), c.lru());
+        assert_eq!(op_del(&mut t.ks(), &b(&["a", "a", "c", "zz"])), 2);
+        assert!(t.db.is_empty());
     }
 
     #[test]

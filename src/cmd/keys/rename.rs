@@ -10,6 +10,7 @@ use super::{int32_arg, OwnedValue};
 use crate::cmd::{args, CmdError, CmdResult, Ctx, OpError, Session};
 use crate::db::{Clock, Db, DbStats};
 use crate::resp::Out;
+use crate::shard::signal::{self, class};
 use crate::shard::{Core, ShardState};
 
 /// Renames `src` to `dst` in one database, as Redis's `renameGenericCommand`:
@@ -51,7 +52,25 @@ fn rename_reply(r: Result<bool, OpError>, nx: bool, out: &mut Out) -> CmdResult 
 fn rename_generic(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out, nx: bool) -> CmdResult {
     let clock = ctx.clock;
     let (db, st) = ctx.db_stats();
-    rename_reply(op_rename(db, &args[1], &args[2], nx, clock, st), nx, out)
+    let r = op_rename(db, &args[1], &args[2], nx, clock, st);
+    if r == Ok(true) && args[1] != args[2] {
+        signal::notify(ctx.state, class::NEW, "new", ctx.db, &args[2]);
+        renamed(ctx.state, ctx.db, &args[1], "rename_from");
+        renamed(ctx.state, ctx.db, &args[2], "rename_to");
+    }
+    rename_reply(r, nx, out)
+}
+
+/// One side of RENAME, MOVE or COPY: `signalModifiedKey` and its generic event.
+fn renamed(st: &mut ShardState, db: usize, key: &[u8], event: &'static str) {
+    signal::modified(st, db, key);
+    signal::notify(st, class::GENERIC, event, db, key);
+}
+
+/// The destination side: "new" (Redis's `dbAdd`), then [`renamed`].
+fn arrived(st: &mut ShardState, db: usize, key: &[u8], event: &'static str) {
+    signal::notify(st, class::NEW, "new", db, key);
+    renamed(st, db, key, event);
 }
 
 /// RENAME key newkey — O(1).
@@ -90,7 +109,7 @@ async fn cross_rename_generic(s: &mut Session, args: &[Bytes], out: &mut Out, nx
     let taken: Result<Option<OwnedValue>, OpError> = s
         .core
         .call(src_shard, move |core| {
-            with_db(core, db, |db, c, st| {
+            let taken = with_db(core, db, |db, c, st| {
                 if db.lookup_write(&src, c, st).is_none() {
                     return Err(OpError::NoSuchKey);
                 }
@@ -98,7 +117,11 @@ async fn cross_rename_generic(s: &mut Session, args: &[Bytes], out: &mut Out, nx
                     return Ok(None);
                 }
                 Ok(db.remove(&src, c, st).map(OwnedValue::take))
-            })
+            });
+            if let Ok(Some(_)) = &taken {
+                renamed(&mut core.state.borrow_mut(), db, &src, "rename_from");
+            }
+            taken
         })
         .await;
     let Some(value) = taken? else {
@@ -110,7 +133,8 @@ async fn cross_rename_generic(s: &mut Session, args: &[Bytes], out: &mut Out, nx
                 // Count a lazily expired destination as Redis's lookupKeyWrite would.
                 db.expire_if_needed(&dst, c, st);
                 db.insert(value.into_entry(&dst));
-            })
+            });
+            arrived(&mut core.state.borrow_mut(), db, &dst, "rename_to");
         })
         .await;
     rename_reply(Ok(true), nx, out)
@@ -170,10 +194,15 @@ pub(super) fn cmd_copy(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdR
     let clock = ctx.clock;
     let ShardState { dbs, stats, .. } = &mut *ctx.state;
     let Some(value) = copy_source(&mut dbs[ctx.db], &args[1], clock, stats) else {
+        signal::notify(ctx.state, class::KEY_MISS, "keymiss", ctx.db, &args[1]);
         out.int(0);
         return Ok(());
     };
-    out.int(copy_store(&mut dbs[dst_db], &args[2], &value, replace, clock, stats) as i64);
+    let done = copy_store(&mut dbs[dst_db], &args[2], &value, replace, clock, stats);
+    if done {
+        arrived(ctx.state, dst_db, &args[2], "copy_to");
+    }
+    out.int(done as i64);
     Ok(())
 }
 
@@ -184,14 +213,29 @@ pub(super) async fn cross_copy(s: &mut Session, args: &[Bytes], out: &mut Out) -
     let (dst_db, replace) = parse_copy(args, db, ndbs)?;
     let (src, dst) = (args[1].clone(), args[2].clone());
     let (src_shard, dst_shard) = (s.shard_of(&src), s.shard_of(&dst));
-    let value = s.core.call(src_shard, move |core| with_db(core, db, |db, c, st| copy_source(db, &src, c, st))).await;
+    let value = s
+        .core
+        .call(src_shard, move |core| {
+            let v = with_db(core, db, |db, c, st| copy_source(db, &src, c, st));
+            if v.is_none() {
+                signal::notify(&mut core.state.borrow_mut(), class::KEY_MISS, "keymiss", db, &src);
+            }
+            v
+        })
+        .await;
     let Some(value) = value else {
         out.int(0);
         return Ok(());
     };
     let done = s
         .core
-        .call(dst_shard, move |core| with_db(core, dst_db, |db, c, st| copy_store(db, &dst, &value, replace, c, st)))
+        .call(dst_shard, move |core| {
+            let done = with_db(core, dst_db, |db, c, st| copy_store(db, &dst, &value, replace, c, st));
+            if done {
+                arrived(&mut core.state.borrow_mut(), dst_db, &dst, "copy_to");
+            }
+            done
+        })
         .await;
     out.int(done as i64);
     Ok(())
@@ -220,7 +264,15 @@ pub(super) fn cmd_move(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdR
     }
     let clock = ctx.clock;
     let ShardState { dbs, stats, .. } = &mut *ctx.state;
-    out.int(op_move(dbs, ctx.db, to, &args[1], clock, stats) as i64);
+    let moved = op_move(dbs, ctx.db, to, &args[1], clock, stats);
+    if moved {
+        signal::notify(ctx.state, class::NEW, "new", to, &args[1]);
+        signal::modified(ctx.state, ctx.db, &args[1]);
+        signal::modified(ctx.state, to, &args[1]);
+        signal::notify(ctx.state, class::GENERIC, "move_from", ctx.db, &args[1]);
+        signal::notify(ctx.state, class::GENERIC, "move_to", to, &args[1]);
+    }
+    out.int(moved as i64);
     Ok(())
 }
 

@@ -257,7 +257,13 @@ fn check_flush_args(args: &[Bytes]) -> CmdResult {
 pub(super) async fn cmd_flushdb(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
     check_flush_args(args)?;
     let db = s.db;
-    s.core.call_all(move |core| core.state.borrow_mut().dbs[db].clear()).await;
+    s.core
+        .call_all(move |core| {
+            let mut st = core.state.borrow_mut();
+            st.dbs[db].clear();
+            st.signals.flushed(Some(db));
+        })
+        .await;
     out.ok();
     Ok(())
 }
@@ -265,7 +271,13 @@ pub(super) async fn cmd_flushdb(s: &mut Session, args: &[Bytes], out: &mut Out) 
 /// FLUSHALL [ASYNC | SYNC] — O(N) in the number of keys.
 pub(super) async fn cmd_flushall(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
     check_flush_args(args)?;
-    s.core.call_all(|core| core.state.borrow_mut().dbs.iter_mut().for_each(Db::clear)).await;
+    s.core
+        .call_all(|core| {
+            let mut st = core.state.borrow_mut();
+            st.dbs.iter_mut().for_each(Db::clear);
+            st.signals.flushed(None);
+        })
+        .await;
     out.ok();
     Ok(())
 }
@@ -292,6 +304,7 @@ pub(super) async fn cmd_swapdb(s: &mut Session, args: &[Bytes], out: &mut Out) -
                 let (lo, hi) = (a.min(b), a.max(b));
                 let (left, right) = st.dbs.split_at_mut(hi);
                 crate::db::Db::swap_data(&mut left[lo], &mut right[0]);
+                st.signals.swapped(a, b);
             })
             .await;
     }

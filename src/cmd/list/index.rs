@@ -5,6 +5,7 @@ use bytes::Bytes;
 use super::{positive_arg, read_list, settle, write_list};
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError};
 use crate::resp::Out;
+use crate::shard::signal::class;
 
 /// An index that may count from the tail (-1 is the last element), resolved
 /// against a list of `len`; None when outside the list.
@@ -62,6 +63,7 @@ pub(super) fn lset(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     let index = args::int(&args[2])?;
     let i = resolve(index, l.len()).ok_or(OpError::OutOfRange)?;
     l.set(i, &args[3], &lim);
+    ks.changed(class::LIST, "lset", &args[1]);
     out.ok();
     Ok(())
 }
@@ -87,6 +89,7 @@ pub(super) fn linsert(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResu
         Some(i) => {
             l.insert(i + after as usize, value, &lim);
             out.int(l.len() as i64);
+            ks.changed(class::LIST, "linsert", &args[1]);
         }
         None => out.int(-1),
     }
@@ -105,8 +108,9 @@ pub(super) fn lrem(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     };
     let n = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = l.remove_value(&args[3], n, count < 0);
-    if removed > 0 && settle(l, &lim) {
-        ks.remove(key);
+    if removed > 0 {
+        let empty = settle(l, &lim);
+        super::removed(ks, key, "lrem", empty);
     }
     out.int(removed as i64);
     Ok(())
@@ -122,9 +126,8 @@ pub(super) fn ltrim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult
         let (first, n) = span(start, stop, len);
         l.remove_range(first + n, len);
         l.remove_range(0, first);
-        if settle(l, &lim) {
-            ks.remove(key);
-        }
+        let empty = settle(l, &lim);
+        super::removed(ks, key, "ltrim", empty);
     }
     out.ok();
     Ok(())

@@ -21,6 +21,7 @@ use crate::async_handler;
 use crate::db::Entry;
 use crate::on_shard;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{List, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -95,6 +96,7 @@ pub(crate) fn push_to(ks: &mut Ks<'_>, key: &[u8], value: &[u8], left: bool) -> 
             create(ks, key, std::iter::once(value), left);
         }
     }
+    ks.changed(class::LIST, if left { "lpush" } else { "rpush" }, key);
     Ok(())
 }
 
@@ -121,9 +123,13 @@ fn push_generic(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, front: bool, exi
             }
             l.len()
         }
-        None if existing_only => 0,
+        None if existing_only => {
+            out.int(0);
+            return Ok(());
+        }
         None => create(ks, key, values, front),
     };
+    ks.changed(class::LIST, if front { "lpush" } else { "rpush" }, key);
     out.int(len as i64);
     Ok(())
 }
@@ -193,10 +199,20 @@ fn pop_generic(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, front: bool, name
             None => out.null(),
         },
     }
-    if settle(l, &lim) {
-        ks.remove(key);
-    }
+    let empty = settle(l, &lim);
+    removed(ks, key, if front { "lpop" } else { "rpop" }, empty);
     Ok(())
+}
+
+/// Redis's `listElementsRemoved` after the elements are gone: the event,
+/// deleting the emptied list (with a "del" event), and the modification.
+pub(crate) fn removed(ks: &mut Ks<'_>, key: &[u8], event: &'static str, empty: bool) {
+    ks.notify(class::LIST, event, key);
+    if empty {
+        ks.remove(key);
+        ks.notify(class::GENERIC, "del", key);
+    }
+    ks.modified(key);
 }
 
 /// LPOP key [count] — O(N) in the elements returned.

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use super::{check_dest, list_of_mut, parse_end, push_to, settle, write_list};
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError, Session};
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::shard::Core;
 
 /// Runs `job` with a [`Ks`] of the shard that owns `key`, in the session's database.
@@ -36,13 +37,16 @@ where
 /// destination's type), in Redis's order: a missing source answers null
 /// whatever the destination, a source of another type answers WRONGTYPE.
 /// With `src == dst` on this shard, pushes it back at `to_left` in place.
+/// Returns the element and whether the source is left empty; the caller
+/// finishes the pop with [`finish_pop`] once the push is done, so events come
+/// in Redis's order (the push, then the pop).
 fn take_for_move(
     ks: &mut Ks<'_>,
     src: &[u8],
     from_left: bool,
     same_key: Option<bool>,
     dst_ok: Result<(), OpError>,
-) -> Result<Option<Vec<u8>>, OpError> {
+) -> Result<Option<(Vec<u8>, bool)>, OpError> {
     let lim = ks.limits;
     let Some(l) = write_list(ks, src)? else { return Ok(None) };
     dst_ok?;
@@ -50,27 +54,38 @@ fn take_for_move(
     if let Some(to_left) = same_key {
         l.push(&v, to_left, &lim);
     }
-    if settle(l, &lim) {
-        ks.remove(src);
+    let empty = settle(l, &lim);
+    if let Some(to_left) = same_key {
+        ks.changed(class::LIST, if to_left { "lpush" } else { "rpush" }, src);
     }
-    Ok(Some(v))
+    Ok(Some((v, empty)))
+}
+
+/// The source side of a move after the push: its event, deleting it when
+/// emptied, the modification (Redis's `lmoveGenericCommand` tail).
+fn finish_pop(ks: &mut Ks<'_>, src: &[u8], from_left: bool, empty: bool) {
+    super::removed(ks, src, if from_left { "lpop" } else { "rpop" }, empty);
 }
 
 /// LMOVE on one shard: source and destination checked, popped and pushed here.
 fn move_local(ks: &mut Ks<'_>, src: &[u8], dst: &[u8], from_left: bool, to_left: bool, out: &mut Out) -> CmdResult {
     if src == dst {
         match take_for_move(ks, src, from_left, Some(to_left), Ok(()))? {
-            Some(v) => out.bulk(&v),
+            Some((v, empty)) => {
+                finish_pop(ks, src, from_left, empty);
+                out.bulk(&v);
+            }
             None => out.null(),
         }
         return Ok(());
     }
     let dst_ok = check_dest(ks, dst);
-    let Some(v) = take_for_move(ks, src, from_left, None, dst_ok)? else {
+    let Some((v, empty)) = take_for_move(ks, src, from_left, None, dst_ok)? else {
         out.null();
         return Ok(());
     };
     push_to(ks, dst, &v, to_left)?;
+    finish_pop(ks, src, from_left, empty);
     out.bulk(&v);
     Ok(())
 }
@@ -87,7 +102,14 @@ async fn move_across(
     let d = dst.clone();
     let dst_ok = on_key_shard(s, &dst, move |ks| check_dest(ks, &d)).await;
     let sk = src.clone();
-    let taken = on_key_shard(s, &src, move |ks| take_for_move(ks, &sk, from_left, None, dst_ok)).await?;
+    let taken = on_key_shard(s, &src, move |ks| {
+        let taken = take_for_move(ks, &sk, from_left, None, dst_ok)?;
+        Ok::<_, OpError>(taken.map(|(v, empty)| {
+            finish_pop(ks, &sk, from_left, empty);
+            v
+        }))
+    })
+    .await?;
     let Some(v) = taken else {
         out.null();
         return Ok(());
@@ -154,9 +176,8 @@ fn mpop_keys(ks: &mut Ks<'_>, keys: &[Bytes], left: bool, count: usize) -> Resul
             continue;
         }
         let popped = l.pop_many(left, count, &lim);
-        if l.is_empty() {
-            ks.remove(key);
-        }
+        let empty = l.is_empty();
+        super::removed(ks, key, if left { "lpop" } else { "rpop" }, empty);
         return Ok(Some((key.clone(), popped)));
     }
     Ok(None)

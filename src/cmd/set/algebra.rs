@@ -21,12 +21,23 @@ use super::{reply_members, set_of};
 use crate::cmd::{by_shard, on_shards, CmdError, CmdResult, Ks, OpError, Session};
 use crate::db::Entry;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{Limits, Set, Value};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
     Union,
     Diff,
+}
+
+impl Op {
+    /// The event a *STORE with this operation publishes.
+    fn store_event(self) -> &'static str {
+        match self {
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        }
+    }
 }
 
 /// The sets at `keys` on this shard (None for a missing key), or WRONGTYPE
@@ -59,22 +70,26 @@ async fn fetch(s: &Session, keys: &[Bytes]) -> Result<Vec<Option<Set>>, OpError>
 
 /// Stores `result` at `dst`, replacing any value (and its TTL), or deletes
 /// `dst` when the result is empty. Returns the result's size.
-fn store(ks: &mut Ks<'_>, dst: &[u8], result: Set) -> i64 {
+/// `event` is the command's notification ("sunionstore", ...).
+fn store(ks: &mut Ks<'_>, dst: &[u8], result: Set, event: &'static str) -> i64 {
     let n = result.len() as i64;
     if n == 0 {
-        ks.remove(dst);
+        if ks.remove(dst).is_some() {
+            ks.changed(class::GENERIC, "del", dst);
+        }
     } else {
         // A lazily expired destination counts as Redis's lookupKeyWrite counts it.
         ks.db.expire_if_needed(dst, ks.clock, ks.stats);
         ks.insert(Entry::new_obj(dst, Value::Set(result), None));
+        ks.changed(class::SET, event, dst);
     }
     n
 }
 
 /// Stores `result` at `dst` on the shard that owns it.
-async fn store_on(s: &Session, dst: &Bytes, result: Set) -> i64 {
+async fn store_on(s: &Session, dst: &Bytes, result: Set, event: &'static str) -> i64 {
     let groups = vec![(s.shard_of(dst), (dst.clone(), result))];
-    on_shards(s, groups, |ks, (dst, result): (Bytes, Set)| store(ks, &dst, result)).await[0]
+    on_shards(s, groups, move |ks, (dst, result): (Bytes, Set)| store(ks, &dst, result, event)).await[0]
 }
 
 /// Redis's `sunionDiffGenericCommand`: the union or difference, built into a
@@ -194,7 +209,7 @@ fn union_diff_local(ks: &mut Ks<'_>, keys: &[Bytes], dst: Option<&Bytes>, op: Op
     let result = union_diff(op, keys, &gather(ks, keys)?, &lim);
     match dst {
         None => reply_set(out, &result),
-        Some(dst) => out.int(store(ks, dst, result)),
+        Some(dst) => out.int(store(ks, dst, result, op.store_event())),
     }
     Ok(())
 }
@@ -206,7 +221,7 @@ async fn union_diff_cross(s: &mut Session, keys: &[Bytes], dst: Option<&Bytes>, 
     let result = union_diff(op, keys, &sets, &lim);
     match dst {
         None => reply_set(out, &result),
-        Some(dst) => out.int(store_on(s, dst, result).await),
+        Some(dst) => out.int(store_on(s, dst, result, op.store_event()).await),
     }
     Ok(())
 }
@@ -241,7 +256,7 @@ pub(super) fn sinterstore(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cmd
     let (dst, keys) = (&args[1], &args[2..]);
     let lim = ks.limits;
     let result = inter_set(keys, &gather(ks, keys)?, &lim);
-    out.int(store(ks, dst, result));
+    out.int(store(ks, dst, result, "sinterstore"));
     Ok(())
 }
 
@@ -260,7 +275,7 @@ pub(super) async fn cross_sinterstore(s: &mut Session, args: &[Bytes], out: &mut
     let owned = fetch(s, keys).await?;
     let sets: Vec<Option<&Set>> = owned.iter().map(Option::as_ref).collect();
     let result = inter_set(keys, &sets, &lim);
-    out.int(store_on(s, dst, result).await);
+    out.int(store_on(s, dst, result, "sinterstore").await);
     Ok(())
 }
 

@@ -26,6 +26,7 @@ use crate::async_handler;
 use crate::db::Entry;
 use crate::on_shard;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{Set, Value};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -88,6 +89,9 @@ fn sadd(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             n
         }
     };
+    if added > 0 {
+        ks.changed(class::SET, "sadd", key);
+    }
     out.int(added as i64);
     Ok(())
 }
@@ -108,8 +112,15 @@ fn srem(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             }
         }
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    if emptied {
         ks.remove(key);
+    }
+    if removed > 0 {
+        ks.changed(class::SET, "srem", key);
+        if emptied {
+            ks.notify(class::GENERIC, "del", key);
+        }
     }
     out.int(removed);
     Ok(())

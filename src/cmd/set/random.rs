@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::{reply_members, set_of, set_of_mut};
 use crate::cmd::{CmdError, CmdResult, Ks};
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::Set;
 
 /// SPOP keeps the survivors in a new set instead once it would pop this many
@@ -38,9 +39,13 @@ pub(super) fn spop(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     let mut rng = || crate::shard::xorshift(ks.rng);
     let m = s.pop_random(&mut rng).expect("a stored set is never empty");
     out.bulk(&m);
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    ks.notify(class::SET, "spop", key);
+    if emptied {
         ks.remove(key);
+        ks.notify(class::GENERIC, "del", key);
     }
+    ks.modified(key);
     Ok(())
 }
 
@@ -63,6 +68,9 @@ fn spop_count(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         // Everything goes: reply with the set, as SMEMBERS would, and delete it.
         reply_members(out, s.len(), s.iter());
         ks.remove(key);
+        ks.notify(class::SET, "spop", key);
+        ks.notify(class::GENERIC, "del", key);
+        ks.modified(key);
         return Ok(());
     }
     out.set(count as usize);
@@ -85,6 +93,7 @@ fn spop_count(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         }
         *s = keep;
     }
+    ks.changed(class::SET, "spop", key);
     Ok(())
 }
 
@@ -97,6 +106,7 @@ pub(super) fn srandmember(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cmd
         return srandmember_count(ks, args, out);
     }
     let Some(e) = ks.db.lookup_read(&args[1], ks.clock, ks.stats) else {
+        ks.notify(class::KEY_MISS, "keymiss", &args[1]);
         out.null();
         return Ok(());
     };
@@ -110,6 +120,7 @@ fn srandmember_count(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
     let l = args::range(&args[2], -i64::MAX, i64::MAX, None)?;
     let (count, unique) = (l.unsigned_abs(), l >= 0);
     let Some(e) = ks.db.lookup_read(&args[1], ks.clock, ks.stats) else {
+        ks.notify(class::KEY_MISS, "keymiss", &args[1]);
         out.array(0);
         return Ok(());
     };

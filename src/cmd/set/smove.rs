@@ -6,6 +6,7 @@ use super::{set_of, set_of_mut};
 use crate::cmd::{on_shards, CmdResult, Ks, OpError, Session};
 use crate::db::Entry;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{Set, Value};
 
 /// What the destination key holds, as SMOVE needs to know first.
@@ -38,9 +39,13 @@ fn take(ks: &mut Ks<'_>, src: &[u8], member: &[u8], dst: Dst) -> Result<bool, Op
     if !s.remove(member) {
         return Ok(false);
     }
-    if s.is_empty() {
+    let emptied = s.is_empty();
+    ks.notify(class::SET, "srem", src);
+    if emptied {
         ks.remove(src);
+        ks.notify(class::GENERIC, "del", src);
     }
+    ks.modified(src);
     Ok(true)
 }
 
@@ -51,7 +56,9 @@ fn put(ks: &mut Ks<'_>, dst: &[u8], member: &[u8]) -> bool {
     match ks.write(dst) {
         Some(e) => match set_of_mut(e) {
             Ok(s) => {
-                s.insert(member, &lim);
+                if s.insert(member, &lim) {
+                    ks.changed(class::SET, "sadd", dst);
+                }
                 true
             }
             Err(_) => false,
@@ -60,6 +67,7 @@ fn put(ks: &mut Ks<'_>, dst: &[u8], member: &[u8]) -> bool {
             let mut s = Set::new();
             s.insert(member, &lim);
             ks.insert(Entry::new_obj(dst, Value::Set(s), None));
+            ks.changed(class::SET, "sadd", dst);
             true
         }
     }

@@ -19,6 +19,7 @@ use plan::{LoadOpts, Loaded, Lookup, Opts, Plan};
 use super::{by_shard, on_shards, CmdResult, Handler, Ks, OpError, Session};
 use crate::db::Entry;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{List, Value, ZSet};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -117,7 +118,9 @@ fn lookup(ks: &mut Ks<'_>, key: &[u8], field: Option<&[u8]>) -> Option<Bytes> {
 /// key at all when there are none. The destination loses any TTL.
 fn store_rows(ks: &mut Ks<'_>, dst: &[u8], rows: &[Option<Bytes>]) {
     if rows.is_empty() {
-        ks.remove(dst);
+        if ks.remove(dst).is_some() {
+            ks.changed(class::GENERIC, "del", dst);
+        }
         return;
     }
     let mut list = List::new();
@@ -125,6 +128,7 @@ fn store_rows(ks: &mut Ks<'_>, dst: &[u8], rows: &[Option<Bytes>]) {
         list.push_back(r.as_deref().unwrap_or(b""), &ks.limits);
     }
     ks.insert(Entry::new_obj(dst, Value::List(list), None));
+    ks.changed(class::LIST, "sortstore", dst);
 }
 
 /// The shards of the connection's session.

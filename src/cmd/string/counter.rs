@@ -9,6 +9,7 @@ use crate::cmd::{args, CmdError, CmdResult, OpError};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::parse::parse_i64;
 use crate::resp::Out;
+use crate::shard::signal::class;
 
 /// Redis's `incrDecrCommand`: adds `incr` to the integer at `key` (0 if absent),
 /// keeping its TTL, and stores the result int-encoded.
@@ -22,6 +23,7 @@ fn incr_by(ks: &mut Ks<'_>, key: &[u8], incr: i64) -> Result<i64, CmdError> {
             // Same length and already an integer: rewrite the digits in place.
             if e.encoding() == StrEncoding::Int && e.value().len() == digits.len() {
                 e.value_mut().copy_from_slice(digits);
+                ks.changed(class::STRING, "incrby", key);
                 return Ok(new);
             }
             (new, e.expire_at())
@@ -29,6 +31,7 @@ fn incr_by(ks: &mut Ks<'_>, key: &[u8], incr: i64) -> Result<i64, CmdError> {
         None => (incr, None),
     };
     ks.insert(Entry::new_string(key, buf.format(new).as_bytes(), StrEncoding::Int, ttl));
+    ks.changed(class::STRING, "incrby", key);
     Ok(new)
 }
 
@@ -77,6 +80,7 @@ pub fn incrbyfloat(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     let text = ld::format_human(sum);
     let enc = if text.len() <= 44 { StrEncoding::Embstr } else { StrEncoding::Raw };
     ks.insert(Entry::new_string(key, &text, enc, ttl));
+    ks.changed(class::STRING, "incrbyfloat", key);
     out.bulk(&text);
     Ok(())
 }

@@ -20,6 +20,7 @@ use super::{args, CmdError, CmdResult, Handler, Ks, OpError};
 use crate::db::{Entry, StrEncoding};
 use crate::on_shard;
 use crate::resp::Out;
+use crate::shard::signal::class;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("get", Handler::Sync(on_shard!(get))),
@@ -170,6 +171,10 @@ fn set_generic(
     // A past absolute expiry is stored as is and expires on next access, as in Redis 7.0.
     let ttl = if o.keepttl { old_ttl.flatten() } else { expire_at };
     ks.insert(Entry::new_string(key, value, StrEncoding::for_value(value), ttl));
+    ks.changed(class::STRING, "set", key);
+    if expire_at.is_some() {
+        ks.notify(class::GENERIC, "expire", key);
+    }
     if !o.get {
         match reply {
             SetReply::OkNull => out.ok(),
@@ -220,6 +225,7 @@ fn getset(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         None => out.null(),
     }
     ks.insert(Entry::new_string(key, value, StrEncoding::for_value(value), None));
+    ks.changed(class::STRING, "set", key);
     Ok(())
 }
 
@@ -234,6 +240,7 @@ fn getdel(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         }
     }
     ks.remove(key);
+    ks.changed(class::GENERIC, "del", key);
     Ok(())
 }
 
@@ -242,7 +249,7 @@ fn getex(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let o = parse_set_opts(args, 2, false)?;
     let key = &args[1];
     let now = ks.now_ms();
-    let at = {
+    let (at, had_ttl) = {
         let Some(e) = ks.read(key) else {
             out.null();
             return Ok(());
@@ -254,18 +261,21 @@ fn getex(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             None => None,
         };
         out.bulk(v);
-        at
+        (at, e.expire_at().is_some())
     };
     match at {
         // An absolute time already past deletes the key outright (no expired count).
         Some((Unit::ExAt | Unit::PxAt, ms)) if ms <= now => {
             ks.remove(key);
+            ks.changed(class::GENERIC, "del", key);
         }
         Some((_, ms)) => {
             ks.db.set_expire(key, Some(ms));
+            ks.changed(class::GENERIC, "expire", key);
         }
-        None if o.persist => {
+        None if o.persist && had_ttl => {
             ks.db.set_expire(key, None);
+            ks.changed(class::GENERIC, "persist", key);
         }
         None => {}
     }

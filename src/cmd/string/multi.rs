@@ -7,6 +7,7 @@ use crate::cmd::{by_shard, on_shards, Ks};
 use crate::cmd::{CmdError, CmdResult, Session};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::Out;
+use crate::shard::signal::class;
 
 /// MGET's lookup of one key: null for a missing key or one of another type.
 fn mget_one(ks: &mut Ks<'_>, key: &[u8]) -> Option<Bytes> {
@@ -63,6 +64,7 @@ type Pairs = Vec<(Bytes, Bytes)>;
 
 fn set_pair(ks: &mut Ks<'_>, key: &[u8], value: &[u8]) {
     ks.insert(Entry::new_string(key, value, StrEncoding::for_value(value), None));
+    ks.changed(class::STRING, "set", key);
 }
 
 /// MSET key value [key value ...] — O(N). A repeated key keeps its last value.

@@ -7,6 +7,7 @@ use crate::cmd::Ks;
 use crate::cmd::{args, CmdError, CmdResult, OpError};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::Out;
+use crate::shard::signal::class;
 
 /// Redis's `checkStringLength`: a string may not grow past `proto-max-bulk-len`.
 fn check_len(max_len: i64, size: u64, append: u64) -> Result<(), CmdError> {
@@ -25,6 +26,7 @@ pub fn append(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         None => {
             // A new key is stored as SET would store it.
             ks.insert(Entry::new_string(key, tail, StrEncoding::for_value(tail), None));
+            ks.changed(class::STRING, "append", key);
             out.int(tail.len() as i64);
             return Ok(());
         }
@@ -32,6 +34,7 @@ pub fn append(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             let old_len = str_value(e)?.len();
             check_len(max_len, old_len as u64, tail.len() as u64)?;
             if e.try_append(tail) {
+                ks.changed(class::STRING, "append", key);
                 out.int((old_len + tail.len()) as i64);
                 return Ok(());
             }
@@ -44,6 +47,7 @@ pub fn append(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     };
     // Redis unshares the value into a raw sds, even for an empty append.
     ks.insert(Entry::new_growable(key, &value, ttl));
+    ks.changed(class::STRING, "append", key);
     out.int(value.len() as i64);
     Ok(())
 }
@@ -132,6 +136,7 @@ pub fn setrange(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             if e.encoding() == StrEncoding::Raw {
                 if let Some(dst) = e.value_mut().get_mut(off..end) {
                     dst.copy_from_slice(value);
+                    ks.changed(class::STRING, "setrange", key);
                     out.int(len as i64);
                     return Ok(());
                 }
@@ -147,6 +152,7 @@ pub fn setrange(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
         }
     };
     ks.insert(Entry::new_string(key, &new, StrEncoding::Raw, ttl));
+    ks.changed(class::STRING, "setrange", key);
     out.int(new.len() as i64);
     Ok(())
 }

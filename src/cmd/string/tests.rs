@@ -41,6 +41,7 @@ impl Shard {
             rng: &mut self.rng,
             db_index: 0,
             signals: &mut self.signals,
+            notify: 0,
         };
         let mut out = Out::new(self.proto);
         if let Err(e) = f(&mut ks, &args, &mut out) {

@@ -360,7 +360,7 @@ fn local(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, cmd: Cmd) -> CmdResult 
     let o = parse_opts(args, cmd, keys.len())?;
     if let Some(result) = finish(cmd, keys, &srcs, &o, out) {
         drop(srcs);
-        out.int(store(ks, &args[1], ZSet::from_sorted(&result, &lim)) as i64);
+        out.int(store(ks, &args[1], ZSet::from_sorted(&result, &lim), cmd.name) as i64);
     }
     Ok(())
 }
@@ -373,9 +373,10 @@ async fn cross(s: &mut Session, args: &[Bytes], out: &mut Out, cmd: Cmd) -> CmdR
     if let Some(result) = finish(cmd, keys, &srcs, &o, out) {
         let dst = args[1].clone();
         let job = vec![(s.shard_of(&dst), (dst, result))];
-        let n = on_shards(s, job, |ks, (dst, result): (Bytes, Vec<(Vec<u8>, f64)>)| {
+        let event = cmd.name;
+        let n = on_shards(s, job, move |ks, (dst, result): (Bytes, Vec<(Vec<u8>, f64)>)| {
             let lim = ks.limits;
-            store(ks, &dst, ZSet::from_sorted(&result, &lim))
+            store(ks, &dst, ZSet::from_sorted(&result, &lim), event)
         })
         .await;
         out.int(n.into_iter().next().unwrap_or(0) as i64);

@@ -8,6 +8,7 @@ use super::{read_zset, write_zset};
 use crate::cmd::{args, CmdError, CmdResult, Ks};
 use crate::db::Entry;
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::zset::{AddFlags, Added};
 use crate::types::{Value, ZSet};
 
@@ -111,6 +112,9 @@ fn zadd_generic(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, incr: bool) -> C
             r
         }
     };
+    if t.added + t.updated > 0 {
+        ks.changed(class::ZSET, if incr { "zincr" } else { "zadd" }, key);
+    }
     if let Some(e) = err {
         return Err(e);
     }
@@ -153,8 +157,16 @@ pub(super) fn zrem(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
             break;
         }
     }
-    if z.is_empty() {
+    let emptied = z.is_empty();
+    if emptied {
         ks.remove(key);
+    }
+    if removed > 0 {
+        ks.notify(class::ZSET, "zrem", key);
+        if emptied {
+            ks.notify(class::GENERIC, "del", key);
+        }
+        ks.modified(key);
     }
     out.int(removed);
     Ok(())

@@ -27,6 +27,7 @@ use crate::cmd::ks::typed;
 use crate::db::Entry;
 use crate::on_shard;
 use crate::resp::{Out, Proto};
+use crate::shard::signal::class;
 use crate::types::{Value, ZSet};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -81,14 +82,18 @@ fn write_zset<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut ZSet>
 
 /// Stores `z` at `key`, replacing any value and its TTL (Redis's `setKey`),
 /// or deletes `key` when `z` is empty. Returns the stored size.
-fn store(ks: &mut Ks<'_>, key: &[u8], z: ZSet) -> usize {
+/// `event` is the command's notification ("zunionstore", ...).
+fn store(ks: &mut Ks<'_>, key: &[u8], z: ZSet, event: &'static str) -> usize {
     let n = z.len();
     if n == 0 {
-        ks.remove(key);
+        if ks.remove(key).is_some() {
+            ks.changed(class::GENERIC, "del", key);
+        }
     } else {
         // A lazily expired destination counts as Redis's lookupKeyWrite counts it.
         ks.db.expire_if_needed(key, ks.clock, ks.stats);
         ks.insert(Entry::new_obj(key, Value::ZSet(z), None));
+        ks.changed(class::ZSET, event, key);
     }
     n
 }

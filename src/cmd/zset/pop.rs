@@ -6,6 +6,7 @@ use bytes::Bytes;
 use super::{write_zset, zset_of};
 use crate::cmd::{args, on_shards, CmdError, CmdResult, Ks, OpError, Session};
 use crate::resp::{Out, Proto};
+use crate::shard::signal::class;
 use crate::types::ZSet;
 
 /// The most entries one ZRANDMEMBER reply with a negative count may list
@@ -71,10 +72,20 @@ type Popped = Vec<(Vec<u8>, f64)>;
 fn pop_key(ks: &mut Ks<'_>, key: &[u8], max: bool, count: usize) -> Result<Option<Popped>, OpError> {
     let Some(z) = write_zset(ks, key)? else { return Ok(None) };
     let popped = pop_entries(z, max, count);
-    if z.is_empty() {
-        ks.remove(key);
-    }
+    let emptied = z.is_empty();
+    popped_from(ks, key, max, emptied);
     Ok(Some(popped))
+}
+
+/// After entries were popped from the sorted set at `key`: the event, the
+/// deletion of an emptied set with its "del" event, the modification.
+pub(crate) fn popped_from(ks: &mut Ks<'_>, key: &[u8], max: bool, emptied: bool) {
+    ks.notify(class::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+    if emptied {
+        ks.remove(key);
+        ks.notify(class::GENERIC, "del", key);
+    }
+    ks.modified(key);
 }
 
 fn zpop(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, max: bool) -> CmdResult {
@@ -153,6 +164,7 @@ pub(super) fn zrandmember(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cmd
         return zrandmember_count(ks, &args[1], l, withscores, out);
     }
     let Some(e) = ks.db.lookup_read(&args[1], ks.clock, ks.stats) else {
+        ks.notify(class::KEY_MISS, "keymiss", &args[1]);
         out.null();
         return Ok(());
     };
@@ -164,6 +176,7 @@ pub(super) fn zrandmember(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cmd
 
 fn zrandmember_count(ks: &mut Ks<'_>, key: &[u8], l: i64, withscores: bool, out: &mut Out) -> CmdResult {
     let Some(e) = ks.db.lookup_read(key, ks.clock, ks.stats) else {
+        ks.notify(class::KEY_MISS, "keymiss", key);
         out.array(0);
         return Ok(());
     };

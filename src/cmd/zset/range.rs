@@ -9,6 +9,7 @@ use super::parse::{lex_range, score_range};
 use super::{read_zset, reply_entries, store, write_zset, zset_of};
 use crate::cmd::{args, on_shards, CmdError, CmdResult, Ks, OpError, Session};
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::zset::{LexRange, ScoreRange};
 use crate::types::ZSet;
 
@@ -202,7 +203,7 @@ fn store_picked(ks: &mut Ks<'_>, dst: &[u8], picked: Picked, by_rank: bool) -> u
     for (m, s) in picked.unwrap_or_default() {
         z.insert(&m, s, &lim);
     }
-    store(ks, dst, z)
+    store(ks, dst, z, "zrangestore")
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count] —
@@ -249,8 +250,20 @@ fn zremrange(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, by: By) -> CmdResul
         Spec::Score(r) => z.remove_in_score(r),
         Spec::Lex(r) => z.remove_in_lex(r),
     };
-    if z.is_empty() {
+    let emptied = z.is_empty();
+    if emptied {
         ks.remove(key);
+    }
+    if removed > 0 {
+        let event = match spec {
+            Spec::Rank(..) => "zremrangebyrank",
+            Spec::Score(_) => "zremrangebyscore",
+            Spec::Lex(_) => "zremrangebylex",
+        };
+        ks.changed(class::ZSET, event, key);
+        if emptied {
+            ks.notify(class::GENERIC, "del", key);
+        }
     }
     out.int(removed as i64);
     Ok(())

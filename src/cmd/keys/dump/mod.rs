@@ -24,6 +24,7 @@ use super::object::LRU_CLOCK_MAX;
 use crate::cmd::{args, CmdError, CmdResult, Ctx, Ks, OpError};
 use crate::db::{Clock, Entry, StrEncoding};
 use crate::resp::Out;
+use crate::shard::signal::class;
 use crate::types::{Limits, Value};
 use rdb::{finish_payload, Reader};
 pub(crate) use rdb::{save_string, verify_payload};
@@ -145,9 +146,7 @@ pub(super) fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> C
         return Err(CmdError::err("DUMP payload version or checksum are wrong"));
     }
     let value = load_payload(payload, &ks.limits).ok_or_else(|| CmdError::err("Bad data format"))?;
-    if opts.replace {
-        ks.remove(key);
-    }
+    let deleted = opts.replace && ks.remove(key).is_some();
     let now = ks.now_ms() as i64;
     let expire_at = match ttl {
         0 => None,
@@ -156,6 +155,9 @@ pub(super) fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> C
     };
     if expire_at.is_some_and(|at| at <= now) {
         // Already expired: the key is not created (an old one is still replaced).
+        if deleted {
+            ks.changed(class::GENERIC, "del", key);
+        }
         out.ok();
         return Ok(());
     }
@@ -167,7 +169,9 @@ pub(super) fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> C
     // FREQ only matters under an LFU policy, which cannot be selected yet.
     e.set_access(opts.idletime.map_or(ks.clock.lru(), |idle| lru_for_idle(ks.clock, idle)));
     // Inserting wakes clients blocked on the key.
+    ks.notify(class::NEW, "new", key);
     ks.db.insert(e);
+    ks.changed(class::GENERIC, "restore", key);
     out.ok();
     Ok(())
 }
