@@ -54,6 +54,8 @@ pub struct ClientInfo {
     pub killed: Cell<bool>,
     /// Connections opened by the server for itself are never listed as normal.
     pub flags: Cell<&'static str>,
+    /// Pub/sub subscriptions and the push messages waiting to be written.
+    pub push: crate::pubsub::Mailbox,
 }
 
 impl ClientInfo {
@@ -76,6 +78,7 @@ impl ClientInfo {
             no_evict: Cell::new(false),
             killed: Cell::new(false),
             flags: Cell::new("N"),
+            push: crate::pubsub::Mailbox::default(),
         }
     }
 
@@ -86,7 +89,7 @@ impl ClientInfo {
             ClientType::Master
         } else if f.contains('S') {
             ClientType::Replica
-        } else if f.contains('P') {
+        } else if f.contains('P') || self.push.subscribed() {
             ClientType::PubSub
         } else {
             ClientType::Normal
@@ -97,6 +100,9 @@ impl ClientInfo {
     /// CLIENT NO-EVICT, `N` when there are none.
     pub fn flag_letters(&self) -> String {
         let mut f: String = self.flags.get().chars().filter(|&c| c != 'N').collect();
+        if self.push.subscribed() && !f.contains('P') {
+            f.insert(0, 'P');
+        }
         if self.no_evict.get() {
             f.push('e');
         }
@@ -109,12 +115,13 @@ impl ClientInfo {
     /// One CLIENT LIST line, in Redis 7.0's field order.
     pub fn describe(&self, now_ms: u64) -> String {
         let name = String::from_utf8_lossy(&self.name.borrow()).into_owned();
+        let subs = self.push.counts();
         let resp = match self.proto.get() {
             Proto::Resp2 => 2,
             Proto::Resp3 => 3,
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -124,9 +131,14 @@ impl ClientInfo {
             now_ms.saturating_sub(self.last_ms.get()) / 1000,
             self.flag_letters(),
             self.db.get(),
+            subs[0],
+            subs[1],
+            subs[2],
             self.qbuf.get(),
             self.qbuf_free.get(),
-            16384 + self.qbuf.get() + self.qbuf_free.get(),
+            self.push.pending_messages(),
+            self.push.output_bytes(),
+            16384 + self.qbuf.get() + self.qbuf_free.get() + self.push.output_bytes(),
             self.last_cmd.get(),
             resp,
         )

@@ -74,6 +74,7 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
     if let Err(p) = served {
         tracing::error!(client = id, "connection closed after a panic: {}", crate::shard::panic_message(&p));
     }
+    crate::pubsub::unsubscribe_all(&core, &info);
     core.clients.borrow_mut().remove(id);
     shared.connected.fetch_sub(1, Ordering::Relaxed);
 }
@@ -86,9 +87,20 @@ async fn run(session: &mut Session, stream: &mut Stream) {
     let mut batch: Vec<Vec<Bytes>> = Vec::new();
     let mut items: Vec<Item> = Vec::new();
     loop {
-        let n = match stream.read_into(&mut inbuf, READ_SIZE).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let n = match next_event(&session.client, stream, &mut inbuf).await {
+            Event::Read(Ok(0) | Err(_)) => return,
+            Event::Read(Ok(n)) => n,
+            Event::Pushes => {
+                // Pub/sub messages (or other pushes) while waiting for input.
+                if session.client.push.is_cut() {
+                    return;
+                }
+                session.client.push.take_into(&mut out);
+                if !write_out(&core, stream, &session.client, &mut out).await {
+                    return;
+                }
+                continue;
+            }
         };
         let (limits, qbuf_limit) = {
             let mut st = core.state.borrow_mut();
@@ -132,19 +144,10 @@ async fn run(session: &mut Session, stream: &mut Stream) {
         if session.client.killed.get() {
             session.close_after_reply = true;
         }
-        if !out.buf.is_empty() {
-            {
-                let mut st = core.state.borrow_mut();
-                st.net_out += out.buf.len() as u64;
-                st.writes += 1;
-            }
-            if stream.write_all(&out.buf).await.is_err() {
-                return;
-            }
-            out.buf.clear();
-            if out.buf.capacity() > 1 << 20 {
-                out.buf = BytesMut::with_capacity(READ_SIZE);
-            }
+        // Pushes that arrived while the commands ran follow their replies.
+        session.client.push.take_into(&mut out);
+        if session.client.push.is_cut() || !write_out(&core, stream, &session.client, &mut out).await {
+            return;
         }
         if session.close_after_reply {
             return;
@@ -156,6 +159,46 @@ async fn run(session: &mut Session, stream: &mut Stream) {
     }
 }
 
+/// What woke an idle connection.
+enum Event {
+    Read(std::io::Result<usize>),
+    Pushes,
+}
+
+/// Waits for input or for push messages, whichever comes first. Dropping the
+/// read when pushes win loses nothing: it only waits for readiness, and bytes
+/// are taken from the socket synchronously in the poll that returns them.
+async fn next_event(client: &ClientInfo, stream: &mut Stream, inbuf: &mut BytesMut) -> Event {
+    let read = async { Event::Read(stream.read_into(inbuf, READ_SIZE).await) };
+    let pushes = async {
+        client.push.ready().await;
+        Event::Pushes
+    };
+    futures_lite::future::or(read, pushes).await
+}
+
+/// Writes `out` whole and empties it; the bytes count as the client's output
+/// (for `client-output-buffer-limit`) while they are in flight. False when
+/// the connection failed.
+async fn write_out(core: &Core, stream: &mut Stream, client: &ClientInfo, out: &mut Out) -> bool {
+    if out.buf.is_empty() {
+        return true;
+    }
+    {
+        let mut st = core.state.borrow_mut();
+        st.net_out += out.buf.len() as u64;
+        st.writes += 1;
+    }
+    client.push.set_inflight(out.buf.len());
+    let ok = stream.write_all(&out.buf).await.is_ok();
+    client.push.set_inflight(0);
+    out.buf.clear();
+    if out.buf.capacity() > 1 << 20 {
+        out.buf = BytesMut::with_capacity(READ_SIZE);
+    }
+    ok
+}
+
 fn classify(session: &Session, args: Vec<Bytes>) -> Item {
     let cmd = match cmd::lookup(&args) {
         Ok(c) => c,
@@ -163,6 +206,10 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
     };
     if !session.authenticated && !cmd.flags.contains(Flags::NO_AUTH) {
         return Item { cmd: Some(cmd), args, route: Route::Reject(CmdError::new("NOAUTH Authentication required.")) };
+    }
+    // RESP2 subscribed mode: only (un)subscribing, PING, QUIT and RESET.
+    if let Some(r) = cmd::pubsub::context_route(session, cmd) {
+        return Item { cmd: Some(cmd), args, route: r.map_or_else(Route::Reject, Route::Async) };
     }
     let route = match cmd.handler {
         Handler::Async(f) => Route::Async(f),
@@ -200,12 +247,12 @@ async fn execute(session: &mut Session, items: &mut [Item], out: &mut Out) {
             i = end;
         } else {
             wait_if_paused(session, &items[i..=i]).await;
-            let authenticated = session.authenticated;
+            let authenticated = (session.authenticated, session.client.push.subscribed(), session.client.proto.get());
             run_async(session, &items[i], out).await;
             i += 1;
-            // AUTH, HELLO or RESET changed what the rest of the pipeline may
-            // run: route it again, as Redis checks each command when it runs.
-            if session.authenticated != authenticated {
+            // AUTH, HELLO, RESET or (un)subscribing changed what the rest of the
+            // pipeline may run: route it again, as Redis checks each command when it runs.
+            if (session.authenticated, session.client.push.subscribed(), session.client.proto.get()) != authenticated {
                 for it in &mut items[i..] {
                     *it = classify(session, std::mem::take(&mut it.args));
                 }

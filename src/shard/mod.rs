@@ -108,6 +108,8 @@ pub struct Core {
     pub state: RefCell<ShardState>,
     pub shared: Arc<Shared>,
     pub clients: RefCell<Registry>,
+    /// This shard's pub/sub subscribers and its queues of messages to other shards.
+    pub pubsub: crate::pubsub::ShardPubSub,
     /// Cached clock, refreshed once per batch of commands.
     clock: Cell<Clock>,
     req_tx: Vec<Option<Sender<Request>>>,
@@ -191,6 +193,7 @@ impl Core {
             state: RefCell::new(state),
             shared,
             clients: RefCell::new(Registry::default()),
+            pubsub: crate::pubsub::ShardPubSub::new(n),
             clock: Cell::new(Clock::now()),
             req_tx,
             rep_tx,
@@ -210,6 +213,7 @@ impl Core {
                 }
             });
         }
+        crate::pubsub::start(&core);
         core
     }
 

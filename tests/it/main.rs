@@ -16,6 +16,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod protocol;
+mod pubsub;
 mod server;
 mod sets;
 mod sort;

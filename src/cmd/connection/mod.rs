@@ -69,7 +69,8 @@ fn set_proto(s: &Session, out: &mut Out, proto: Proto) {
 /// RESET — O(1). Back to a fresh connection's state: database 0, RESP2, no
 /// name, replies on, eviction allowed, and unauthenticated when a password is set.
 async fn cmd_reset(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
-    // Transactions and subscriptions are dropped here too once they exist.
+    // Transactions are dropped here too once they exist.
+    crate::pubsub::unsubscribe_all(&s.core, &s.client);
     s.db = 0;
     s.client.db.set(0);
     set_proto(s, out, Proto::Resp2);

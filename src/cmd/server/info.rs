@@ -95,6 +95,8 @@ struct Totals {
     max_qbuf: usize,
     net: [u64; 4],
     blocked: usize,
+    /// Distinct channels, patterns and shard channels subscribed to.
+    pubsub: [usize; 3],
 }
 
 fn sum(reports: Vec<ShardReport>) -> Totals {
@@ -161,7 +163,10 @@ pub async fn cmd_info(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResu
     let sections = selected(&args[1..]);
     let needs_shards =
         sections.iter().any(|s| matches!(*s, "clients" | "stats" | "commandstats" | "errorstats" | "keyspace"));
-    let totals = if needs_shards { sum(s.core.call_all(report).await) } else { Totals::default() };
+    let mut totals = if needs_shards { sum(s.core.call_all(report).await) } else { Totals::default() };
+    if sections.contains(&"stats") {
+        totals.pubsub = crate::pubsub::totals(&s.core).await;
+    }
     let mut text = String::new();
     for name in sections {
         if !text.is_empty() {
@@ -419,10 +424,10 @@ fn stats(s: &Session, t: &Totals, text: &mut String) {
     }
     kv(text, "keyspace_hits", t.hits);
     kv(text, "keyspace_misses", t.misses);
+    kv(text, "pubsub_channels", t.pubsub[0]);
+    kv(text, "pubsub_patterns", t.pubsub[1]);
+    kv(text, "pubsubshard_channels", t.pubsub[2]);
     for k in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
