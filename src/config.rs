@@ -49,6 +49,8 @@ pub struct Config {
     pub requirepass: String,
     pub maxclients: u64,
     pub timeout: u64,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): ms before a running script makes others get BUSY.
+    pub busy_reply_threshold: u64,
     pub tcp_keepalive: u64,
     pub tcp_backlog: i32,
     pub loglevel: LogLevel,
@@ -83,6 +85,7 @@ impl Default for Config {
             requirepass: String::new(),
             maxclients: 10000,
             timeout: 0,
+            busy_reply_threshold: 5000,
             tcp_keepalive: 300,
             tcp_backlog: 511,
             loglevel: LogLevel::Notice,
@@ -362,6 +365,24 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.timeout.to_string(),
         set: |c, a| {
             c.timeout = int_in(a, 0, i32::MAX as i64)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "busy-reply-threshold",
+        mutable: true,
+        get: |c| c.busy_reply_threshold.to_string(),
+        set: |c, a| {
+            c.busy_reply_threshold = int_in(a, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "lua-time-limit",
+        mutable: true,
+        get: |c| c.busy_reply_threshold.to_string(),
+        set: |c, a| {
+            c.busy_reply_threshold = int_in(a, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

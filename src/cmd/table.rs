@@ -94,6 +94,12 @@ const NUMKEYS: &[(&str, KeySpec)] = &[
     ("zmpop", KeySpec::NumKeys { count: 1, dest: None }),
     ("blmpop", KeySpec::NumKeys { count: 2, dest: None }),
     ("bzmpop", KeySpec::NumKeys { count: 2, dest: None }),
+    ("eval", KeySpec::NumKeys { count: 2, dest: None }),
+    ("evalsha", KeySpec::NumKeys { count: 2, dest: None }),
+    ("eval_ro", KeySpec::NumKeys { count: 2, dest: None }),
+    ("evalsha_ro", KeySpec::NumKeys { count: 2, dest: None }),
+    ("fcall", KeySpec::NumKeys { count: 2, dest: None }),
+    ("fcall_ro", KeySpec::NumKeys { count: 2, dest: None }),
 ];
 
 /// Positions of a command's keys, from [`KeySpec::positions`].

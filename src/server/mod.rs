@@ -84,6 +84,10 @@ pub struct Shared {
     pub startup_memory: AtomicU64,
     /// Each shard's commands per second, sampled by its cron.
     pub ops_per_sec: Vec<AtomicU64>,
+    /// Script cache, function libraries and the busy-script state (EVAL, FUNCTION).
+    pub scripts: crate::script::Scripts,
+    /// The next cross-shard transaction's sequence number.
+    pub tx_seq: AtomicU64,
 }
 
 impl Shared {
@@ -107,6 +111,8 @@ impl Shared {
             peak_memory: AtomicU64::new(0),
             startup_memory: AtomicU64::new(0),
             ops_per_sec: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            scripts: crate::script::Scripts::new(n),
+            tx_seq: AtomicU64::new(1),
         }
     }
 }

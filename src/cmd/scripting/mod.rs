@@ -1,5 +1,186 @@
-//! Lua scripting commands: EVAL, EVALSHA, SCRIPT, FUNCTION, FCALL.
+//! Lua scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT,
+//! FUNCTION, FCALL, FCALL_RO. The engine is `crate::script`; this file parses
+//! arguments, runs scripts on the shard that owns their declared keys through
+//! [`LocalHost`], and manages the shared script cache and libraries.
 
-use super::Handler;
+mod function;
+mod host;
 
-pub const HANDLERS: &[(&str, Handler)] = &[];
+use bytes::Bytes;
+
+use super::{CmdError, CmdResult, Ctx, Handler, Session};
+use crate::resp::Out;
+use crate::script::{self, Body, Call, Kill, Outcome};
+pub use host::LocalHost;
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("eval", Handler::SyncCross(cmd_eval, crate::async_handler!(cross_script))),
+    ("evalsha", Handler::SyncCross(cmd_evalsha, crate::async_handler!(cross_script))),
+    ("eval_ro", Handler::SyncCross(cmd_eval_ro, crate::async_handler!(cross_script))),
+    ("evalsha_ro", Handler::SyncCross(cmd_evalsha_ro, crate::async_handler!(cross_script))),
+    ("fcall", Handler::SyncCross(cmd_fcall, crate::async_handler!(cross_script))),
+    ("fcall_ro", Handler::SyncCross(cmd_fcall_ro, crate::async_handler!(cross_script))),
+    ("script|load", Handler::Sync(cmd_script_load)),
+    ("script|exists", Handler::Sync(cmd_script_exists)),
+    ("script|flush", Handler::Async(crate::async_handler!(cmd_script_flush))),
+    ("script|kill", Handler::Sync(cmd_script_kill)),
+    ("script|help", Handler::Sync(cmd_script_help)),
+    ("function|load", Handler::Sync(function::cmd_load)),
+    ("function|delete", Handler::Sync(function::cmd_delete)),
+    ("function|flush", Handler::Async(crate::async_handler!(function::cmd_flush))),
+    ("function|list", Handler::Sync(function::cmd_list)),
+    ("function|dump", Handler::Sync(function::cmd_dump)),
+    ("function|restore", Handler::Sync(function::cmd_restore)),
+    ("function|stats", Handler::Sync(function::cmd_stats)),
+    ("function|kill", Handler::Sync(function::cmd_kill)),
+    ("function|help", Handler::Sync(function::cmd_help)),
+];
+
+/// The declared keys and the arguments after them (`numkeys` at index 2).
+pub fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), CmdError> {
+    let n = super::args::int(&args[2])?;
+    if n > (args.len() - 3) as i64 {
+        return Err(CmdError::err("Number of keys can't be greater than number of args"));
+    }
+    if n < 0 {
+        return Err(CmdError::err("Number of keys can't be negative"));
+    }
+    Ok(args[3..].split_at(n as usize))
+}
+
+/// Runs a script on this shard (the one owning all of its declared keys).
+fn run_here(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out, body: Body<'_>, readonly: bool) -> CmdResult {
+    let (keys, argv) = split_keys(args)?;
+    let call = Call { body, keys, args: argv, readonly, db: ctx.db };
+    let core = ctx.core;
+    let mut host = LocalHost::new(core, ctx.state);
+    match script::run(core, &mut host, &call, out)? {
+        Outcome::Done => Ok(()),
+        // TODO(lead): re-run the script in cross-shard (global) mode.
+        Outcome::Elsewhere { .. } => Err(CmdError::err(
+            "this script accessed a key on another shard; cross-shard scripts are not supported yet",
+        )),
+    }
+}
+
+/// EVAL script numkeys [key ...] [arg ...]
+fn cmd_eval(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    run_here(ctx, args, out, Body::Eval(&args[1]), false)
+}
+
+/// EVALSHA sha1 numkeys [key ...] [arg ...]
+fn cmd_evalsha(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    run_here(ctx, args, out, Body::Sha(&args[1]), false)
+}
+
+/// EVAL_RO script numkeys [key ...] [arg ...]
+fn cmd_eval_ro(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    run_here(ctx, args, out, Body::Eval(&args[1]), true)
+}
+
+/// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
+fn cmd_evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    run_here(ctx, args, out, Body::Sha(&args[1]), true)
+}
+
+/// FCALL function numkeys [key ...] [arg ...]
+fn cmd_fcall(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    run_here(ctx, args, out, Body::Function(&args[1]), false)
+}
+
+/// FCALL_RO function numkeys [key ...] [arg ...]
+fn cmd_fcall_ro(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    run_here(ctx, args, out, Body::Function(&args[1]), true)
+}
+
+/// Scripts whose declared keys span several shards.
+async fn cross_script(_s: &mut Session, args: &[Bytes], _out: &mut Out) -> CmdResult {
+    // Argument errors first, as on one shard.
+    split_keys(args)?;
+    // TODO(lead): run the script atomically across the shards of its keys.
+    Err(CmdError::err("scripts with keys on several shards are not supported yet (cross-shard scripts)"))
+}
+
+/// SCRIPT LOAD script
+fn cmd_script_load(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    let sha = script::script_load(ctx.core, &args[2])?;
+    out.bulk(sha.as_bytes());
+    Ok(())
+}
+
+/// SCRIPT EXISTS sha1 [sha1 ...]
+fn cmd_script_exists(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
+    let scripts = &ctx.core.shared.scripts;
+    out.array(args.len() - 2);
+    for a in &args[2..] {
+        let sha = String::from_utf8_lossy(a).to_ascii_lowercase();
+        out.int(i64::from(scripts.has_script(&sha)));
+    }
+    Ok(())
+}
+
+/// SCRIPT FLUSH [ASYNC|SYNC]
+async fn cmd_script_flush(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    if args.len() > 3 || (args.len() == 3 && !super::args::is(&args[2], "sync") && !super::args::is(&args[2], "async")) {
+        return Err(CmdError::err("SCRIPT FLUSH only support SYNC|ASYNC option"));
+    }
+    s.core.shared.scripts.flush_scripts();
+    s.core.call_all(|_| script::flush_local(true, false)).await;
+    out.ok();
+    Ok(())
+}
+
+/// The reply to SCRIPT KILL / FUNCTION KILL.
+pub(crate) fn kill_reply(ctx: &Ctx<'_>, function: bool, out: &mut Out) -> CmdResult {
+    match ctx.core.shared.scripts.kill(function) {
+        Kill::Killed => {
+            out.ok();
+            Ok(())
+        }
+        Kill::NotBusy => Err(CmdError::new("NOTBUSY No scripts in execution right now.")),
+        Kill::Unkillable => Err(CmdError::new(
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+        )),
+        Kill::WrongKind if function => Err(CmdError::new("BUSY Operation is not allowed on eval, use SCRIPT KILL instead")),
+        Kill::WrongKind => Err(CmdError::new("BUSY Operation is not allowed on function, use FUNCTION KILL instead")),
+    }
+}
+
+/// SCRIPT KILL
+fn cmd_script_kill(ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    kill_reply(ctx, false, out)
+}
+
+pub(crate) fn help(out: &mut Out, lines: &[&str]) {
+    out.array(lines.len());
+    for l in lines {
+        out.simple(l);
+    }
+}
+
+/// SCRIPT HELP
+fn cmd_script_help(_ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    help(
+        out,
+        &[
+            "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DEBUG (YES|SYNC|NO)",
+            "    Set the debug mode for subsequent scripts executed.",
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+    Ok(())
+}
