@@ -160,9 +160,12 @@ where
     F: Fn(&mut Ks<'_>, G) -> T + Send + Clone + 'static,
 {
     let db = s.db;
+    // The session's client is the caller on every shard (NOLOOP).
+    let caller = crate::shard::signal::Caller { id: s.client.id, home: s.core.id, track: false };
     s.core
         .call_each(groups, move |core: &Core, g: G| {
             let mut st = core.state.borrow_mut();
+            st.signals.caller = caller;
             let mut ks = Ks::from_state(&mut st, db, core.clock());
             job(&mut ks, g)
         })

@@ -176,7 +176,8 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
         out.error(&e.0);
     }
     crate::shard::block::serve_ready(core, state);
-    crate::shard::signal::hand_on(core, state);
+    let caller = crate::shard::signal::hand_on(core, state);
+    crate::notify::remember(state, caller, cmd, args);
 }
 
 /// Starts timing a run of synchronous commands on this shard.

@@ -56,6 +56,8 @@ pub struct ClientInfo {
     pub flags: Cell<&'static str>,
     /// Pub/sub subscriptions and the push messages waiting to be written.
     pub push: crate::pubsub::Mailbox,
+    /// Client-side caching settings (CLIENT TRACKING).
+    pub tracking: crate::notify::ClientTracking,
 }
 
 impl ClientInfo {
@@ -79,6 +81,7 @@ impl ClientInfo {
             killed: Cell::new(false),
             flags: Cell::new("N"),
             push: crate::pubsub::Mailbox::default(),
+            tracking: Default::default(),
         }
     }
 
@@ -103,6 +106,7 @@ impl ClientInfo {
         if self.push.subscribed() && !f.contains('P') {
             f.insert(0, 'P');
         }
+        f.push_str(self.tracking.letters());
         if self.no_evict.get() {
             f.push('e');
         }
@@ -121,7 +125,7 @@ impl ClientInfo {
             Proto::Resp3 => 3,
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -140,6 +144,7 @@ impl ClientInfo {
             self.push.output_bytes(),
             16384 + self.qbuf.get() + self.qbuf_free.get() + self.push.output_bytes(),
             self.last_cmd.get(),
+            self.tracking.redir(),
             resp,
         )
     }

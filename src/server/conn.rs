@@ -75,6 +75,7 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
         tracing::error!(client = id, "connection closed after a panic: {}", crate::shard::panic_message(&p));
     }
     crate::pubsub::unsubscribe_all(&core, &info);
+    crate::notify::client_gone(&core, &info).await;
     core.clients.borrow_mut().remove(id);
     shared.connected.fetch_sub(1, Ordering::Relaxed);
 }
@@ -302,10 +303,12 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     session.client.last_cmd.set(cmd.name());
     let start = out.len();
     let began = std::time::Instant::now();
+    let caller = crate::notify::caller(&session.client, session.core.id, cmd);
     let result = {
         use futures_lite::FutureExt;
         std::panic::AssertUnwindSafe(f(session, &it.args, out)).catch_unwind().await
     };
+    crate::notify::remember_across(session, caller, cmd, &it.args).await;
     let result = result.unwrap_or_else(|p| {
         out.buf.truncate(start);
         Err(cmd::internal_error(cmd, &p))
@@ -348,6 +351,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
                     let start = out.len();
                     {
                         let mut st = core.state.borrow_mut();
+                        st.signals.caller = crate::notify::caller(&session.client, me, cmd);
                         cmd::run_sync(&core, &mut st, cmd, db, &it.args, out);
                     }
                     suppress(session, out, start);
@@ -361,6 +365,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
     // Group remote commands per shard; remember where each reply will come from.
     let proto = out.proto;
     let mut per_shard: Vec<Vec<(&'static Command, Vec<Bytes>)>> = (0..core.nshards).map(|_| Vec::new()).collect();
+    let mut callers = vec![crate::shard::signal::Caller::default(); core.nshards];
     let mut origin: Vec<(ShardId, usize)> = Vec::with_capacity(segment.len());
     let mut locals: Vec<&Item> = Vec::new();
     for it in segment.iter_mut() {
@@ -368,6 +373,10 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
             (Route::Shard(s), Some(cmd)) if *s != me => {
                 origin.push((*s, per_shard[*s].len()));
                 session.client.last_cmd.set(cmd.name());
+                let c = crate::notify::caller(&session.client, me, cmd);
+                if per_shard[*s].is_empty() {
+                    callers[*s] = c;
+                }
                 per_shard[*s].push((cmd, std::mem::take(&mut it.args)));
             }
             _ => {
@@ -382,7 +391,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
             // Everything the batch carries is allocated here and comes back to
             // be freed here: no allocation is freed across cores.
             let out = BytesMut::with_capacity((cmds.len() * 64).max(256));
-            let batch = Batch { ends: Vec::with_capacity(cmds.len()), cmds, out };
+            let batch = Batch { ends: Vec::with_capacity(cmds.len()), cmds, out, caller: callers[s] };
             pending.push((s, core.send(s, move |c| run_batch(c, batch, db, proto)).await));
         }
     }
@@ -394,6 +403,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
         match (&it.route, it.cmd) {
             (Route::Shard(_), Some(cmd)) => {
                 let mut st = core.state.borrow_mut();
+                st.signals.caller = crate::notify::caller(&session.client, me, cmd);
                 cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
             }
             (Route::Reject(e), cmd) => {
@@ -452,6 +462,8 @@ struct Batch {
     cmds: Vec<(&'static Command, Vec<Bytes>)>,
     out: BytesMut,
     ends: Vec<usize>,
+    /// The client they come from (client-side caching, NOLOOP).
+    caller: crate::shard::signal::Caller,
 }
 
 /// Runs a batch of commands sent by another shard and hands it back with the replies.
@@ -464,6 +476,7 @@ fn run_batch(core: &Core, mut batch: Batch, db: usize, proto: Proto) -> Batch {
     }
     cmd::start_laps(&mut st);
     for (cmd, args) in &batch.cmds {
+        st.signals.caller = batch.caller;
         cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
         batch.ends.push(out.len());
     }

@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 
-use super::{Core, ShardState};
+use super::{Core, ShardId, ShardState};
 
 /// Redis's notification classes (`NOTIFY_*`), with the letters of
 /// `notify-keyspace-events`.
@@ -118,6 +118,18 @@ pub struct Event {
     pub key: Bytes,
 }
 
+/// The client whose command runs now (Redis's `server.current_client`):
+/// whose reads a tracking table remembers, and whom NOLOOP spares.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// Client id; 0 for none (server-made changes such as expiry).
+    pub id: u64,
+    /// The shard the client's connection lives on.
+    pub home: ShardId,
+    /// The keys this command reads are to be remembered for client-side caching.
+    pub track: bool,
+}
+
 /// Changes made by commands on this shard, not yet handed on.
 #[derive(Debug, Default)]
 pub struct Signals {
@@ -135,6 +147,11 @@ pub struct Signals {
     pub swapped: Vec<(usize, usize)>,
     /// `DbStats::expired` when expired keys were last collected.
     expired_seen: u64,
+    /// Who runs the current command (set around each command, reset by [`hand_on`]).
+    pub caller: Caller,
+    /// Client-side caching: the keys of this shard tracking clients read, and
+    /// what every shard knows of every tracking client.
+    pub tables: crate::notify::tracking::Tables,
 }
 
 impl Signals {
@@ -193,10 +210,11 @@ pub fn evicted(st: &mut ShardState, db: usize, key: &[u8]) {
 
 /// Hands on what the last command (or job) changed: WATCH, then client-side
 /// caching invalidations, then keyspace notifications. Runs after every
-/// command; when nothing was recorded it costs two comparisons.
-pub fn hand_on(core: &Core, st: &mut ShardState) {
+/// command; when nothing was recorded it costs two comparisons. Returns the
+/// command's caller and forgets it, so later jobs do not inherit it.
+pub fn hand_on(core: &Core, st: &mut ShardState) -> Caller {
     if !st.signals.pending() && st.stats.expired == st.signals.expired_seen {
-        return;
+        return std::mem::take(&mut st.signals.caller);
     }
     if st.stats.expired != st.signals.expired_seen {
         collect_expired(st);
@@ -225,6 +243,21 @@ pub fn hand_on(core: &Core, st: &mut ShardState) {
     if st.signals.modified.is_empty() {
         st.signals.modified = modified;
     }
+    std::mem::take(&mut st.signals.caller)
+}
+
+/// Runs `job` on shard `target` without waiting for it: inline when the
+/// target is this shard, otherwise in a task of this shard that makes the
+/// call. Jobs to one target leave in the order they were made.
+pub fn spawn_on(core: &Core, target: ShardId, job: impl FnOnce(&Core) + Send + 'static) {
+    if target == core.id {
+        job(core);
+        return;
+    }
+    let Some(me) = core.me.upgrade() else { return };
+    crate::runtime::spawn(async move {
+        me.call(target, job).await;
+    });
 }
 
 /// Expired keys (lazily or by the active cycle) signal a modification and an

@@ -339,6 +339,212 @@ pub async fn cmd_help(_s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdRe
     Ok(())
 }
 
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST] [OPTIN]
+/// [OPTOUT] [NOLOOP] — O(1), O(N) in the prefixes. Checks and errors in
+/// Redis's order; the settings reach every shard before the reply.
+pub async fn cmd_tracking(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    use crate::notify::tracking::flag;
+    let mut redirect: u64 = 0;
+    let mut redirect_home = 0;
+    let mut options = 0u32;
+    let mut prefixes: Vec<Bytes> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let a = &args[j];
+        if args::is(a, "redirect") && more {
+            j += 1;
+            if redirect != 0 {
+                return Err(CmdError::err("A client can only redirect to a single other client"));
+            }
+            let id = args::int(&args[j])?;
+            let home = match u64::try_from(id) {
+                Ok(id) if id != 0 => crate::notify::find_client(&s.core, id).await,
+                _ => None,
+            };
+            let Some(home) = home else {
+                return Err(CmdError::err("The client ID you want redirect to does not exist"));
+            };
+            redirect = id as u64;
+            redirect_home = home;
+        } else if args::is(a, "bcast") {
+            options |= flag::BCAST;
+        } else if args::is(a, "optin") {
+            options |= flag::OPTIN;
+        } else if args::is(a, "optout") {
+            options |= flag::OPTOUT;
+        } else if args::is(a, "noloop") {
+            options |= flag::NOLOOP;
+        } else if args::is(a, "prefix") && more {
+            j += 1;
+            prefixes.push(args[j].clone());
+        } else {
+            return Err(CmdError::syntax());
+        }
+        j += 1;
+    }
+    let t = &s.client.tracking;
+    let cur = t.flags.get();
+    if args::is(&args[2], "off") {
+        if cur & flag::ON != 0 {
+            crate::notify::disable(&s.client);
+            crate::notify::publish_tracker(&s.core, s.client.id, None).await;
+        }
+        out.ok();
+        return Ok(());
+    }
+    if !args::is(&args[2], "on") {
+        return Err(CmdError::syntax());
+    }
+    let bcast = options & flag::BCAST != 0;
+    if !bcast && !prefixes.is_empty() {
+        return Err(CmdError::err("PREFIX option requires BCAST mode to be enabled"));
+    }
+    if cur & flag::ON != 0 && (cur & flag::BCAST != 0) != bcast {
+        return Err(CmdError::err(
+            "You can't switch BCAST mode on/off before disabling tracking for this client, \
+             and then re-enabling it with a different mode.",
+        ));
+    }
+    if bcast && options & (flag::OPTIN | flag::OPTOUT) != 0 {
+        return Err(CmdError::err("OPTIN and OPTOUT are not compatible with BCAST"));
+    }
+    if options & flag::OPTIN != 0 && options & flag::OPTOUT != 0 {
+        return Err(CmdError::err("You can't specify both OPTIN mode and OPTOUT mode"));
+    }
+    if (options & flag::OPTIN != 0 && cur & flag::OPTOUT != 0) || (options & flag::OPTOUT != 0 && cur & flag::OPTIN != 0)
+    {
+        return Err(CmdError::err(
+            "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, \
+             and then re-enabling it with a different mode.",
+        ));
+    }
+    if bcast {
+        check_prefixes(&t.prefixes.borrow(), &prefixes)?;
+    }
+    // Redis's enableTracking: flags replaced, prefixes added to those there.
+    t.flags.set(flag::ON | (options & (flag::BCAST | flag::OPTIN | flag::OPTOUT | flag::NOLOOP)));
+    t.redirect.set(redirect);
+    let all = {
+        let mut p = t.prefixes.borrow_mut();
+        if bcast && prefixes.is_empty() {
+            p.push(Bytes::new());
+        }
+        p.extend(prefixes);
+        p.sort();
+        p.dedup();
+        p.clone()
+    };
+    let tracker = crate::notify::Tracker {
+        home: s.core.id,
+        bcast,
+        noloop: options & flag::NOLOOP != 0,
+        redirect,
+        redirect_home,
+        prefixes: all,
+    };
+    crate::notify::publish_tracker(&s.core, s.client.id, Some(tracker)).await;
+    out.ok();
+    Ok(())
+}
+
+/// Redis's `checkPrefixCollisionsOrReply`: no new prefix may be a prefix of,
+/// or start with, an existing one or another new one.
+fn check_prefixes(existing: &[Bytes], new: &[Bytes]) -> CmdResult {
+    let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+    let text = |b: &[u8]| String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b)).into_owned();
+    for (i, p) in new.iter().enumerate() {
+        if let Some(e) = existing.iter().find(|e| overlap(e, p)) {
+            return Err(CmdError::err(format_args!(
+                "Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(e)
+            )));
+        }
+        if let Some(q) = new[i + 1..].iter().find(|q| overlap(p, q)) {
+            return Err(CmdError::err(format_args!(
+                "Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                text(p),
+                text(q)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO — O(1). Whether the next command's keys are tracked.
+pub async fn cmd_caching(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    use crate::notify::tracking::flag;
+    let t = &s.client.tracking;
+    let f = t.flags.get();
+    if f & flag::ON == 0 {
+        return Err(CmdError::err(
+            "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    }
+    if args::is(&args[2], "yes") {
+        if f & flag::OPTIN == 0 {
+            return Err(CmdError::err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
+        }
+    } else if args::is(&args[2], "no") {
+        if f & flag::OPTOUT == 0 {
+            return Err(CmdError::err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
+        }
+    } else {
+        return Err(CmdError::syntax());
+    }
+    t.flags.set(f | flag::CACHING);
+    out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR — O(1). The redirection id, 0 without one, -1 when not tracking.
+pub async fn cmd_getredir(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    out.int(s.client.tracking.redir());
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO — O(N) in the prefixes.
+pub async fn cmd_trackinginfo(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    use crate::notify::tracking::flag;
+    let t = &s.client.tracking;
+    let f = t.flags.get();
+    let mut flags: Vec<&str> = vec![if f & flag::ON != 0 { "on" } else { "off" }];
+    let caching = f & flag::CACHING != 0;
+    for (bit, name) in [(flag::BCAST, "bcast"), (flag::OPTIN, "optin"), (flag::OPTOUT, "optout")] {
+        if f & bit != 0 {
+            flags.push(name);
+            if caching && bit == flag::OPTIN {
+                flags.push("caching-yes");
+            }
+            if caching && bit == flag::OPTOUT {
+                flags.push("caching-no");
+            }
+        }
+    }
+    if f & flag::NOLOOP != 0 {
+        flags.push("noloop");
+    }
+    if f & flag::BROKEN_REDIR != 0 {
+        flags.push("broken_redirect");
+    }
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(flags.len());
+    for name in flags {
+        out.bulk(name.as_bytes());
+    }
+    out.bulk(b"redirect");
+    out.int(t.redir());
+    out.bulk(b"prefixes");
+    let prefixes = t.prefixes.borrow();
+    out.array(prefixes.len());
+    for p in prefixes.iter() {
+        out.bulk(p);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,10 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|pause", Handler::Async(crate::async_handler!(client::cmd_pause))),
     ("client|unpause", Handler::Async(crate::async_handler!(client::cmd_unpause))),
     ("client|help", Handler::Async(crate::async_handler!(client::cmd_help))),
+    ("client|tracking", Handler::Async(crate::async_handler!(client::cmd_tracking))),
+    ("client|caching", Handler::Async(crate::async_handler!(client::cmd_caching))),
+    ("client|getredir", Handler::Async(crate::async_handler!(client::cmd_getredir))),
+    ("client|trackinginfo", Handler::Async(crate::async_handler!(client::cmd_trackinginfo))),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -71,6 +75,7 @@ fn set_proto(s: &Session, out: &mut Out, proto: Proto) {
 async fn cmd_reset(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
     // Transactions are dropped here too once they exist.
     crate::pubsub::unsubscribe_all(&s.core, &s.client);
+    crate::notify::client_gone(&s.core, &s.client).await;
     s.db = 0;
     s.client.db.set(0);
     set_proto(s, out, Proto::Resp2);

@@ -260,6 +260,7 @@ pub(super) async fn cmd_flushdb(s: &mut Session, args: &[Bytes], out: &mut Out) 
     s.core
         .call_all(move |core| {
             let mut st = core.state.borrow_mut();
+            crate::cmd::transaction::flushing(&mut st, Some(db), None);
             st.dbs[db].clear();
             st.signals.flushed(Some(db));
         })
@@ -274,6 +275,7 @@ pub(super) async fn cmd_flushall(s: &mut Session, args: &[Bytes], out: &mut Out)
     s.core
         .call_all(|core| {
             let mut st = core.state.borrow_mut();
+            crate::cmd::transaction::flushing(&mut st, None, None);
             st.dbs.iter_mut().for_each(Db::clear);
             st.signals.flushed(None);
         })
@@ -301,6 +303,8 @@ pub(super) async fn cmd_swapdb(s: &mut Session, args: &[Bytes], out: &mut Out) -
         s.core
             .call_all(move |core| {
                 let mut st = core.state.borrow_mut();
+                crate::cmd::transaction::flushing(&mut st, Some(a), Some(b));
+                crate::cmd::transaction::flushing(&mut st, Some(b), Some(a));
                 let (lo, hi) = (a.min(b), a.max(b));
                 let (left, right) = st.dbs.split_at_mut(hi);
                 crate::db::Db::swap_data(&mut left[lo], &mut right[0]);
