@@ -141,6 +141,9 @@ async fn cmd_spublish(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResu
 }
 
 async fn channels(s: &mut Session, args: &[Bytes], out: &mut Out, kind: Kind) -> CmdResult {
+    if args.len() > 3 {
+        return Err(super::server::subcommand_error("PUBSUB", &args[1]));
+    }
     let pattern = args.get(2).cloned();
     let per_shard = s.core.call_all(move |c| c.pubsub.names(kind, pattern.as_deref())).await;
     let mut seen = std::collections::HashSet::new();

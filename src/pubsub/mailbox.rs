@@ -211,3 +211,45 @@ impl Mailbox {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_limits_like_redis() {
+        let m = Mailbox::default();
+        m.buf.borrow_mut().extend_from_slice(&[b'x'; 100]);
+        assert!(!m.over_limit(&ObufLimit::default(), 0), "0 means no limit");
+        assert!(m.over_limit(&ObufLimit { hard: 100, soft: 0, soft_secs: 0 }, 0));
+        assert!(!m.over_limit(&ObufLimit { hard: 101, soft: 0, soft_secs: 0 }, 0));
+        // The soft limit must hold for more than its seconds.
+        let soft = ObufLimit { hard: 0, soft: 50, soft_secs: 10 };
+        assert!(!m.over_limit(&soft, 1000));
+        assert!(!m.over_limit(&soft, 1010));
+        assert!(m.over_limit(&soft, 1011));
+        // Dropping under it starts the count again.
+        m.buf.borrow_mut().clear();
+        assert!(!m.over_limit(&soft, 1012));
+        m.set_inflight(60);
+        assert!(!m.over_limit(&soft, 1013));
+        assert!(m.over_limit(&soft, 1024));
+    }
+
+    #[test]
+    fn subscriptions_in_order_and_counted() {
+        let m = Mailbox::default();
+        for name in ["b", "a", "c"] {
+            assert!(m.add(Kind::Channel, &Bytes::from(name)));
+        }
+        assert!(!m.add(Kind::Channel, &Bytes::from("a")));
+        assert!(m.add(Kind::Pattern, &Bytes::from("a*")));
+        assert!(m.add(Kind::Shard, &Bytes::from("s")));
+        assert_eq!(m.list(Kind::Channel), ["b", "a", "c"]);
+        assert_eq!(m.counts(), [3, 1, 1]);
+        assert_eq!((m.reply_count(Kind::Channel), m.reply_count(Kind::Shard)), (4, 1));
+        assert!(m.remove(Kind::Channel, b"a") && !m.remove(Kind::Channel, b"a"));
+        assert_eq!(m.list(Kind::Channel), ["b", "c"]);
+        assert!(m.subscribed());
+    }
+}

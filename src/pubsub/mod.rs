@@ -246,7 +246,8 @@ pub fn publish_nowait(core: &Core, channel: &[u8], message: &[u8]) {
 pub async fn publish(core: &Core, shard: bool, channel: &[u8], message: &[u8]) -> u64 {
     let mut n = deliver(core, shard, channel, message);
     if core.nshards > 1 {
-        let tally = Rc::new(Tally { pending: Cell::new(core.nshards - 1), sum: Cell::new(0), waker: RefCell::default() });
+        let tally =
+            Rc::new(Tally { pending: Cell::new(core.nshards - 1), sum: Cell::new(0), waker: RefCell::default() });
         let (channel, message) = (Bytes::copy_from_slice(channel), Bytes::copy_from_slice(message));
         for t in (0..core.nshards).filter(|&t| t != core.id) {
             let msg = Msg::Publish { shard, channel: channel.clone(), message: message.clone() };
@@ -312,9 +313,8 @@ pub fn unsubscribe_all(core: &Core, client: &ClientInfo) {
 /// Distinct channels, patterns and shard channels with subscribers on any
 /// shard (INFO stats pubsub_channels, pubsub_patterns, pubsubshard_channels).
 pub async fn totals(core: &Core) -> [usize; 3] {
-    let per_shard = core
-        .call_all(|c| [Kind::Channel, Kind::Pattern, Kind::Shard].map(|k| c.pubsub.names(k, None)))
-        .await;
+    let per_shard =
+        core.call_all(|c| [Kind::Channel, Kind::Pattern, Kind::Shard].map(|k| c.pubsub.names(k, None))).await;
     let mut out = [0; 3];
     for (k, slot) in out.iter_mut().enumerate() {
         let mut all: std::collections::HashSet<&Bytes> = std::collections::HashSet::new();
