@@ -64,8 +64,6 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// `client-output-buffer-limit` per class: normal, replica (`slave`), pubsub.
     pub client_output_buffer_limit: [ObufLimit; 3],
-    /// `client-output-buffer-limit` per class: normal, replica (`slave`), pubsub.
-    pub client_output_buffer_limit: [ObufLimit; 3],
     /// When collections switch from their packed to their indexed encoding.
     pub limits: crate::types::Limits,
     /// The file this configuration was read from, for CONFIG REWRITE.
@@ -103,55 +101,11 @@ impl Default for Config {
                 ObufLimit { hard: 256 << 20, soft: 64 << 20, soft_secs: 60 },
                 ObufLimit { hard: 32 << 20, soft: 8 << 20, soft_secs: 60 },
             ],
-            client_output_buffer_limit: [
-                ObufLimit { hard: 0, soft: 0, soft_secs: 0 },
-                ObufLimit { hard: 256 << 20, soft: 64 << 20, soft_secs: 60 },
-                ObufLimit { hard: 32 << 20, soft: 8 << 20, soft_secs: 60 },
-            ],
             limits: crate::types::Limits::default(),
             config_file: None,
             notify_keyspace_events: 0,
         }
     }
-}
-
-/// One client class's `client-output-buffer-limit`: the hard limit in bytes,
-/// and the soft limit in bytes with the seconds it may last (0 = no limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ObufLimit {
-    pub hard: u64,
-    pub soft: u64,
-    pub soft_secs: u64,
-}
-
-/// The class names of `client-output-buffer-limit`, in `Config::client_output_buffer_limit` order.
-const OBUF_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
-
-/// Redis's updateClientOutputBufferLimit: `<class> <hard> <soft> <soft seconds>`
-/// groups, all checked before any applies.
-fn set_obuf_limits(c: &mut Config, args: &[String]) -> Result<(), String> {
-    let words: Vec<&str> = args.iter().flat_map(|s| s.split_whitespace()).collect();
-    if !words.len().is_multiple_of(4) {
-        return Err("Wrong number of arguments in buffer limit configuration.".into());
-    }
-    let mut limits = c.client_output_buffer_limit;
-    for w in words.chunks(4) {
-        let class = match w[0].to_ascii_lowercase().as_str() {
-            "normal" => 0,
-            "slave" | "replica" => 1,
-            "pubsub" => 2,
-            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
-        };
-        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
-        let mem = |s: &str| parse_memory(s).filter(|n| *n >= 0 && !s.starts_with('-')).ok_or_else(bad);
-        let secs: i64 = w[3].parse().map_err(|_| bad())?;
-        if secs < 0 {
-            return Err(bad());
-        }
-        limits[class] = ObufLimit { hard: mem(w[1])? as u64, soft: mem(w[2])? as u64, soft_secs: secs as u64 };
-    }
-    c.client_output_buffer_limit = limits;
-    Ok(())
 }
 
 /// One client class's `client-output-buffer-limit`: the hard limit in bytes,
@@ -539,16 +493,6 @@ pub static DIRECTIVES: &[Directive] = &[
             c.client_query_buffer_limit = mem_in(a, 1024 * 1024, i64::MAX)? as u64;
             Ok(())
         },
-    },
-    Directive {
-        name: "client-output-buffer-limit",
-        mutable: true,
-        get: |c| {
-            let l = &c.client_output_buffer_limit;
-            let parts = OBUF_CLASSES.iter().zip(l).map(|(n, l)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_secs));
-            parts.collect::<Vec<_>>().join(" ")
-        },
-        set: set_obuf_limits,
     },
     Directive {
         name: "client-output-buffer-limit",

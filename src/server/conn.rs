@@ -1,0 +1,490 @@
+//! The pipelined connection loop: read, parse every complete command, run them
+//! (inline when their keys are local, batched per shard when not), and write all
+//! replies of one read with one write.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::cmd::{self, Command, Flags, Handler, ReplyMode, Session, TABLE};
+use crate::error::CmdError;
+use crate::resp::{Limits, Out, Parsed, Parser, Proto};
+use crate::runtime::Stream;
+use crate::server::client::ClientInfo;
+use crate::shard::{Core, ShardId, ShardState};
+
+const READ_SIZE: usize = 16 * 1024;
+
+/// Where one parsed command runs.
+enum Route {
+    /// Rejected before running (unknown command, arity, auth).
+    Reject(CmdError),
+    /// Synchronous, on this shard or another.
+    Shard(ShardId),
+    /// Async handler on this shard (a barrier in the pipeline).
+    Async(cmd::AsyncFn),
+}
+
+struct Item {
+    cmd: Option<&'static Command>,
+    args: Vec<Bytes>,
+    route: Route,
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(core: Rc<Core>, mut stream: Stream) {
+    let shared = core.shared.clone();
+    let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let (maxclients, keepalive) = {
+        let st = core.state.borrow();
+        (st.config.maxclients, st.config.tcp_keepalive)
+    };
+    let _ = stream.set_keepalive(keepalive);
+    shared.stats.connections_received.fetch_add(1, Ordering::Relaxed);
+    let connected = shared.connected.fetch_add(1, Ordering::Relaxed) + 1;
+    if connected as u64 > maxclients {
+        shared.connected.fetch_sub(1, Ordering::Relaxed);
+        shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let now = core.refresh_clock().now_ms;
+    let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.raw_fd(), now));
+    core.clients.borrow_mut().add(info.clone());
+    let authenticated = core.state.borrow().config.requirepass.is_empty();
+    let mut session = Session {
+        core: core.clone(),
+        client: info.clone(),
+        db: 0,
+        authenticated,
+        reply_mode: ReplyMode::On,
+        skip_current: false,
+        close_after_reply: false,
+    };
+    // A panic anywhere in this connection's code closes this connection only.
+    let served = {
+        use futures_lite::FutureExt;
+        std::panic::AssertUnwindSafe(run(&mut session, &mut stream)).catch_unwind().await
+    };
+    if let Err(p) = served {
+        tracing::error!(client = id, "connection closed after a panic: {}", crate::shard::panic_message(&p));
+    }
+    crate::pubsub::unsubscribe_all(&core, &info);
+    crate::notify::client_gone(&core, &info).await;
+    core.clients.borrow_mut().remove(id);
+    shared.connected.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn run(session: &mut Session, stream: &mut Stream) {
+    let core = session.core.clone();
+    let mut parser = Parser::new();
+    let mut inbuf = BytesMut::with_capacity(READ_SIZE);
+    let mut out = Out::new(Proto::Resp2);
+    let mut batch: Vec<Vec<Bytes>> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
+    loop {
+        let n = match next_event(&session.client, stream, &mut inbuf).await {
+            Event::Read(Ok(0) | Err(_)) => return,
+            Event::Read(Ok(n)) => n,
+            Event::Pushes => {
+                // Pub/sub messages (or other pushes) while waiting for input.
+                if session.client.push.is_cut() {
+                    return;
+                }
+                session.client.push.take_into(&mut out);
+                if !write_out(&core, stream, &session.client, &mut out).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let (limits, qbuf_limit) = {
+            let mut st = core.state.borrow_mut();
+            st.net_in += n as u64;
+            st.reads += 1;
+            let limits = Limits { max_bulk_len: st.config.proto_max_bulk_len, authenticated: session.authenticated };
+            (limits, st.config.client_query_buffer_limit)
+        };
+        let mut proto_err = None;
+        loop {
+            match parser.next(&mut inbuf, limits) {
+                Ok(Parsed::Command(args)) => batch.push(args),
+                Ok(Parsed::Empty) => {}
+                Ok(Parsed::Incomplete) => break,
+                Err(e) => {
+                    proto_err = Some(e);
+                    break;
+                }
+            }
+        }
+        if inbuf.len() as u64 > qbuf_limit {
+            tracing::warn!(client = session.client.id, "closing client that reached max query buffer length");
+            return;
+        }
+        session.client.qbuf.set(inbuf.len());
+        session.client.qbuf_free.set(inbuf.capacity() - inbuf.len());
+        if !batch.is_empty() {
+            core.refresh_clock();
+            session.client.last_ms.set(core.clock().now_ms);
+            out.proto = session.client.proto.get();
+            items.extend(batch.drain(..).map(|a| classify(session, a)));
+            execute(session, &mut items, &mut out).await;
+            for it in items.drain(..) {
+                parser.recycle(it.args);
+            }
+        }
+        if let Some(e) = proto_err {
+            out.error_bytes(&e.reply_text());
+            session.close_after_reply = true;
+        }
+        if session.client.killed.get() {
+            session.close_after_reply = true;
+        }
+        // Pushes that arrived while the commands ran follow their replies.
+        session.client.push.take_into(&mut out);
+        if session.client.push.is_cut() || !write_out(&core, stream, &session.client, &mut out).await {
+            return;
+        }
+        if session.close_after_reply {
+            return;
+        }
+        // Release a large buffer once the big command that needed it is done.
+        if inbuf.is_empty() && inbuf.capacity() > 1 << 20 {
+            inbuf = BytesMut::with_capacity(READ_SIZE);
+        }
+    }
+}
+
+/// What woke an idle connection.
+enum Event {
+    Read(std::io::Result<usize>),
+    Pushes,
+}
+
+/// Waits for input or for push messages, whichever comes first. Dropping the
+/// read when pushes win loses nothing: it only waits for readiness, and bytes
+/// are taken from the socket synchronously in the poll that returns them.
+async fn next_event(client: &ClientInfo, stream: &mut Stream, inbuf: &mut BytesMut) -> Event {
+    let read = async { Event::Read(stream.read_into(inbuf, READ_SIZE).await) };
+    let pushes = async {
+        client.push.ready().await;
+        Event::Pushes
+    };
+    futures_lite::future::or(read, pushes).await
+}
+
+/// Writes `out` whole and empties it; the bytes count as the client's output
+/// (for `client-output-buffer-limit`) while they are in flight. False when
+/// the connection failed.
+async fn write_out(core: &Core, stream: &mut Stream, client: &ClientInfo, out: &mut Out) -> bool {
+    if out.buf.is_empty() {
+        return true;
+    }
+    {
+        let mut st = core.state.borrow_mut();
+        st.net_out += out.buf.len() as u64;
+        st.writes += 1;
+    }
+    client.push.set_inflight(out.buf.len());
+    let ok = stream.write_all(&out.buf).await.is_ok();
+    client.push.set_inflight(0);
+    out.buf.clear();
+    if out.buf.capacity() > 1 << 20 {
+        out.buf = BytesMut::with_capacity(READ_SIZE);
+    }
+    ok
+}
+
+fn classify(session: &Session, args: Vec<Bytes>) -> Item {
+    let cmd = match cmd::lookup(&args) {
+        Ok(c) => c,
+        Err(e) => return Item { cmd: None, args, route: Route::Reject(e) },
+    };
+    if !session.authenticated && !cmd.flags.contains(Flags::NO_AUTH) {
+        return Item { cmd: Some(cmd), args, route: Route::Reject(CmdError::new("NOAUTH Authentication required.")) };
+    }
+    // RESP2 subscribed mode: only (un)subscribing, PING, QUIT and RESET.
+    if let Some(r) = cmd::pubsub::context_route(session, cmd) {
+        return Item { cmd: Some(cmd), args, route: r.map_or_else(Route::Reject, Route::Async) };
+    }
+    let route = match cmd.handler {
+        Handler::Async(f) => Route::Async(f),
+        Handler::Sync(_) | Handler::SyncCross(..) => {
+            let n = session.core.nshards;
+            let mut keys = cmd.keys.positions(&args);
+            match keys.next() {
+                None => Route::Shard(session.core.id),
+                Some(first) => {
+                    let s = crate::shard::key_shard(&args[first], n);
+                    let spans = n > 1 && keys.any(|k| crate::shard::key_shard(&args[k], n) != s);
+                    match (spans, cmd.handler) {
+                        (true, Handler::SyncCross(_, f)) => Route::Async(f),
+                        _ => Route::Shard(s),
+                    }
+                }
+            }
+        }
+    };
+    Item { cmd: Some(cmd), args, route }
+}
+
+/// Runs one read's worth of commands in order, appending their replies to `out`.
+async fn execute(session: &mut Session, items: &mut [Item], out: &mut Out) {
+    let mut i = 0;
+    while i < items.len() {
+        if session.close_after_reply {
+            return;
+        }
+        // The longest run of synchronous commands from here.
+        let end = items[i..].iter().position(|it| matches!(it.route, Route::Async(_))).map_or(items.len(), |p| i + p);
+        if end > i {
+            wait_if_paused(session, &items[i..end]).await;
+            run_segment(session, &mut items[i..end], out).await;
+            i = end;
+        } else {
+            wait_if_paused(session, &items[i..=i]).await;
+            let authenticated = (session.authenticated, session.client.push.subscribed(), session.client.proto.get());
+            run_async(session, &items[i], out).await;
+            i += 1;
+            // AUTH, HELLO, RESET or (un)subscribing changed what the rest of the
+            // pipeline may run: route it again, as Redis checks each command when it runs.
+            if (session.authenticated, session.client.push.subscribed(), session.client.proto.get()) != authenticated {
+                for it in &mut items[i..] {
+                    *it = classify(session, std::mem::take(&mut it.args));
+                }
+            }
+        }
+    }
+}
+
+/// CLIENT PAUSE: hold commands it covers until the pause ends.
+async fn wait_if_paused(session: &Session, items: &[Item]) {
+    let shared = &session.core.shared;
+    // The cached clock decides the common, unpaused case without a clock read.
+    if shared.pause.active(session.core.clock().now_ms).is_none() {
+        return;
+    }
+    loop {
+        let Some(all) = shared.pause.active(crate::db::Clock::now().now_ms) else {
+            return;
+        };
+        let blocked = items.iter().any(|it| {
+            it.cmd.is_some_and(|c| all || c.flags.contains(Flags::WRITE) || c.flags.contains(Flags::MAY_REPLICATE))
+        });
+        if !blocked {
+            return;
+        }
+        crate::runtime::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Ends one command as Redis's `resetClient` does: drops its reply (starting at
+/// `start`) under CLIENT REPLY OFF or SKIP, then arms a SKIP requested for the
+/// next command.
+fn suppress(session: &mut Session, out: &mut Out, start: usize) {
+    if session.reply_mode == ReplyMode::Off || session.skip_current {
+        out.buf.truncate(start);
+    }
+    session.skip_current = session.reply_mode == ReplyMode::Skip;
+    if session.skip_current {
+        session.reply_mode = ReplyMode::On;
+    }
+}
+
+async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
+    let (Some(cmd), Route::Async(f)) = (it.cmd, &it.route) else {
+        return;
+    };
+    session.client.last_cmd.set(cmd.name());
+    let start = out.len();
+    let began = std::time::Instant::now();
+    let caller = crate::notify::caller(&session.client, session.core.id, cmd);
+    let result = {
+        use futures_lite::FutureExt;
+        std::panic::AssertUnwindSafe(f(session, &it.args, out)).catch_unwind().await
+    };
+    crate::notify::remember_across(session, caller, cmd, &it.args).await;
+    let result = result.unwrap_or_else(|p| {
+        out.buf.truncate(start);
+        Err(cmd::internal_error(cmd, &p))
+    });
+    if let Err(e) = &result {
+        out.error(&e.0);
+    }
+    {
+        let mut st = session.core.state.borrow_mut();
+        cmd::record(&mut st, cmd, &result, began.elapsed().as_nanos() as u64);
+    }
+    suppress(session, out, start);
+}
+
+fn reject(session: &mut Session, cmd: Option<&'static Command>, e: &CmdError, out: &mut Out) {
+    cmd::count_rejection(&mut session.core.state.borrow_mut(), cmd, e);
+    let start = out.len();
+    out.error(&e.0);
+    suppress(session, out, start);
+}
+
+/// Runs a run of synchronous commands: inline when all are local, otherwise one
+/// message per remote shard carrying all of that shard's commands, with the
+/// replies stitched back in request order.
+async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out) {
+    let core = session.core.clone();
+    let me = core.id;
+    let db = session.db;
+    let local_only = segment.iter().all(|it| !matches!(it.route, Route::Shard(s) if s != me));
+    if local_only {
+        if segment.len() > 1 {
+            let local = segment.iter().filter_map(|it| Some((it.cmd?, it.args.as_slice())));
+            prefetch_keys(&core.state.borrow(), db, local);
+        }
+        cmd::start_laps(&mut core.state.borrow_mut());
+        for it in segment.iter() {
+            match (&it.route, it.cmd) {
+                (Route::Shard(_), Some(cmd)) => {
+                    session.client.last_cmd.set(cmd.name());
+                    let start = out.len();
+                    {
+                        let mut st = core.state.borrow_mut();
+                        st.signals.caller = crate::notify::caller(&session.client, me, cmd);
+                        cmd::run_sync(&core, &mut st, cmd, db, &it.args, out);
+                    }
+                    suppress(session, out, start);
+                }
+                (Route::Reject(e), cmd) => reject(session, cmd, e, out),
+                _ => {}
+            }
+        }
+        return;
+    }
+    // Group remote commands per shard; remember where each reply will come from.
+    let proto = out.proto;
+    let mut per_shard: Vec<Vec<(&'static Command, Vec<Bytes>)>> = (0..core.nshards).map(|_| Vec::new()).collect();
+    let mut callers = vec![crate::shard::signal::Caller::default(); core.nshards];
+    let mut origin: Vec<(ShardId, usize)> = Vec::with_capacity(segment.len());
+    let mut locals: Vec<&Item> = Vec::new();
+    for it in segment.iter_mut() {
+        match (&it.route, it.cmd) {
+            (Route::Shard(s), Some(cmd)) if *s != me => {
+                origin.push((*s, per_shard[*s].len()));
+                session.client.last_cmd.set(cmd.name());
+                let c = crate::notify::caller(&session.client, me, cmd);
+                if per_shard[*s].is_empty() {
+                    callers[*s] = c;
+                }
+                per_shard[*s].push((cmd, std::mem::take(&mut it.args)));
+            }
+            _ => {
+                origin.push((me, locals.len()));
+                locals.push(it);
+            }
+        }
+    }
+    let mut pending = Vec::new();
+    for (s, cmds) in per_shard.into_iter().enumerate() {
+        if !cmds.is_empty() {
+            // Everything the batch carries is allocated here and comes back to
+            // be freed here: no allocation is freed across cores.
+            let out = BytesMut::with_capacity((cmds.len() * 64).max(256));
+            let batch = Batch { ends: Vec::with_capacity(cmds.len()), cmds, out, caller: callers[s] };
+            pending.push((s, core.send(s, move |c| run_batch(c, batch, db, proto)).await));
+        }
+    }
+    // Local commands run while the remote shards work on theirs.
+    let mut local_out = Out::new(proto);
+    let mut local_ends = Vec::with_capacity(locals.len());
+    cmd::start_laps(&mut core.state.borrow_mut());
+    for it in locals {
+        match (&it.route, it.cmd) {
+            (Route::Shard(_), Some(cmd)) => {
+                let mut st = core.state.borrow_mut();
+                st.signals.caller = crate::notify::caller(&session.client, me, cmd);
+                cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
+            }
+            (Route::Reject(e), cmd) => {
+                cmd::count_rejection(&mut core.state.borrow_mut(), cmd, e);
+                local_out.error(&e.0);
+            }
+            _ => {}
+        }
+        local_ends.push(local_out.len());
+    }
+    let mut results: Vec<Option<Batch>> = (0..core.nshards).map(|_| None).collect();
+    for (s, reply) in pending {
+        results[s] = Some(reply.await);
+    }
+    for (s, i) in origin {
+        let (buf, ends): (&[u8], &[usize]) = if s == me {
+            (&local_out.buf, &local_ends)
+        } else {
+            match &results[s] {
+                Some(b) => (&b.out, &b.ends),
+                None => continue,
+            }
+        };
+        let from = if i == 0 { 0 } else { ends[i - 1] };
+        let start = out.len();
+        out.raw(&buf[from..ends[i]]);
+        suppress(session, out, start);
+    }
+}
+
+/// Starts loading the table memory of every key a pipelined run of commands
+/// will look up, so that their cache misses overlap instead of queueing one
+/// after another.
+fn prefetch_keys<'a>(st: &ShardState, db: usize, cmds: impl Iterator<Item = (&'static Command, &'a [Bytes])>) {
+    let Some(db) = st.dbs.get(db) else { return };
+    let table = db.table();
+    let mut hashes = [0u64; 32];
+    let mut keys = cmds.filter_map(|(cmd, args)| cmd.keys.positions(args).next().map(|i| &args[i])).peekable();
+    while keys.peek().is_some() {
+        // Tag and slot lines first, then (once those are on their way) the entries.
+        let mut n = 0;
+        for (h, key) in hashes.iter_mut().zip(keys.by_ref()) {
+            *h = table.hash(key);
+            table.prefetch(*h);
+            n += 1;
+        }
+        for &h in &hashes[..n] {
+            table.prefetch_entry(h);
+        }
+    }
+}
+
+/// Commands for one remote shard and, once it has run them, their encoded
+/// replies and the end offset of each.
+struct Batch {
+    cmds: Vec<(&'static Command, Vec<Bytes>)>,
+    out: BytesMut,
+    ends: Vec<usize>,
+    /// The client they come from (client-side caching, NOLOOP).
+    caller: crate::shard::signal::Caller,
+}
+
+/// Runs a batch of commands sent by another shard and hands it back with the replies.
+fn run_batch(core: &Core, mut batch: Batch, db: usize, proto: Proto) -> Batch {
+    let mut out = Out { buf: std::mem::take(&mut batch.out), proto };
+    batch.ends.reserve(batch.cmds.len());
+    let mut st = core.state.borrow_mut();
+    if batch.cmds.len() > 1 {
+        prefetch_keys(&st, db, batch.cmds.iter().map(|(c, a)| (*c, a.as_slice())));
+    }
+    cmd::start_laps(&mut st);
+    for (cmd, args) in &batch.cmds {
+        st.signals.caller = batch.caller;
+        cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
+        batch.ends.push(out.len());
+    }
+    batch.out = out.buf;
+    batch
+}
+
+/// Number of commands in the table, for per-shard counters.
+pub fn command_count() -> usize {
+    TABLE.counters()
+}

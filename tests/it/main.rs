@@ -17,7 +17,6 @@ mod keys;
 mod lists;
 mod protocol;
 mod pubsub;
-mod pubsub;
 mod server;
 mod sets;
 mod sort;
