@@ -17,6 +17,7 @@ mod keys;
 mod lists;
 mod protocol;
 mod pubsub;
+mod scripting_libs;
 mod server;
 mod sets;
 mod sort;
