@@ -211,13 +211,16 @@ async fn block_on(
         }
     }
     let (c, o) = (claim.clone(), op.clone());
+    // Inside EXEC a blocking command never blocks: it times out at once.
+    let may_wait = !s.in_exec;
     let at_once = core
         .call_each(groups.clone(), move |core: &Core, ks: Vec<Bytes>| {
-            block::try_or_wait(core, db, &ks, id, &c, &o, true)
+            block::try_or_wait(core, db, &ks, id, &c, &o, may_wait)
         })
         .await;
     let outcome = match at_once.into_iter().flatten().next() {
         Some(v) => Outcome::Served(v),
+        None if !may_wait => Outcome::TimedOut,
         None => {
             let flags = s.client.flags.replace("b");
             let o = wait(s, &core, id, &claim, deadline).await;
@@ -369,6 +372,11 @@ async fn bmove(
                 }
             }
             out.bulk(&v);
+            Ok(())
+        }
+        // Inside EXEC Redis answers a null bulk here (a timeout is a null array).
+        Outcome::TimedOut if s.in_exec => {
+            out.null();
             Ok(())
         }
         o => reply_empty(&o, out),

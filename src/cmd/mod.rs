@@ -115,6 +115,15 @@ pub struct Session {
     pub skip_current: bool,
     /// Close the connection once the pending replies are written.
     pub close_after_reply: bool,
+    /// The cross-shard transaction this connection's commands run in (EXEC,
+    /// a cross-shard command): its own locks do not stop them.
+    pub tx: Option<u64>,
+    /// Commands queued since MULTI.
+    pub multi: Option<transaction::Multi>,
+    /// Running EXEC's commands: blocking commands do not block.
+    pub in_exec: bool,
+    /// WATCHed keys.
+    pub watch: transaction::Watch,
 }
 
 impl Session {

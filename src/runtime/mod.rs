@@ -68,6 +68,12 @@ pub async fn sleep(d: Duration) {
     glommio::timer::sleep(d).await
 }
 
+/// Lets the executor run other tasks before continuing.
+pub async fn yield_now() {
+    glommio::yield_if_needed().await;
+    futures_lite::future::yield_now().await
+}
+
 /// Wakes a connection blocked in `read` by shutting its socket down (CLIENT KILL,
 /// idle timeout). Call it only on the executor that owns the connection, for a
 /// client still in that shard's registry: a connection leaves the registry

@@ -56,6 +56,8 @@ pub struct ClientInfo {
     pub flags: Cell<&'static str>,
     /// Pub/sub subscriptions and the push messages waiting to be written.
     pub push: crate::pubsub::Mailbox,
+    /// Commands queued since MULTI (None outside MULTI), for CLIENT LIST.
+    pub multi: Cell<Option<usize>>,
     /// Client-side caching settings (CLIENT TRACKING).
     pub tracking: crate::notify::ClientTracking,
 }
@@ -81,6 +83,7 @@ impl ClientInfo {
             killed: Cell::new(false),
             flags: Cell::new("N"),
             push: crate::pubsub::Mailbox::default(),
+            multi: Cell::new(None),
             tracking: Default::default(),
         }
     }
@@ -106,6 +109,9 @@ impl ClientInfo {
         if self.push.subscribed() && !f.contains('P') {
             f.insert(0, 'P');
         }
+        if self.multi.get().is_some() {
+            f.push('x');
+        }
         f.push_str(self.tracking.letters());
         if self.no_evict.get() {
             f.push('e');
@@ -125,7 +131,7 @@ impl ClientInfo {
             Proto::Resp3 => 3,
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -138,6 +144,7 @@ impl ClientInfo {
             subs[0],
             subs[1],
             subs[2],
+            self.multi.get().map_or(-1, |n| n as i64),
             self.qbuf.get(),
             self.qbuf_free.get(),
             self.push.pending_messages(),

@@ -65,6 +65,10 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
         reply_mode: ReplyMode::On,
         skip_current: false,
         close_after_reply: false,
+        tx: None,
+        multi: None,
+        in_exec: false,
+        watch: Default::default(),
     };
     // A panic anywhere in this connection's code closes this connection only.
     let served = {
@@ -76,6 +80,9 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
     }
     crate::pubsub::unsubscribe_all(&core, &info);
     crate::notify::client_gone(&core, &info).await;
+    if !session.watch.is_empty() {
+        cmd::transaction::unwatch_all(&mut session);
+    }
     core.clients.borrow_mut().remove(id);
     shared.connected.fetch_sub(1, Ordering::Relaxed);
 }
@@ -208,6 +215,10 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
     if !session.authenticated && !cmd.flags.contains(Flags::NO_AUTH) {
         return Item { cmd: Some(cmd), args, route: Route::Reject(CmdError::new("NOAUTH Authentication required.")) };
     }
+    // A script on another shard ran past busy-reply-threshold.
+    if let Some(e) = crate::script::busy_error(&session.core.shared.scripts, cmd.flags) {
+        return Item { cmd: Some(cmd), args, route: Route::Reject(e) };
+    }
     // RESP2 subscribed mode: only (un)subscribing, PING, QUIT and RESET.
     if let Some(r) = cmd::pubsub::context_route(session, cmd) {
         return Item { cmd: Some(cmd), args, route: r.map_or_else(Route::Reject, Route::Async) };
@@ -240,8 +251,16 @@ async fn execute(session: &mut Session, items: &mut [Item], out: &mut Out) {
         if session.close_after_reply {
             return;
         }
-        // The longest run of synchronous commands from here.
-        let end = items[i..].iter().position(|it| matches!(it.route, Route::Async(_))).map_or(items.len(), |p| i + p);
+        if session.multi.is_some() && !items[i].cmd.is_some_and(cmd::transaction::runs_in_multi) {
+            queue(session, &mut items[i], out);
+            i += 1;
+            continue;
+        }
+        // The longest run of synchronous commands from here (MULTI ends one).
+        let end = items[i..]
+            .iter()
+            .position(|it| matches!(it.route, Route::Async(_)) || it.cmd.is_some_and(|c| c.name() == "multi"))
+            .map_or(items.len(), |p| i + p);
         if end > i {
             wait_if_paused(session, &items[i..end]).await;
             run_segment(session, &mut items[i..end], out).await;
@@ -303,12 +322,25 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     session.client.last_cmd.set(cmd.name());
     let start = out.len();
     let began = std::time::Instant::now();
+    // Across shards, the command holds its keys' locks while it runs.
+    let tx = match tx_plan(session, cmd, &it.args) {
+        Some(plan) => Some(crate::shard::tx::lock(&session.core, plan).await),
+        None => None,
+    };
+    let outer = session.tx;
+    if let Some(t) = &tx {
+        session.tx = Some(t.seq);
+    }
     let caller = crate::notify::caller(&session.client, session.core.id, cmd);
     let result = {
         use futures_lite::FutureExt;
         std::panic::AssertUnwindSafe(f(session, &it.args, out)).catch_unwind().await
     };
     crate::notify::remember_across(session, caller, cmd, &it.args).await;
+    session.tx = outer;
+    // Released in the background: the reply need not wait for it, and a later
+    // command on these keys waits for the release.
+    drop(tx);
     let result = result.unwrap_or_else(|p| {
         out.buf.truncate(start);
         Err(cmd::internal_error(cmd, &p))
@@ -323,10 +355,81 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     suppress(session, out, start);
 }
 
-fn reject(session: &mut Session, cmd: Option<&'static Command>, e: &CmdError, out: &mut Out) {
+/// What an async command must lock across shards, if anything: nothing on one
+/// shard, inside a transaction that holds its locks already, or for blocking
+/// commands (which wait for data, never for locks); every shard whole for the
+/// commands that reach beyond their keys; otherwise the keys it names.
+fn tx_plan(session: &Session, cmd: &Command, args: &[Bytes]) -> Option<Vec<(ShardId, crate::shard::tx::Part)>> {
+    let n = session.core.nshards;
+    if n == 1 || session.tx.is_some() || cmd.flags.contains(Flags::BLOCKING) {
+        return None;
+    }
+    let wide = matches!(cmd.name(), "keys" | "dbsize" | "flushdb" | "flushall" | "swapdb")
+        || (matches!(cmd.name(), "sort" | "sort_ro") && cmd::transaction::reaches_beyond_keys(cmd, args));
+    if !wide && cmd.keys.positions(args).next().is_none() {
+        return None;
+    }
+    if matches!(cmd.name(), "scan" | "randomkey") || cmd::transaction::runs_in_multi(cmd) {
+        return None;
+    }
+    Some(cmd::transaction::plan(session, [(cmd, args)]))
+}
+
+/// Queues a command after MULTI (or refuses it, failing the transaction).
+fn queue(session: &mut Session, it: &mut Item, out: &mut Out) {
+    let refusal = match (&it.route, it.cmd) {
+        (Route::Reject(e), _) => Some(e.clone()),
+        (_, Some(cmd)) if cmd.flags.contains(Flags::NO_MULTI) => {
+            Some(CmdError::err("Command not allowed inside a transaction"))
+        }
+        _ => None,
+    };
+    let Some(multi) = session.multi.as_mut() else { return };
+    match (refusal, it.cmd) {
+        (Some(e), cmd) => {
+            multi.failed = true;
+            reject(session, cmd, &it.args, &e, out);
+        }
+        (None, Some(cmd)) => {
+            multi.queued.push((cmd, std::mem::take(&mut it.args)));
+            session.client.multi.set(Some(multi.queued.len()));
+            let start = out.len();
+            out.simple("QUEUED");
+            suppress(session, out, start);
+        }
+        (None, None) => {}
+    }
+}
+
+/// Runs EXEC's queued commands in order, their replies appended to `out`.
+pub(crate) fn run_queued<'a>(
+    session: &'a mut Session,
+    cmds: Vec<(&'static Command, Vec<Bytes>)>,
+    out: &'a mut Out,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
+    Box::pin(async move {
+        let mut items: Vec<Item> = cmds.into_iter().map(|(_, args)| classify(session, args)).collect();
+        execute(session, &mut items, out).await;
+    })
+}
+
+fn reject(session: &mut Session, cmd: Option<&'static Command>, args: &[Bytes], e: &CmdError, out: &mut Out) {
     cmd::count_rejection(&mut session.core.state.borrow_mut(), cmd, e);
     let start = out.len();
-    out.error(&e.0);
+    // A refused command fails the transaction being queued; a refused EXEC
+    // ends it (Redis's flagTransaction and execCommandAbort).
+    if let Some(m) = session.multi.as_mut() {
+        m.failed = true;
+    }
+    if args.first().is_some_and(|a| a.eq_ignore_ascii_case(b"exec")) {
+        session.multi = None;
+        session.client.multi.set(None);
+        cmd::transaction::unwatch_all(session);
+        let why = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+        out.error(&format!("EXECABORT Transaction discarded because of: {why}"));
+    } else {
+        out.error(&e.0);
+    }
     suppress(session, out, start);
 }
 
@@ -347,6 +450,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
         for it in segment.iter() {
             match (&it.route, it.cmd) {
                 (Route::Shard(_), Some(cmd)) => {
+                    wait_unlocked(&core, cmd, db, &it.args, session.tx).await;
                     session.client.last_cmd.set(cmd.name());
                     let start = out.len();
                     {
@@ -356,7 +460,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
                     }
                     suppress(session, out, start);
                 }
-                (Route::Reject(e), cmd) => reject(session, cmd, e, out),
+                (Route::Reject(e), cmd) => reject(session, cmd, &it.args, e, out),
                 _ => {}
             }
         }
@@ -391,8 +495,10 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
             // Everything the batch carries is allocated here and comes back to
             // be freed here: no allocation is freed across cores.
             let out = BytesMut::with_capacity((cmds.len() * 64).max(256));
-            let batch = Batch { ends: Vec::with_capacity(cmds.len()), cmds, out, caller: callers[s] };
-            pending.push((s, core.send(s, move |c| run_batch(c, batch, db, proto)).await));
+            let mut batch = Some(Batch { ends: Vec::with_capacity(cmds.len()), cmds, out, caller: callers[s] });
+            let owner = session.tx;
+            let job = move |c: &Core| run_batch(c, &mut batch, db, proto, owner);
+            pending.push((s, core.send_when(s, job).await));
         }
     }
     // Local commands run while the remote shards work on theirs.
@@ -402,6 +508,7 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
     for it in locals {
         match (&it.route, it.cmd) {
             (Route::Shard(_), Some(cmd)) => {
+                wait_unlocked(&core, cmd, db, &it.args, session.tx).await;
                 let mut st = core.state.borrow_mut();
                 st.signals.caller = crate::notify::caller(&session.client, me, cmd);
                 cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
@@ -466,22 +573,48 @@ struct Batch {
     caller: crate::shard::signal::Caller,
 }
 
-/// Runs a batch of commands sent by another shard and hands it back with the replies.
-fn run_batch(core: &Core, mut batch: Batch, db: usize, proto: Proto) -> Batch {
+/// Runs a batch of commands sent by another shard and hands it back with the
+/// replies; `None` when a command waits for a lock, to go on from there after
+/// the release.
+fn run_batch(core: &Core, slot: &mut Option<Batch>, db: usize, proto: Proto, owner: Option<u64>) -> Option<Batch> {
+    let batch = slot.as_mut()?;
     let mut out = Out { buf: std::mem::take(&mut batch.out), proto };
-    batch.ends.reserve(batch.cmds.len());
     let mut st = core.state.borrow_mut();
-    if batch.cmds.len() > 1 {
-        prefetch_keys(&st, db, batch.cmds.iter().map(|(c, a)| (*c, a.as_slice())));
+    let from = batch.ends.len();
+    if batch.cmds.len() - from > 1 {
+        prefetch_keys(&st, db, batch.cmds[from..].iter().map(|(c, a)| (*c, a.as_slice())));
     }
     cmd::start_laps(&mut st);
-    for (cmd, args) in &batch.cmds {
+    for (cmd, args) in &batch.cmds[from..] {
+        if !unlocked(&st, cmd, db, args, owner) {
+            batch.out = out.buf;
+            return None;
+        }
         st.signals.caller = batch.caller;
         cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
         batch.ends.push(out.len());
     }
     batch.out = out.buf;
-    batch
+    slot.take()
+}
+
+/// Whether no cross-shard transaction (other than `owner`) holds a key of
+/// this command.
+#[inline]
+fn unlocked(st: &ShardState, cmd: &Command, db: usize, args: &[Bytes], owner: Option<u64>) -> bool {
+    st.locks.is_idle() || {
+        let write = cmd.flags.contains(Flags::WRITE);
+        cmd.keys.positions(args).all(|i| st.locks.free(db, &args[i], write, owner))
+    }
+}
+
+/// Waits until a command may use its keys on this shard.
+async fn wait_unlocked(core: &Core, cmd: &Command, db: usize, args: &[Bytes], owner: Option<u64>) {
+    if unlocked(&core.state.borrow(), cmd, db, args, owner) {
+        return;
+    }
+    core.until(|c| unlocked(&c.state.borrow(), cmd, db, args, owner).then_some(())).await;
+    cmd::start_laps(&mut core.state.borrow_mut());
 }
 
 /// Number of commands in the table, for per-shard counters.

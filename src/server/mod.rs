@@ -389,7 +389,8 @@ fn close_idle_clients(core: &Core, now_ms: u64) {
         return;
     }
     for c in core.clients.borrow().clients.values() {
-        if now_ms.saturating_sub(c.last_ms.get()) > timeout * 1000 {
+        // Pub/sub subscribers never time out, as in Redis.
+        if now_ms.saturating_sub(c.last_ms.get()) > timeout * 1000 && !c.push.subscribed() {
             c.killed.set(true);
             runtime::shutdown_fd(c.fd);
         }

@@ -12,7 +12,9 @@ use std::task::{Context, Poll, Waker};
 
 use super::Core;
 
-pub type Job = Box<dyn FnOnce(&Core) -> Box<dyn Any + Send> + Send>;
+/// Work for another shard. `None` means "not yet": the shard parks the job
+/// and runs it again after its next lock release (see `tx`).
+pub type Job = Box<dyn FnMut(&Core) -> Option<Box<dyn Any + Send>> + Send>;
 
 pub struct Request {
     pub token: u32,

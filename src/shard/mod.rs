@@ -6,6 +6,7 @@ pub mod block;
 pub mod hop;
 pub mod signal;
 pub mod slot;
+pub mod tx;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -19,6 +20,7 @@ use crate::runtime::{Receiver, Sender};
 use crate::server::client::Registry;
 use crate::server::Shared;
 use hop::{Job, Pending, Reply, Request, Response};
+use std::any::Any;
 
 /// Per-command counters, indexed like the command table.
 #[derive(Debug, Default, Clone, Copy)]
@@ -57,6 +59,10 @@ pub struct ShardState {
     pub waiters: usize,
     /// Keys changed by commands, for WATCH, tracking and notifications.
     pub signals: signal::Signals,
+    /// Cross-shard transactions' lock requests on this shard's keys.
+    pub locks: tx::Locks,
+    /// Connections WATCHing this shard's keys.
+    pub watchers: crate::cmd::transaction::Watchers,
 }
 
 impl ShardState {
@@ -79,6 +85,8 @@ impl ShardState {
             blocked: block::Queues::default(),
             waiters: 0,
             signals: signal::Signals::default(),
+            locks: tx::Locks::default(),
+            watchers: Default::default(),
         }
     }
 
@@ -115,6 +123,10 @@ pub struct Core {
     req_tx: Vec<Option<Sender<Request>>>,
     rep_tx: Vec<Option<Sender<Response>>>,
     pending: Rc<RefCell<Pending>>,
+    /// Jobs from other shards waiting for a lock release: (from, token, job).
+    parked: RefCell<Vec<(ShardId, u32, hop::Job)>>,
+    /// Local tasks waiting for a lock release.
+    unlock_wakers: RefCell<Vec<std::task::Waker>>,
 }
 
 /// The channel ends one shard gets: to and from every other shard.
@@ -198,6 +210,8 @@ impl Core {
             req_tx,
             rep_tx,
             pending: Rc::new(RefCell::new(Pending::default())),
+            parked: RefCell::new(Vec::new()),
+            unlock_wakers: RefCell::new(Vec::new()),
         });
         for (from, w) in req_rx_w {
             let rx = w.await;
@@ -220,16 +234,92 @@ impl Core {
     async fn serve_requests(self: Rc<Self>, from: ShardId, rx: Receiver<Request>) {
         while let Some(req) = rx.recv().await {
             self.refresh_clock();
-            let job = req.job;
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self))).map_err(|p| panic_message(&p));
+            let mut job = req.job;
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self)));
             self.serve_blocked();
+            let result = match result {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => {
+                    self.parked.borrow_mut().push((from, req.token, job));
+                    continue;
+                }
+                Err(p) => Err(panic_message(&p)),
+            };
             if let Some(tx) = &self.rep_tx[from] {
                 if tx.send(Response { token: req.token, result }).await.is_err() {
                     return;
                 }
             }
         }
+    }
+
+    /// Releases transaction `seq`'s locks on this shard and lets whatever
+    /// waited for them try again.
+    pub fn unlock(&self, seq: u64) {
+        if !self.state.borrow_mut().locks.release(seq) {
+            return;
+        }
+        for w in self.unlock_wakers.borrow_mut().drain(..) {
+            w.wake();
+        }
+        let parked = std::mem::take(&mut *self.parked.borrow_mut());
+        for (from, token, mut job) in parked {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(self)));
+            let result = match result {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => {
+                    self.parked.borrow_mut().push((from, token, job));
+                    continue;
+                }
+                Err(p) => Err(panic_message(&p)),
+            };
+            let Some(me) = self.me.upgrade() else { return };
+            crate::runtime::spawn(async move {
+                if let Some(tx) = &me.rep_tx[from] {
+                    let _ = tx.send(Response { token, result }).await;
+                }
+            });
+        }
+        self.serve_blocked();
+    }
+
+    /// Whether transaction `seq` holds all its locks on this shard.
+    pub fn granted(&self, seq: u64) -> bool {
+        self.state.borrow().locks.granted(seq)
+    }
+
+    /// Runs `f` on this shard until it returns `Some`, trying again after
+    /// each lock release.
+    pub async fn until<T>(&self, mut f: impl FnMut(&Core) -> Option<T>) -> T {
+        loop {
+            if let Some(v) = f(self) {
+                return v;
+            }
+            let mut waiting = false;
+            std::future::poll_fn(|cx| {
+                if waiting {
+                    return std::task::Poll::Ready(());
+                }
+                waiting = true;
+                self.unlock_wakers.borrow_mut().push(cx.waker().clone());
+                std::task::Poll::Pending
+            })
+            .await;
+        }
+    }
+
+    /// Runs `f` on shard `target` until it returns `Some` (trying again after
+    /// each lock release there) and returns that.
+    pub async fn call_when<T, F>(&self, target: ShardId, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnMut(&Core) -> Option<T> + Send + 'static,
+    {
+        if target == self.id {
+            return self.until(f).await;
+        }
+        let mut f = f;
+        self.send_job(target, Box::new(move |core| f(core).map(|v| Box::new(v) as Box<dyn Any + Send>))).await.await
     }
 
     pub fn clock(&self) -> Clock {
@@ -271,8 +361,23 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&Core) -> T + Send + 'static,
     {
+        let mut f = Some(f);
+        let job: Job = Box::new(move |core| f.take().map(|f| Box::new(f(core)) as Box<dyn Any + Send>));
+        self.send_job(target, job).await
+    }
+
+    /// As [`Core::call_when`], without waiting: await the reply later.
+    pub async fn send_when<T, F>(&self, target: ShardId, f: F) -> Reply<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Core) -> Option<T> + Send + 'static,
+    {
+        let mut f = f;
+        self.send_job(target, Box::new(move |core| f(core).map(|v| Box::new(v) as Box<dyn Any + Send>))).await
+    }
+
+    async fn send_job<T>(&self, target: ShardId, job: Job) -> Reply<T> {
         let token = self.pending.borrow_mut().open();
-        let job: Job = Box::new(move |core| Box::new(f(core)));
         let tx = self.req_tx[target].as_ref().expect("a channel to every other shard");
         // A send fails only when the peer executor is gone, i.e. at shutdown.
         if tx.send(Request { token, job }).await.is_err() {
