@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,7 @@ const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
 struct Ctl {
     shard: usize,
     slots: Arc<Vec<Slot>>,
+    busy_count: Arc<AtomicUsize>,
     start: Cell<Option<Instant>>,
     /// FUNCTION LOAD's deadline instead of the busy threshold.
     loading: Cell<bool>,
@@ -73,6 +74,7 @@ impl Ctl {
                 slot.started_ms.store(crate::db::Clock::now().now_ms, Ordering::Release);
                 let kind = if self.function.get() { BUSY_FUNCTION } else { BUSY_EVAL };
                 slot.state.store(kind, Ordering::Release);
+                self.busy_count.fetch_add(1, Ordering::AcqRel);
                 tracing::warn!(
                     "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {} KILL command.",
                     start.elapsed().as_millis(),
@@ -94,6 +96,7 @@ impl Ctl {
         if self.busy.replace(false) {
             let slot = &self.slots[self.shard];
             slot.state.store(IDLE, Ordering::Release);
+            self.busy_count.fetch_sub(1, Ordering::AcqRel);
             slot.kill.store(false, Ordering::Release);
             slot.wrote.store(false, Ordering::Release);
             if let Ok(mut i) = slot.info.lock() {
@@ -136,7 +139,7 @@ fn lrand48(state: &Cell<u64>) -> i32 {
     (x >> 17) as i32
 }
 
-fn new_state(shard: usize, slots: Arc<Vec<Slot>>, rng: Rc<Cell<u64>>) -> mlua::Result<State> {
+fn new_state(shard: usize, scripts: &Scripts, rng: Rc<Cell<u64>>) -> mlua::Result<State> {
     // SAFETY: the debug library is only used by the prelude's error handler
     // and removed from the globals before any script runs.
     let lua = unsafe {
@@ -145,7 +148,8 @@ fn new_state(shard: usize, slots: Arc<Vec<Slot>>, rng: Rc<Cell<u64>>) -> mlua::R
     super::lib::open(&lua)?;
     let ctl = Rc::new(Ctl {
         shard,
-        slots,
+        slots: scripts.slots.clone(),
+        busy_count: scripts.busy_count.clone(),
         start: Cell::new(None),
         loading: Cell::new(false),
         threshold_ms: Cell::new(0),
@@ -445,7 +449,7 @@ impl Engine {
             *slot = None;
         }
         if slot.is_none() {
-            let mut st = new_state(core.id, scripts.slots.clone(), self.rng.clone())
+            let mut st = new_state(core.id, scripts, self.rng.clone())
                 .map_err(|e| CmdError::err(format_args!("failed to start Lua: {e}")))?;
             st.gen = gen;
             if function {

@@ -72,7 +72,7 @@ pub fn dump<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
 /// The library codes of a FUNCTION RESTORE payload.
 pub fn undump(p: &[u8]) -> Result<Vec<Vec<u8>>, CmdError> {
     if !crate::cmd::keys::dump::verify_payload(p) {
-        return Err(CmdError::err("payload version or checksum are wrong"));
+        return Err(CmdError::err("DUMP payload version or checksum are wrong"));
     }
     let body = &p[..p.len() - 10];
     let mut r = Reader { buf: body, pos: 0 };
@@ -209,6 +209,6 @@ mod tests {
         assert_eq!(back, codes.iter().map(|c| c.to_vec()).collect::<Vec<_>>());
         let mut bad = p.clone();
         bad[3] ^= 1;
-        assert_eq!(undump(&bad).unwrap_err().0, "ERR payload version or checksum are wrong");
+        assert_eq!(undump(&bad).unwrap_err().0, "ERR DUMP payload version or checksum are wrong");
     }
 }

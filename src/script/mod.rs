@@ -177,3 +177,15 @@ pub fn parse_double(s: &str) -> Option<f64> {
 pub fn run(core: &Core, host: &mut dyn Host, call: &Call<'_>, out: &mut Out) -> Result<Outcome, CmdError> {
     engine::run(core, host, call, out)
 }
+
+/// Redis's BUSY reply for a command arriving while a script (on any shard)
+/// runs past `busy-reply-threshold`, unless the command is allowed then.
+pub fn busy_error(scripts: &Scripts, flags: crate::cmd::Flags) -> Option<CmdError> {
+    if flags.contains(crate::cmd::Flags::ALLOW_BUSY) {
+        return None;
+    }
+    Some(CmdError::new(match scripts.busy()? {
+        false => "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        true => "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+    }))
+}

@@ -202,6 +202,9 @@ local register_function = rt.cwrap(function(...)
             if type(k) ~= 'string' then
                 raise('ERR named argument key given to redis.register_function is not a string')
             end
+            if type(v) == 'number' and k ~= 'callback' and k ~= 'flags' then
+                v = tostring(v)
+            end
             if k == 'function_name' then
                 if type(v) ~= 'string' then
                     raise('ERR function_name argument given to redis.register_function must be a string')
@@ -224,6 +227,9 @@ local register_function = rt.cwrap(function(...)
                 flags = {}
                 for i = 1, #v do
                     local f = v[i]
+                    if type(f) == 'number' then
+                        f = tostring(f)
+                    end
                     if type(f) ~= 'string' or not flag_names[f] then
                         raise('ERR unknown flag given')
                     end
@@ -241,6 +247,9 @@ local register_function = rt.cwrap(function(...)
         end
     else
         name, callback = ...
+        if type(name) == 'number' then
+            name = tostring(name)
+        end
         if type(name) ~= 'string' then
             raise('ERR first argument to redis.register_function must be a string')
         end
@@ -316,6 +325,23 @@ local function pnext(t, k)
         return next(real, k)
     end
     return next(t, k)
+end
+-- Redis's pcall: an error table with an `err` field becomes its message.
+local function pcall_result(ok, ...)
+    if not ok then
+        local e = ...
+        if type(e) == 'table' then
+            local m = e.err
+            if type(m) == 'string' or type(m) == 'number' then
+                return false, m
+            end
+        end
+    end
+    return ok, ...
+end
+local pcall = pcall
+R.pcall = function(...)
+    return pcall_result(pcall(...))
 end
 R.next = pnext
 R.pairs = function(t)

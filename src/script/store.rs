@@ -5,7 +5,7 @@
 //! read to answer BUSY and to serve SCRIPT KILL / FUNCTION KILL.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -95,6 +95,8 @@ pub struct Scripts {
     /// Bumped by every change to the libraries.
     pub func_gen: AtomicU64,
     pub slots: Arc<Vec<Slot>>,
+    /// How many slots are busy: one relaxed load answers "no" per command.
+    pub busy_count: Arc<AtomicUsize>,
 }
 
 /// Outcome of SCRIPT KILL / FUNCTION KILL.
@@ -114,6 +116,7 @@ impl Scripts {
             eval_gen: AtomicU64::new(0),
             func_gen: AtomicU64::new(0),
             slots: Arc::new((0..nshards.max(1)).map(|_| Slot::default()).collect()),
+            busy_count: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -162,6 +165,9 @@ impl Scripts {
     /// The busy state other shards see: `Some(is_function)` while a script
     /// somewhere ran past the threshold.
     pub fn busy(&self) -> Option<bool> {
+        if self.busy_count.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         let mut found = None;
         for s in self.slots.iter() {
             match s.state.load(Ordering::Acquire) {

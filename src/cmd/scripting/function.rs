@@ -48,6 +48,14 @@ fn join(libs: &mut Libraries, lib: Arc<Library>, replace: bool, restore: bool) -
     Ok(())
 }
 
+/// Redis's `addReplySubcommandSyntaxError`, naming the subcommand as given.
+fn subcommand_syntax(sub: &[u8]) -> CmdError {
+    CmdError::err(format_args!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+        String::from_utf8_lossy(sub)
+    ))
+}
+
 /// FUNCTION LOAD [REPLACE] function-code
 pub fn cmd_load(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let mut replace = false;
@@ -85,7 +93,7 @@ pub fn cmd_delete(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult
 /// FUNCTION FLUSH [ASYNC|SYNC]
 pub async fn cmd_flush(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
     if args.len() > 3 {
-        return Err(CmdError::err("unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP."));
+        return Err(subcommand_syntax(&args[1]));
     }
     if args.len() == 3 && !is(&args[2], "sync") && !is(&args[2], "async") {
         return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option"));
@@ -146,7 +154,7 @@ pub fn cmd_list(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
             let names: Vec<&str> = FLAG_NAMES.iter().filter(|(_, fl)| f.flags.contains(*fl)).map(|(n, _)| *n).collect();
             out.set(names.len());
             for n in names {
-                out.bulk(n.as_bytes());
+                out.simple(n);
             }
         }
         if with_code {
@@ -167,7 +175,7 @@ pub fn cmd_dump(ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult 
 /// FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
 pub fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     if args.len() > 4 {
-        return Err(CmdError::err("unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP."));
+        return Err(subcommand_syntax(&args[1]));
     }
     let (mut flush, mut replace) = (false, false);
     if let Some(p) = args.get(3) {

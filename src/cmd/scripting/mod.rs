@@ -141,8 +141,13 @@ pub(crate) fn kill_reply(ctx: &Ctx<'_>, function: bool, out: &mut Out) -> CmdRes
         Kill::Unkillable => Err(CmdError::new(
             "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
         )),
-        Kill::WrongKind if function => Err(CmdError::new("BUSY Operation is not allowed on eval, use SCRIPT KILL instead")),
-        Kill::WrongKind => Err(CmdError::new("BUSY Operation is not allowed on function, use FUNCTION KILL instead")),
+        // Redis refuses the other kind's KILL as any command during a busy script.
+        Kill::WrongKind if function => {
+            Err(CmdError::new("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."))
+        }
+        Kill::WrongKind => {
+            Err(CmdError::new("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."))
+        }
     }
 }
 
