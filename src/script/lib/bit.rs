@@ -91,12 +91,9 @@ unsafe fn tohex(l: *mut lua_State) -> Res<c_int> {
     let mut n: i32 = if ffi::lua_type(l, 2) == ffi::LUA_TNONE { 8 } else { barg(l, 2)? as i32 };
     let mut digits: &[u8; 16] = b"0123456789abcdef";
     if n < 0 {
-        // BitOp negates in C int arithmetic: -INT_MIN stays INT_MIN, which
-        // asks for a string of an impossible length; Lua fails to allocate it.
-        if n == i32::MIN {
-            return Err(super::Raise::Plain(b"not enough memory".to_vec()));
-        }
-        n = -n;
+        // -INT_MIN overflows in C; Redis's build treats the result as
+        // positive (more than 8), so it prints 8 digits.
+        n = n.checked_neg().unwrap_or(i32::MAX);
         digits = b"0123456789ABCDEF";
     }
     let n = n.min(8) as usize;
@@ -234,6 +231,10 @@ mod tests {
             (r##"bit.bor(1, 2, '4', 8.2)"##, r##"true | 15"##),
             (r##"bit.tohex(-1)"##, r##"true | "ffffffff""##),
             (r##"bit.tohex(0x7fffffff, -8)"##, r##"true | "7FFFFFFF""##),
+            (r##"bit.tohex(0xabc, -2^31)"##, r##"true | "00000ABC""##),
+            (r##"bit.tohex(0xabc, 2^31)"##, r##"true | "00000ABC""##),
+            (r##"bit.tohex(0xabc, -9)"##, r##"true | "00000ABC""##),
+            (r##"bit.tohex(0xabc, 2^31-1)"##, r##"true | "00000abc""##),
         ]);
     }
 }
