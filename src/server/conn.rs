@@ -139,6 +139,8 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             core.refresh_clock();
             session.client.last_ms.set(core.clock().now_ms);
             out.proto = session.client.proto.get();
+            // Messages that arrived before these commands were read come first.
+            session.client.push.take_into(&mut out);
             items.extend(batch.drain(..).map(|a| classify(session, a)));
             execute(session, &mut items, &mut out).await;
             for it in items.drain(..) {
@@ -320,6 +322,12 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
         return;
     };
     session.client.last_cmd.set(cmd.name());
+    // Push messages that arrived before this command go before its reply:
+    // an (un)subscription or RESET must not be followed by older messages.
+    // Never inside EXEC's reply array.
+    if !session.in_exec {
+        session.client.push.take_into(out);
+    }
     let start = out.len();
     let began = std::time::Instant::now();
     // Across shards, the command holds its keys' locks while it runs.
