@@ -281,6 +281,9 @@ pub(crate) mod testing {
 }
 
 #[cfg(test)]
+mod recorded_random;
+
+#[cfg(test)]
 mod tests {
     use super::testing::{lua, run};
 
