@@ -118,7 +118,9 @@ pub fn reply_to_lua(lua: &Lua, buf: &[u8], pos: &mut usize) -> mlua::Result<(Val
 /// C's `(long long)` cast of a double on x86-64: out of range and NaN give
 /// the "integer indefinite" value.
 pub fn lua_number_to_i64(n: f64) -> i64 {
-    if n.is_nan() || n >= 9.223_372_036_854_775_807e18 || n < -9.223_372_036_854_775_808e18 {
+    // 2^63 as a double: the first value past i64::MAX.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_nan() || !(-LIMIT..LIMIT).contains(&n) {
         i64::MIN
     } else {
         n as i64
@@ -151,7 +153,7 @@ pub fn lua_to_reply(v: &Value, script_resp3: bool, out: &mut Out, depth: usize) 
             }
         }
         Value::Number(n) => out.int(lua_number_to_i64(*n)),
-        Value::Integer(n) => out.int(*n as i64),
+        Value::Integer(n) => out.int(*n),
         Value::Table(t) => table_to_reply(t, script_resp3, out, depth),
         _ => out.null(),
     }

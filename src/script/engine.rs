@@ -672,6 +672,14 @@ fn execute(
         }
     }
     ctl.start.set(Some(Instant::now()));
+    // Clears the busy slot however the run ends (a panic included).
+    struct EndGuard<'a>(&'a Ctl);
+    impl Drop for EndGuard<'_> {
+        fn drop(&mut self) {
+            self.0.end();
+        }
+    }
+    let guard = EndGuard(&ctl);
     let mut db = call.db;
     let rt = st.rt.clone();
     let result: mlua::Result<(bool, Value)> = lua.scope(|scope| {
@@ -684,7 +692,7 @@ fn execute(
         rt.raw_set("call", Value::Nil)?;
         r
     });
-    ctl.end();
+    drop(guard);
     let _ = rt.raw_set("call", Value::Nil);
     let resp3 = ctl.resp3.get();
     if ctl.abort.get() && !ctl.killed.get() {

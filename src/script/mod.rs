@@ -189,3 +189,43 @@ pub fn busy_error(scripts: &Scripts, flags: crate::cmd::Flags) -> Option<CmdErro
         true => "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebang_flags_as_redis_parses_them() {
+        assert_eq!(shebang_flags(b"return 1").unwrap(), (ScriptFlags::EVAL_COMPAT, 0));
+        assert_eq!(shebang_flags(b"#!lua\nreturn 1").unwrap(), (ScriptFlags::empty(), 5));
+        assert_eq!(
+            shebang_flags(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap().0,
+            ScriptFlags::NO_WRITES | ScriptFlags::ALLOW_OOM
+        );
+        assert_eq!(shebang_flags(b"#!lua flags=\n").unwrap().0, ScriptFlags::empty());
+        let e = |b: &[u8]| shebang_flags(b).unwrap_err().0;
+        assert_eq!(e(b"#!lua"), "ERR Invalid script shebang");
+        assert_eq!(e(b"#!lua flags=bogus\n"), "ERR Unexpected flag in script shebang: bogus");
+        assert_eq!(e(b"#!lua foo=bar\n"), "ERR Unknown lua shebang option: foo=bar");
+        assert_eq!(e(b"#!luax\n"), "ERR Unexpected engine in script shebang: #!luax");
+        assert_eq!(e(b"#!\"lua\n"), "ERR Invalid engine in script shebang");
+    }
+
+    #[test]
+    fn sha1_and_doubles() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(parse_double("inf"), Some(f64::INFINITY));
+        assert_eq!(parse_double("1.5"), Some(1.5));
+        assert!(parse_double("nan").unwrap().is_nan());
+    }
+
+    #[test]
+    fn lua_numbers_truncate_as_c_does() {
+        use convert::lua_number_to_i64;
+        assert_eq!(lua_number_to_i64(3.99), 3);
+        assert_eq!(lua_number_to_i64(-3.99), -3);
+        assert_eq!(lua_number_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(lua_number_to_i64(1e300), i64::MIN);
+        assert_eq!(lua_number_to_i64(-9.3e18), i64::MIN);
+    }
+}

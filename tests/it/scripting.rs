@@ -92,10 +92,7 @@ fn function_dump_restores_on_another_server() {
     let mut cb = b.raw();
     assert_eq!(cb.call(&[b"FUNCTION".as_slice(), b"RESTORE", &payload]), Reply::Simple(b"OK".to_vec()));
     assert_eq!(cb.call(&["FCALL_RO", "hello", "0", "you"]), bulk("hello you"));
-    assert_eq!(
-        cb.err(&[b"FUNCTION".as_slice(), b"RESTORE", &payload]),
-        "ERR Library mylib already exists"
-    );
+    assert_eq!(cb.err(&[b"FUNCTION".as_slice(), b"RESTORE", &payload]), "ERR Library mylib already exists");
     assert_eq!(cb.call(&[b"FUNCTION".as_slice(), b"RESTORE", &payload, b"REPLACE"]), Reply::Simple(b"OK".to_vec()));
 }
 
@@ -145,7 +142,11 @@ fn busy_script_is_killed_from_another_shard() {
 
     // A script that wrote cannot be killed; FUNCTION KILL stops functions.
     assert_eq!(
-        runner.call(&["FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function('spin', function() while true do end end)"]),
+        runner.call(&[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=spin\nredis.register_function('spin', function() while true do end end)"
+        ]),
         bulk("spin")
     );
     runner.send(&crate::support::encode(&["FCALL", "spin", "1", "spin"]));

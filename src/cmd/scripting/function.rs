@@ -212,6 +212,12 @@ pub fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
 /// FUNCTION STATS
 pub fn cmd_stats(ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
     let scripts = &ctx.core.shared.scripts;
+    // Redis answers FUNCTION STATS during a busy EVAL with the eval BUSY error.
+    if scripts.busy() == Some(false) {
+        return Err(CmdError::new(
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        ));
+    }
     out.map(2);
     out.bulk(b"running_script");
     let running = scripts.slots.iter().find_map(|s| {
