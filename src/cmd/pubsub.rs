@@ -35,7 +35,8 @@ const ALLOWED_SUBSCRIBED: &[&str] =
 /// Redis's error, `Some(Ok(f))` runs `f` instead (PING's pub/sub reply).
 pub fn context_route(session: &Session, cmd: &Command) -> Option<Result<AsyncFn, CmdError>> {
     let c = &session.client;
-    if c.proto.get() != Proto::Resp2 || !c.push.subscribed() {
+    // EXEC runs what it queued without this check, as Redis does.
+    if c.proto.get() != Proto::Resp2 || !c.push.subscribed() || session.in_exec {
         return None;
     }
     match cmd.name() {
@@ -122,7 +123,8 @@ async fn cmd_sunsubscribe(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
 async fn publish(s: &mut Session, args: &[Bytes], out: &mut Out, shard: bool) -> CmdResult {
     let n = pubsub::publish(&s.core, shard, &args[1], &args[2]).await;
     // A publisher subscribed to its own channel sees the message before the
-    // reply, as in Redis; pushes are never dropped by CLIENT REPLY OFF/SKIP.
+    // reply, as in Redis (inside EXEC's reply array too, as Redis writes it);
+    // pushes are never dropped by CLIENT REPLY OFF/SKIP.
     if s.reply_mode == ReplyMode::On && !s.skip_current {
         s.client.push.take_into(out);
     }

@@ -232,14 +232,22 @@ pub fn deliver(core: &Core, shard: bool, channel: &[u8], message: &[u8]) -> u64 
 /// delivers to this shard's subscribers now and queues one message for each
 /// other shard, sent in order after what this shard queued before.
 pub fn publish_nowait(core: &Core, channel: &[u8], message: &[u8]) {
-    deliver(core, false, channel, message);
+    publish_queued(core, false, channel, message);
+}
+
+/// PUBLISH (or SPUBLISH, `shard`) from code that cannot wait, such as a
+/// script running on this shard: delivers here now, queues for every other
+/// shard in order, and returns the receivers on this shard only.
+pub fn publish_queued(core: &Core, shard: bool, channel: &[u8], message: &[u8]) -> u64 {
+    let n = deliver(core, shard, channel, message);
     if core.nshards > 1 {
         let (channel, message) = (Bytes::copy_from_slice(channel), Bytes::copy_from_slice(message));
         for t in (0..core.nshards).filter(|&t| t != core.id) {
-            let msg = Msg::Publish { shard: false, channel: channel.clone(), message: message.clone() };
+            let msg = Msg::Publish { shard, channel: channel.clone(), message: message.clone() };
             enqueue(core, t, msg, None);
         }
     }
+    n
 }
 
 /// PUBLISH / SPUBLISH: delivers everywhere and returns the number of receivers.

@@ -319,6 +319,10 @@ fn suppress(session: &mut Session, out: &mut Out, start: usize) {
 
 async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     let (Some(cmd), Route::Async(f)) = (it.cmd, &it.route) else {
+        // A refused MULTI ends a run of commands like an async one does.
+        if let Route::Reject(e) = &it.route {
+            reject(session, it.cmd, &it.args, e, out);
+        }
         return;
     };
     session.client.last_cmd.set(cmd.name());
