@@ -5,3 +5,8 @@
 fn corpus_scripting_libs() {
     crate::differential::run_corpus("corpus/scripting_libs.txt", include_str!("corpus/scripting_libs.txt"), false);
 }
+
+#[test]
+fn corpus_scripting_libs_resp3() {
+    crate::differential::run_corpus("corpus/scripting_libs.txt", include_str!("corpus/scripting_libs.txt"), true);
+}
