@@ -60,6 +60,7 @@ impl Ctl {
         if self.loading.get() {
             if start.elapsed() > LOAD_TIMEOUT {
                 self.abort.set(true);
+                self.killed.set(true);
                 return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
             }
             return Ok(VmState::Continue);
@@ -493,6 +494,7 @@ fn load_code(st: &mut State, code: &[u8]) -> Result<Vec<Registered>, CmdError> {
     let reg = st.lua.create_table().map_err(lua_err)?;
     st.rt.raw_set("registered", reg.clone()).map_err(lua_err)?;
     st.ctl.abort.set(false);
+    st.ctl.killed.set(false);
     st.ctl.loading.set(true);
     st.ctl.start.set(Some(Instant::now()));
     let r: mlua::Result<(bool, Value)> = st.load_library.call(f);
@@ -501,6 +503,9 @@ fn load_code(st: &mut State, code: &[u8]) -> Result<Vec<Registered>, CmdError> {
     st.ctl.abort.set(false);
     let _ = st.rt.raw_set("registered", Value::Nil);
     let (ok, e) = r.map_err(lua_err)?;
+    if st.ctl.killed.replace(false) {
+        return Err(CmdError::err("Error registering functions: ERR FUNCTION LOAD timeout"));
+    }
     if !ok {
         let msg = match &e {
             Value::Table(t) => match t.raw_get::<Value>("err") {
