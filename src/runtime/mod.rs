@@ -117,6 +117,17 @@ impl<T: Send + 'static> Sender<T> {
     pub async fn send(&self, msg: T) -> Result<(), ()> {
         self.0.send(msg).await.map_err(|_| ())
     }
+
+    /// Sends without waiting: `Err(Some(msg))` when the channel is full,
+    /// `Err(None)` when the peer is gone.
+    pub fn try_send(&self, msg: T) -> Result<(), Option<T>> {
+        use glommio::GlommioError;
+        match self.0.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(GlommioError::WouldBlock(glommio::ResourceType::Channel(m))) => Err(Some(m)),
+            Err(_) => Err(None),
+        }
+    }
 }
 
 impl<T: Send + 'static> Receiver<T> {

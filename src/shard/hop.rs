@@ -21,6 +21,9 @@ pub struct Request {
     pub job: Job,
 }
 
+/// What a job produced: its result, or the message of its panic.
+pub type Outcome = Result<Box<dyn Any + Send>, String>;
+
 pub struct Response {
     pub token: u32,
     /// `Err` when the job panicked on the remote shard.

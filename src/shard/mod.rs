@@ -127,6 +127,9 @@ pub struct Core {
     parked: RefCell<Vec<(ShardId, u32, hop::Job)>>,
     /// Local tasks waiting for a lock release.
     unlock_wakers: RefCell<Vec<std::task::Waker>>,
+    /// Calls to other shards complete before returning (the caller's thread
+    /// waits for the answer): set while a script runs with every shard locked.
+    pub sync_calls: Cell<bool>,
 }
 
 /// The channel ends one shard gets: to and from every other shard.
@@ -212,6 +215,7 @@ impl Core {
             pending: Rc::new(RefCell::new(Pending::default())),
             parked: RefCell::new(Vec::new()),
             unlock_wakers: RefCell::new(Vec::new()),
+            sync_calls: Cell::new(false),
         });
         for (from, w) in req_rx_w {
             let rx = w.await;
@@ -238,6 +242,7 @@ impl Core {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&self)));
             self.serve_blocked();
             let result = match result {
+                Ok(Some(r)) if r.is::<NoReply>() => continue,
                 Ok(Some(r)) => Ok(r),
                 Ok(None) => {
                     self.parked.borrow_mut().push((from, req.token, job));
@@ -377,6 +382,9 @@ impl Core {
     }
 
     async fn send_job<T>(&self, target: ShardId, job: Job) -> Reply<T> {
+        if self.sync_calls.get() {
+            return self.send_job_now(target, job);
+        }
         let token = self.pending.borrow_mut().open();
         let tx = self.req_tx[target].as_ref().expect("a channel to every other shard");
         // A send fails only when the peer executor is gone, i.e. at shutdown.
@@ -442,6 +450,74 @@ impl Core {
             }
         }
         out
+    }
+}
+
+/// The answer of a job whose caller waits for it in place (see `sync_calls`):
+/// the serving shard sends no reply message for it.
+struct NoReply;
+
+impl Core {
+    /// Runs `job` on `target` and waits for it on this thread, then hands the
+    /// result over as an already completed reply. Only safe while no other
+    /// shard can be waiting the same way for this one: with every shard
+    /// locked by this caller's transaction.
+    fn send_job_now<T>(&self, target: ShardId, mut job: Job) -> Reply<T> {
+        let token = self.pending.borrow_mut().open();
+        let result = if target == self.id {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(self))) {
+                Ok(Some(r)) => Ok(r),
+                Ok(None) => Err("a job waited for a lock its own transaction holds".to_string()),
+                Err(p) => Err(panic_message(&p)),
+            }
+        } else {
+            let slot: Arc<std::sync::Mutex<Option<hop::Outcome>>> = Arc::default();
+            let answer = slot.clone();
+            let mut job = Some(job);
+            let wrapped: Job = Box::new(move |core| {
+                let mut j = job.take()?;
+                let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| j(core))) {
+                    Ok(Some(r)) => Ok(r),
+                    Ok(None) => Err("a job waited for a lock its own transaction holds".to_string()),
+                    Err(p) => Err(panic_message(&p)),
+                };
+                *answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                Some(Box::new(NoReply))
+            });
+            let mut req = Request { token: u32::MAX, job: wrapped };
+            let tx = self.req_tx[target].as_ref().expect("a channel to every other shard");
+            let mut spins = 0u32;
+            let sent = loop {
+                match tx.try_send(req) {
+                    Ok(()) => break true,
+                    Err(Some(r)) => req = r,
+                    Err(None) => break false,
+                }
+                pause(&mut spins);
+            };
+            if sent {
+                loop {
+                    if let Some(r) = slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                        break r;
+                    }
+                    pause(&mut spins);
+                }
+            } else {
+                Err(format!("shard {target} is gone"))
+            }
+        };
+        self.pending.borrow_mut().complete(token, result);
+        Reply::new(self.pending.clone(), token)
+    }
+}
+
+/// Busy-waits a little, then gives the CPU away between checks.
+fn pause(spins: &mut u32) {
+    *spins += 1;
+    if *spins < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
     }
 }
 

@@ -19,6 +19,7 @@ mod notify;
 mod protocol;
 mod pubsub;
 mod scripting;
+mod scripts_across;
 mod scripting_libs;
 mod server;
 mod sets;

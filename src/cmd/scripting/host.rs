@@ -22,6 +22,11 @@ impl<'a> LocalHost<'a> {
     pub fn new(core: &'a Core, state: &'a mut ShardState) -> Self {
         LocalHost { core, state }
     }
+
+    /// The shard's state, between the script's commands.
+    pub fn state(&mut self) -> &mut ShardState {
+        self.state
+    }
 }
 
 impl Host for LocalHost<'_> {

@@ -3,6 +3,7 @@
 //! arguments, runs scripts on the shard that owns their declared keys through
 //! [`LocalHost`], and manages the shared script cache and libraries.
 
+mod cross;
 mod function;
 mod host;
 
@@ -10,16 +11,16 @@ use bytes::Bytes;
 
 use super::{CmdError, CmdResult, Ctx, Handler, Session};
 use crate::resp::Out;
-use crate::script::{self, Body, Call, Kill, Outcome};
+use crate::script::{self, Body, Kill};
 pub use host::LocalHost;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
-    ("eval", Handler::SyncCross(cmd_eval, crate::async_handler!(cross_script))),
-    ("evalsha", Handler::SyncCross(cmd_evalsha, crate::async_handler!(cross_script))),
-    ("eval_ro", Handler::SyncCross(cmd_eval_ro, crate::async_handler!(cross_script))),
-    ("evalsha_ro", Handler::SyncCross(cmd_evalsha_ro, crate::async_handler!(cross_script))),
-    ("fcall", Handler::SyncCross(cmd_fcall, crate::async_handler!(cross_script))),
-    ("fcall_ro", Handler::SyncCross(cmd_fcall_ro, crate::async_handler!(cross_script))),
+    ("eval", Handler::Async(crate::async_handler!(cmd_eval))),
+    ("evalsha", Handler::Async(crate::async_handler!(cmd_evalsha))),
+    ("eval_ro", Handler::Async(crate::async_handler!(cmd_eval_ro))),
+    ("evalsha_ro", Handler::Async(crate::async_handler!(cmd_evalsha_ro))),
+    ("fcall", Handler::Async(crate::async_handler!(cmd_fcall))),
+    ("fcall_ro", Handler::Async(crate::async_handler!(cmd_fcall_ro))),
     ("script|load", Handler::Sync(cmd_script_load)),
     ("script|exists", Handler::Sync(cmd_script_exists)),
     ("script|flush", Handler::Async(crate::async_handler!(cmd_script_flush))),
@@ -48,57 +49,34 @@ pub fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), CmdError> {
     Ok(args[3..].split_at(n as usize))
 }
 
-/// Runs a script on this shard (the one owning all of its declared keys).
-fn run_here(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out, body: Body<'_>, readonly: bool) -> CmdResult {
-    let (keys, argv) = split_keys(args)?;
-    let call = Call { body, keys, args: argv, readonly, db: ctx.db };
-    let core = ctx.core;
-    let mut host = LocalHost::new(core, ctx.state);
-    match script::run(core, &mut host, &call, out)? {
-        Outcome::Done => Ok(()),
-        // TODO(lead): re-run the script in cross-shard (global) mode.
-        Outcome::Elsewhere { .. } => Err(CmdError::err(
-            "this script accessed a key on another shard; cross-shard scripts are not supported yet",
-        )),
-    }
-}
-
 /// EVAL script numkeys [key ...] [arg ...]
-fn cmd_eval(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    run_here(ctx, args, out, Body::Eval(&args[1]), false)
+async fn cmd_eval(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    cross::run(s, args, out, Body::Eval(&args[1]), false).await
 }
 
 /// EVALSHA sha1 numkeys [key ...] [arg ...]
-fn cmd_evalsha(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    run_here(ctx, args, out, Body::Sha(&args[1]), false)
+async fn cmd_evalsha(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    cross::run(s, args, out, Body::Sha(&args[1]), false).await
 }
 
 /// EVAL_RO script numkeys [key ...] [arg ...]
-fn cmd_eval_ro(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    run_here(ctx, args, out, Body::Eval(&args[1]), true)
+async fn cmd_eval_ro(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    cross::run(s, args, out, Body::Eval(&args[1]), true).await
 }
 
 /// EVALSHA_RO sha1 numkeys [key ...] [arg ...]
-fn cmd_evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    run_here(ctx, args, out, Body::Sha(&args[1]), true)
+async fn cmd_evalsha_ro(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    cross::run(s, args, out, Body::Sha(&args[1]), true).await
 }
 
 /// FCALL function numkeys [key ...] [arg ...]
-fn cmd_fcall(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    run_here(ctx, args, out, Body::Function(&args[1]), false)
+async fn cmd_fcall(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    cross::run(s, args, out, Body::Function(&args[1]), false).await
 }
 
 /// FCALL_RO function numkeys [key ...] [arg ...]
-fn cmd_fcall_ro(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    run_here(ctx, args, out, Body::Function(&args[1]), true)
-}
-
-/// Scripts whose declared keys span several shards.
-async fn cross_script(_s: &mut Session, args: &[Bytes], _out: &mut Out) -> CmdResult {
-    // Argument errors first, as on one shard.
-    split_keys(args)?;
-    // TODO(lead): run the script atomically across the shards of its keys.
-    Err(CmdError::err("scripts with keys on several shards are not supported yet (cross-shard scripts)"))
+async fn cmd_fcall_ro(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    cross::run(s, args, out, Body::Function(&args[1]), true).await
 }
 
 /// SCRIPT LOAD script
