@@ -327,3 +327,46 @@ fn soft_limit_needs_its_seconds() {
         }
     });
 }
+
+#[test]
+fn no_message_follows_reset_or_unsubscribe() {
+    each_shards(|s| {
+        let port = s.port;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flood = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut p = Raw::connect(port);
+                let batch = "PUBLISH busy m\r\n".repeat(50);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    p.send(batch.as_bytes());
+                    for _ in 0..50 {
+                        p.reply_bytes();
+                    }
+                }
+            })
+        };
+        for round in 0..20 {
+            let mut r = s.raw();
+            let (leave, done): (&[u8], Vec<u8>) = if round % 2 == 0 {
+                (b"RESET\r\n", b"+RESET\r\n".to_vec())
+            } else {
+                (b"UNSUBSCRIBE busy\r\n", conf(&["unsubscribe", "busy"], 0))
+            };
+            assert_eq!(r.cmd(&["SUBSCRIBE", "busy"]), conf(&["subscribe", "busy"], 1));
+            std::thread::sleep(Duration::from_millis(2));
+            r.send(leave);
+            r.send(b"PING\r\n");
+            loop {
+                let bytes = r.reply_bytes();
+                if bytes == done {
+                    break;
+                }
+                assert!(bytes.starts_with(b"*3\r\n$7\r\nmessage\r\n"), "{:?}", String::from_utf8_lossy(&bytes));
+            }
+            assert_eq!(r.reply_bytes(), b"+PONG\r\n");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        flood.join().expect("publisher");
+    });
+}
