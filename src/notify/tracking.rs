@@ -145,7 +145,9 @@ impl Tables {
 enum Payload {
     Keys(Vec<Bytes>),
     /// FLUSHDB/FLUSHALL: a null in the tracking client's protocol (RESP3 `_`).
-    Null { resp3: bool },
+    Null {
+        resp3: bool,
+    },
 }
 
 /// One invalidation message for one tracking client.
@@ -325,7 +327,8 @@ pub fn caller(client: &ClientInfo, home: ShardId, cmd: &crate::cmd::Command) -> 
     }
     let optin = f & flag::OPTIN != 0;
     let optout = f & flag::OPTOUT != 0;
-    let track = f & flag::BCAST == 0 && !(optin && !caching) && !(optout && caching);
+    // Redis's trackingRememberKeys: OPTIN needs CACHING yes, OPTOUT skips on CACHING no.
+    let track = f & flag::BCAST == 0 && (!optin || caching) && (!optout || !caching);
     Caller { id: client.id, home, track }
 }
 

@@ -412,7 +412,8 @@ pub async fn cmd_tracking(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
     if options & flag::OPTIN != 0 && options & flag::OPTOUT != 0 {
         return Err(CmdError::err("You can't specify both OPTIN mode and OPTOUT mode"));
     }
-    if (options & flag::OPTIN != 0 && cur & flag::OPTOUT != 0) || (options & flag::OPTOUT != 0 && cur & flag::OPTIN != 0)
+    if (options & flag::OPTIN != 0 && cur & flag::OPTOUT != 0)
+        || (options & flag::OPTOUT != 0 && cur & flag::OPTIN != 0)
     {
         return Err(CmdError::err(
             "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, \

@@ -26,7 +26,15 @@ struct Shard {
 
 impl Shard {
     fn new() -> Shard {
-        Shard { db: Db::new(), stats: DbStats::default(), now: NOW, max_len: 512 << 20, proto: Proto::Resp2, rng: 1, signals: Default::default() }
+        Shard {
+            db: Db::new(),
+            stats: DbStats::default(),
+            now: NOW,
+            max_len: 512 << 20,
+            proto: Proto::Resp2,
+            rng: 1,
+            signals: Default::default(),
+        }
     }
 
     /// Runs one command and returns its reply bytes as text (errors included).
