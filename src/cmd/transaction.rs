@@ -258,6 +258,11 @@ async fn cmd_exec(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult 
         unwatch_all(s);
         return Err(CmdError::new("EXECABORT Transaction discarded because of previous errors."));
     }
+    if s.core.nshards > 1 && s.tx.is_none() {
+        if let Some(shard) = one_shard(s, &multi.queued) {
+            return exec_on(s, shard, multi.queued, out).await;
+        }
+    }
     let tx = if s.core.nshards > 1 && s.tx.is_none() {
         let plan = plan(s, multi.queued.iter().map(|(c, a)| (*c, a.as_slice())));
         Some(crate::shard::tx::lock(&s.core, plan).await)
@@ -283,6 +288,68 @@ async fn cmd_exec(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult 
         t.release().await;
     }
     unwatch_all(s);
+    Ok(())
+}
+
+/// The shard every key of the transaction (and every watched key) lives on,
+/// when its commands are all plain synchronous ones: then EXEC is one
+/// uninterrupted run there and takes no sequence number.
+fn one_shard(s: &Session, cmds: &[(&'static Command, Vec<Bytes>)]) -> Option<ShardId> {
+    let mut shard = None;
+    let mut on = |key: &[u8]| {
+        let k = s.shard_of(key);
+        *shard.get_or_insert(k) == k
+    };
+    for (cmd, args) in cmds {
+        let sync = matches!(cmd.handler, Handler::Sync(_) | Handler::SyncCross(..));
+        if !sync || reaches_beyond_keys(cmd, args) || !cmd.keys.positions(args).all(|i| on(&args[i])) {
+            return None;
+        }
+    }
+    for (db, key) in &s.watch.keys {
+        if *db != s.db || !on(key) {
+            return None;
+        }
+    }
+    Some(shard.unwrap_or(s.core.id))
+}
+
+/// EXEC of a transaction that lives on one shard: a single job there, run
+/// once no cross-shard transaction holds its keys.
+async fn exec_on(s: &mut Session, shard: ShardId, cmds: Vec<(&'static Command, Vec<Bytes>)>, out: &mut Out) -> CmdResult {
+    let (db, proto, n) = (s.db, out.proto, cmds.len());
+    let (dirty, watched) = (s.watch.dirty.clone(), s.watch.keys.clone());
+    let done = s
+        .core
+        .call_when(shard, move |c: &Core| {
+            let mut st = c.state.borrow_mut();
+            let locked = !st.locks.is_idle()
+                && !cmds.iter().all(|(cmd, args)| {
+                    let write = cmd.flags.contains(super::Flags::WRITE);
+                    cmd.keys.positions(args).all(|i| st.locks.free(db, &args[i], write, None))
+                });
+            if locked || !watched.iter().all(|(d, k)| st.locks.free(*d, k, false, None)) {
+                return None;
+            }
+            if dirty.load(Ordering::Relaxed) || expired_since(&st, &dirty, &watched, c.clock().now_ms) {
+                return Some(None);
+            }
+            let mut o = Out::new(proto);
+            super::start_laps(&mut st);
+            for (cmd, args) in &cmds {
+                super::run_sync(c, &mut st, cmd, db, args, &mut o);
+            }
+            Some(Some(o.buf))
+        })
+        .await;
+    unwatch_all(s);
+    match done {
+        Some(replies) => {
+            out.array(n);
+            out.raw(&replies);
+        }
+        None => out.null_array(),
+    }
     Ok(())
 }
 

@@ -159,6 +159,18 @@ pub fn lua_to_reply(v: &Value, script_resp3: bool, out: &mut Out, depth: usize) 
     }
 }
 
+/// Redis's `addReplyDouble`; a NaN prints with its sign as glibc's printf does.
+fn double_reply(d: f64, out: &mut Out) {
+    if d.is_nan() && d.is_sign_negative() {
+        match out.proto {
+            Proto::Resp2 => out.bulk(b"-nan"),
+            Proto::Resp3 => out.raw(b",-nan\r\n"),
+        }
+    } else {
+        out.double(d);
+    }
+}
+
 fn table_to_reply(t: &Table, resp3: bool, out: &mut Out, depth: usize) {
     if let Some(e) = str_field(t, "err") {
         let e = e.as_bytes();
@@ -169,9 +181,16 @@ fn table_to_reply(t: &Table, resp3: bool, out: &mut Out, depth: usize) {
         out.simple(&String::from_utf8_lossy(&s.as_bytes()).replace(['\r', '\n'], " "));
         return;
     }
-    if let Ok(Value::Number(d)) = t.raw_get::<Value>("double") {
-        out.double(d);
-        return;
+    match t.raw_get::<Value>("double") {
+        Ok(Value::Number(d)) => {
+            double_reply(d, out);
+            return;
+        }
+        Ok(Value::Integer(d)) => {
+            double_reply(d as f64, out);
+            return;
+        }
+        _ => {}
     }
     if let Some(s) = str_field(t, "big_number") {
         let s: Vec<u8> = s.as_bytes().iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();

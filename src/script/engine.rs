@@ -332,6 +332,7 @@ fn lua_args(args: &MultiValue) -> Option<Vec<Bytes>> {
     args.iter()
         .map(|a| match a {
             Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Number(n) if n.is_nan() && n.is_sign_negative() => Some(Bytes::from_static(b"-nan")),
             Value::Number(n) => Some(Bytes::from(crate::resp::write::format_double(*n))),
             Value::Integer(n) => Some(Bytes::from(n.to_string())),
             _ => None,
