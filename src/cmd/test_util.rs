@@ -66,6 +66,27 @@ impl TestDb {
         }
     }
 
+    /// A database whose commands record every keyspace event class.
+    pub fn notifying() -> TestDb {
+        use crate::shard::signal::class;
+        TestDb { notify: class::ALL | class::NEW | class::KEY_MISS | class::KEYEVENT, ..TestDb::default() }
+    }
+
+    /// The keyspace events recorded since the last call, as `"event key"`.
+    pub fn events(&mut self) -> Vec<String> {
+        self.signals.events.drain(..).map(|e| format!("{} {}", e.event, String::from_utf8_lossy(&e.key))).collect()
+    }
+
+    /// Runs each `(handler, command)` and checks the events it records, in
+    /// order, against `want` (what redis-server 7.0 publishes for it).
+    pub fn expect_events(&mut self, steps: &[(KsFn, &str, &[&str])]) {
+        for (f, cmd, want) in steps {
+            let args: Vec<&str> = cmd.split(' ').collect();
+            self.run(*f, &args);
+            assert_eq!(self.events(), *want, "events of {cmd}");
+        }
+    }
+
     /// OBJECT ENCODING's answer for `key`, if it exists.
     pub fn encoding(&self, key: &str) -> Option<&'static str> {
         let e = self.db.table().get(key.as_bytes())?;

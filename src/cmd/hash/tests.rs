@@ -310,3 +310,17 @@ fn hscan_walks_a_table() {
     assert_eq!(items[0], "0");
     assert_eq!(items.len() - 1, 2 * 1111);
 }
+
+#[test]
+fn events_are_redis_events() {
+    TestDb::notifying().expect_events(&[
+        (hset, "HSET h f v g w", &["new h", "hset h"]),
+        (super::hsetnx, "HSETNX h f x", &[]),
+        (super::hsetnx, "HSETNX h n 1", &["hset h"]),
+        (incr::hincrby, "HINCRBY h n 2", &["hincrby h"]),
+        (incr::hincrbyfloat, "HINCRBYFLOAT h n 0.5", &["hincrbyfloat h"]),
+        (hdel, "HDEL h zz", &[]),
+        (hdel, "HDEL h f g n", &["hdel h", "del h"]),
+        (hget, "HGET h f", &["keymiss h"]),
+    ]);
+}

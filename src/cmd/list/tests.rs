@@ -289,3 +289,22 @@ fn encodings_follow_the_limit() {
     t.run(index::ltrim, &["LTRIM", "i", "0", "1"]);
     assert_eq!(t.encoding("i"), Some("listpack"));
 }
+
+#[test]
+fn events_are_redis_events() {
+    TestDb::notifying().expect_events(&[
+        (rpush, "RPUSH l a b c", &["new l", "rpush l"]),
+        (lpushx, "LPUSHX nope a", &[]),
+        (lmove, "LMOVE l l2 RIGHT LEFT", &["new l2", "lpush l2", "rpop l"]),
+        (rpoplpush, "RPOPLPUSH l l", &["lpush l", "rpop l"]),
+        (index::lset, "LSET l 0 x", &["lset l"]),
+        (index::linsert, "LINSERT l BEFORE x y", &["linsert l"]),
+        (index::lrem, "LREM l 0 zz", &[]),
+        (index::lrem, "LREM l 1 y", &["lrem l"]),
+        (lpop, "LPOP l 5", &["lpop l", "del l"]),
+        (index::ltrim, "LTRIM l2 1 0", &["ltrim l2", "del l2"]),
+        (lrange, "LRANGE l 0 -1", &["keymiss l"]),
+        (rpush, "RPUSH m a", &["new m", "rpush m"]),
+        (moves::lmpop, "LMPOP 2 l m RIGHT", &["rpop m", "del m"]),
+    ]);
+}

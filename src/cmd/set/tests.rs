@@ -282,3 +282,18 @@ fn sscan_walks_a_hash_table() {
     assert_eq!(seen.len(), 1000);
     assert!(calls > 10, "a hash table is walked in steps");
 }
+
+#[test]
+fn events_are_redis_events() {
+    TestDb::notifying().expect_events(&[
+        (sadd, "SADD s a b c", &["new s", "sadd s"]),
+        (sadd, "SADD s a", &[]),
+        (srem, "SREM s c zz", &["srem s"]),
+        (smove, "SMOVE s d a", &["srem s", "new d", "sadd d"]),
+        (sunionstore, "SUNIONSTORE u s d", &["new u", "sunionstore u"]),
+        (sinterstore, "SINTERSTORE u s d", &["del u"]),
+        (sinterstore, "SINTERSTORE u s nope", &["keymiss nope"]),
+        (spop, "SPOP s", &["spop s", "del s"]),
+        (spop, "SPOP d 5", &["spop d", "del d"]),
+    ]);
+}

@@ -414,3 +414,26 @@ fn lcs_replies() {
         "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"
     );
 }
+
+#[test]
+fn events_are_redis_events() {
+    use crate::cmd::test_util::TestDb;
+    TestDb::notifying().expect_events(&[
+        (super::set, "SET k v EX 10", &["new k", "set k", "expire k"]),
+        (super::set, "SET k v NX", &[]),
+        (super::set, "SET k w KEEPTTL GET", &["set k"]),
+        (super::getex, "GETEX k PERSIST", &["persist k"]),
+        (super::getex, "GETEX k PERSIST", &[]),
+        (super::getex, "GETEX k PXAT 1", &["del k"]),
+        (super::get, "GET k", &["keymiss k"]),
+        (counter::incr, "INCR n", &["new n", "incrby n"]),
+        (counter::incrbyfloat, "INCRBYFLOAT n 1.5", &["incrbyfloat n"]),
+        (range::append, "APPEND n x", &["append n"]),
+        (range::setrange, "SETRANGE n 0 y", &["setrange n"]),
+        (super::getset, "GETSET n z", &["set n"]),
+        (super::getdel, "GETDEL n", &["del n"]),
+        (multi::mset, "MSET a 1 b 2", &["new a", "set a", "new b", "set b"]),
+        (multi::msetnx, "MSETNX a 1 c 2", &[]),
+        (multi::mget, "MGET a zz", &["keymiss zz"]),
+    ]);
+}

@@ -393,3 +393,22 @@ fn zscan_packed_and_indexed() {
     }
     assert_eq!(seen.len(), 500);
 }
+
+#[test]
+fn events_are_redis_events() {
+    TestDb::notifying().expect_events(&[
+        (zadd, "ZADD z 1 a 2 b 3 c", &["new z", "zadd z"]),
+        (zadd, "ZADD z XX 1 zz", &[]),
+        (zadd, "ZADD z 1 a", &[]),
+        (zincrby, "ZINCRBY z 1 a", &["zincr z"]),
+        (zrem, "ZREM z zz", &[]),
+        (zrem, "ZREM z b", &["zrem z"]),
+        (zremrangebyscore, "ZREMRANGEBYSCORE z 0 0", &[]),
+        (zrangestore, "ZRANGESTORE d z 0 -1", &["new d", "zrangestore d"]),
+        (zunionstore, "ZUNIONSTORE u 2 z d", &["new u", "zunionstore u"]),
+        (zdiffstore, "ZDIFFSTORE u 2 z d", &["del u"]),
+        (zpopmin, "ZPOPMIN z 5", &["zpopmin z", "del z"]),
+        (zremrangebyrank, "ZREMRANGEBYRANK d 0 -1", &["zremrangebyrank d", "del d"]),
+        (zscore, "ZSCORE d a", &["keymiss d"]),
+    ]);
+}
