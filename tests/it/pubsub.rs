@@ -370,3 +370,14 @@ fn no_message_follows_reset_or_unsubscribe() {
         flood.join().expect("publisher");
     });
 }
+
+#[test]
+fn output_buffer_limit_from_the_command_line() {
+    let s = Server::start_with(3, &["--client-output-buffer-limit", "pubsub", "1mb", "512kb", "10"]);
+    let mut c = s.client();
+    let got: Vec<String> = query(&mut c, &["CONFIG", "GET", "client-output-buffer-limit"]);
+    assert_eq!(
+        got,
+        ["client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 10"]
+    );
+}
