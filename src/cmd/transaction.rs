@@ -281,7 +281,12 @@ async fn cmd_exec(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult 
     }
     s.in_exec = true;
     out.array(multi.queued.len());
+    // Clients blocked on keys the transaction fills are served after it (on
+    // other shards the transaction's locks hold them back).
+    let nested = std::mem::replace(&mut s.core.state.borrow_mut().hold_ready, true);
     crate::server::conn::run_queued(s, multi.queued, out).await;
+    s.core.state.borrow_mut().hold_ready = nested;
+    s.core.serve_blocked();
     s.in_exec = false;
     s.tx = outer;
     if let Some(t) = tx {
@@ -336,9 +341,12 @@ async fn exec_on(s: &mut Session, shard: ShardId, cmds: Vec<(&'static Command, V
             }
             let mut o = Out::new(proto);
             super::start_laps(&mut st);
+            st.hold_ready = true;
             for (cmd, args) in &cmds {
                 super::run_sync(c, &mut st, cmd, db, args, &mut o);
             }
+            st.hold_ready = false;
+            crate::shard::block::serve_ready(c, &mut st);
             Some(Some(o.buf))
         })
         .await;

@@ -131,7 +131,9 @@ impl Slots {
 /// owning shard after each command and each cross-shard job; costs one compare
 /// when nobody is blocked here.
 pub fn serve_ready(core: &Core, state: &mut ShardState) {
-    if state.waiters == 0 {
+    // Blocked clients are served after a transaction, as Redis serves them
+    // after EXEC: the release serves them (see `Core::unlock`).
+    if state.waiters == 0 || state.hold_ready || !state.locks.is_idle() {
         return;
     }
     let clock = core.clock();

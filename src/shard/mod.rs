@@ -61,6 +61,8 @@ pub struct ShardState {
     pub signals: signal::Signals,
     /// Cross-shard transactions' lock requests on this shard's keys.
     pub locks: tx::Locks,
+    /// Running a transaction's commands: blocked clients wait for its end.
+    pub hold_ready: bool,
     /// Connections WATCHing this shard's keys.
     pub watchers: crate::cmd::transaction::Watchers,
 }
@@ -86,6 +88,7 @@ impl ShardState {
             waiters: 0,
             signals: signal::Signals::default(),
             locks: tx::Locks::default(),
+            hold_ready: false,
             watchers: Default::default(),
         }
     }

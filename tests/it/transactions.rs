@@ -293,3 +293,27 @@ fn dbsize_never_sees_half_an_mset() {
         );
     });
 }
+
+#[test]
+fn blocked_clients_are_served_after_exec() {
+    each_shards(|s| {
+        let keys = spread_keys("bq", 2);
+        let (q, other) = (keys[0].clone(), keys[1].clone());
+        let mut blocked = s.raw();
+        blocked.send(format!("*3\r\n$5\r\nBLPOP\r\n${}\r\n{q}\r\n$1\r\n0\r\n", q.len()).as_bytes());
+        let mut con = s.client();
+        assert!(crate::support::wait_until(Duration::from_secs(5), || {
+            let info: String = query(&mut con, &["INFO", "clients"]);
+            info.contains("blocked_clients:1")
+        }));
+        // Both on one shard (the queue alone) and across shards.
+        let mut p = redis::pipe();
+        p.atomic().cmd("RPUSH").arg(&q).arg("a").arg("b").cmd("LLEN").arg(&q).cmd("SET").arg(&other).arg("x");
+        let (pushed, len, _): (i64, i64, String) = p.query(&mut con).unwrap();
+        assert_eq!((pushed, len), (2, 2), "the blocked client waits for EXEC to end");
+        let reply = blocked.reply_bytes();
+        assert_eq!(reply, format!("*2\r\n${}\r\n{q}\r\n$1\r\na\r\n", q.len()).into_bytes());
+        let left: i64 = query(&mut con, &["LLEN", &q]);
+        assert_eq!(left, 1);
+    });
+}
