@@ -459,7 +459,7 @@ impl Engine {
                     match load_code(&mut st, &lib.code) {
                         Ok(fs) => {
                             for f in fs {
-                                st.compiled.insert(f.name, (f.callback, f.flags));
+                                st.compiled.insert(f.name.to_ascii_lowercase(), (f.callback, f.flags));
                             }
                         }
                         Err(e) => tracing::warn!(library = lib.name, "library failed to load on this shard: {}", e.0),
@@ -622,7 +622,7 @@ pub(super) fn run(core: &Core, host: &mut dyn Host, call: &Call<'_>, out: &mut O
             }
             Body::Function(name) => {
                 let name = String::from_utf8_lossy(name).into_owned();
-                match st.compiled.get(&name) {
+                match st.compiled.get(&name.to_ascii_lowercase()) {
                     Some((f, flags)) => (f.clone(), *flags, name),
                     None => return Err(CmdError::err("Function not found")),
                 }
@@ -720,6 +720,8 @@ fn execute(
     };
     let mut msg = match t.raw_get::<Value>("err") {
         Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+        Ok(Value::Number(n)) => lua_number_string(n),
+        Ok(Value::Integer(n)) => n.to_string(),
         _ => "ERR unknown error".to_string(),
     };
     if ctl.killed.get() {

@@ -36,7 +36,8 @@ pub struct Library {
     pub functions: Vec<FunctionMeta>,
 }
 
-/// The libraries, with an index from function name to its library.
+/// The libraries, with an index from function name (lowercase: function
+/// names are case-insensitive, library names are not) to its library.
 #[derive(Debug, Default, Clone)]
 pub struct Libraries {
     pub libs: BTreeMap<String, Arc<Library>>,
@@ -46,7 +47,7 @@ pub struct Libraries {
 impl Libraries {
     pub fn add(&mut self, lib: Arc<Library>) {
         for f in &lib.functions {
-            self.functions.insert(f.name.clone(), (lib.clone(), f.clone()));
+            self.functions.insert(f.name.to_ascii_lowercase(), (lib.clone(), f.clone()));
         }
         self.libs.insert(lib.name.clone(), lib);
     }
@@ -54,7 +55,7 @@ impl Libraries {
     pub fn remove(&mut self, name: &str) -> Option<Arc<Library>> {
         let lib = self.libs.remove(name)?;
         for f in &lib.functions {
-            self.functions.remove(&f.name);
+            self.functions.remove(&f.name.to_ascii_lowercase());
         }
         Some(lib)
     }
@@ -147,9 +148,9 @@ impl Scripts {
         self.texts().libraries.clone()
     }
 
-    /// The library and metadata of a function.
+    /// The library and metadata of a function (names are case-insensitive).
     pub fn function(&self, name: &str) -> Option<(Arc<Library>, FunctionMeta)> {
-        self.texts().libraries.functions.get(name).cloned()
+        self.texts().libraries.functions.get(&name.to_ascii_lowercase()).cloned()
     }
 
     /// Replaces the library set with `f(current)` when it returns `Ok`.

@@ -40,7 +40,7 @@ fn join(libs: &mut Libraries, lib: Arc<Library>, replace: bool, restore: bool) -
         libs.remove(&lib.name);
     }
     for f in &lib.functions {
-        if libs.functions.contains_key(&f.name) {
+        if libs.functions.contains_key(&f.name.to_ascii_lowercase()) {
             return Err(CmdError::err(format_args!("Function {} already exists", f.name)));
         }
     }

@@ -39,7 +39,11 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 
 /// The declared keys and the arguments after them (`numkeys` at index 2).
 pub fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), CmdError> {
-    let n = super::args::int(&args[2])?;
+    let fcall = args[0].len() >= 5 && args[0][..5].eq_ignore_ascii_case(b"fcall");
+    let n = match super::args::int(&args[2]) {
+        Err(_) if fcall => return Err(CmdError::err("Bad number of keys provided")),
+        r => r?,
+    };
     if n > (args.len() - 3) as i64 {
         return Err(CmdError::err("Number of keys can't be greater than number of args"));
     }
