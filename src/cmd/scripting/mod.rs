@@ -103,7 +103,8 @@ fn cmd_script_exists(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdRes
 
 /// SCRIPT FLUSH [ASYNC|SYNC]
 async fn cmd_script_flush(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    if args.len() > 3 || (args.len() == 3 && !super::args::is(&args[2], "sync") && !super::args::is(&args[2], "async")) {
+    let mode_ok = |m: &[u8]| super::args::is(m, "sync") || super::args::is(m, "async");
+    if args.len() > 3 || (args.len() == 3 && !mode_ok(&args[2])) {
         return Err(CmdError::err("SCRIPT FLUSH only support SYNC|ASYNC option"));
     }
     s.core.shared.scripts.flush_scripts();
