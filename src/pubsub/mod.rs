@@ -285,12 +285,14 @@ fn push_here(core: &Core, client: u64, push: PushFn) {
 }
 
 /// Subscribes `client` (a connection of this shard); false if it already was.
-pub fn subscribe(core: &Core, client: &Rc<ClientInfo>, kind: Kind, name: &Bytes) -> bool {
-    if !client.push.add(kind, name) {
+pub fn subscribe(core: &Core, client: &Rc<ClientInfo>, kind: Kind, name: &[u8]) -> bool {
+    // An own copy: the argument may share the connection's whole read buffer.
+    let name = Bytes::copy_from_slice(name);
+    if !client.push.add(kind, &name) {
         return false;
     }
     let mut subs = core.pubsub.subs[kind as usize].borrow_mut();
-    subs.entry(name.clone()).or_default().insert(client.id, client.clone());
+    subs.entry(name).or_default().insert(client.id, client.clone());
     true
 }
 
