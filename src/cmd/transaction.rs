@@ -321,7 +321,12 @@ fn one_shard(s: &Session, cmds: &[(&'static Command, Vec<Bytes>)]) -> Option<Sha
 
 /// EXEC of a transaction that lives on one shard: a single job there, run
 /// once no cross-shard transaction holds its keys.
-async fn exec_on(s: &mut Session, shard: ShardId, cmds: Vec<(&'static Command, Vec<Bytes>)>, out: &mut Out) -> CmdResult {
+async fn exec_on(
+    s: &mut Session,
+    shard: ShardId,
+    cmds: Vec<(&'static Command, Vec<Bytes>)>,
+    out: &mut Out,
+) -> CmdResult {
     let (db, proto, n) = (s.db, out.proto, cmds.len());
     let (dirty, watched) = (s.watch.dirty.clone(), s.watch.keys.clone());
     let done = s

@@ -201,7 +201,8 @@ pub async fn lock(core: &Rc<Core>, plan: Vec<(ShardId, Part)>) -> Tx {
             crate::runtime::yield_now().await;
         }
     };
-    let waits: Vec<_> = shards.iter().map(|&s| core.call_when(s, move |c: &Core| c.granted(seq).then_some(()))).collect();
+    let waits: Vec<_> =
+        shards.iter().map(|&s| core.call_when(s, move |c: &Core| c.granted(seq).then_some(()))).collect();
     for w in waits {
         w.await;
     }
@@ -237,7 +238,11 @@ mod tests {
     use super::*;
 
     fn part(keys: &[(&str, bool)]) -> Part {
-        Part { db: 0, keys: keys.iter().map(|(k, w)| (Bytes::copy_from_slice(k.as_bytes()), *w)).collect(), whole: false }
+        Part {
+            db: 0,
+            keys: keys.iter().map(|(k, w)| (Bytes::copy_from_slice(k.as_bytes()), *w)).collect(),
+            whole: false,
+        }
     }
 
     #[test]

@@ -58,8 +58,10 @@ pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>,
     // Inside EXEC (or another transaction) the locks are held already.
     if s.tx.is_none() && one_shard && !spanning {
         let (db, proto, owned) = (s.db, out.proto, args.to_vec());
-        let (outcome, reply) =
-            core.call_when(home, move |c: &Core| fast_run(c, &owned, db, proto, readonly)).await.map_err(|e| CmdError(e.into()))?;
+        let (outcome, reply) = core
+            .call_when(home, move |c: &Core| fast_run(c, &owned, db, proto, readonly))
+            .await
+            .map_err(|e| CmdError(e.into()))?;
         if outcome == Outcome::Done {
             out.raw(&reply);
             return Ok(());
