@@ -70,6 +70,8 @@ pub struct Config {
     pub config_file: Option<String>,
     /// `notify-keyspace-events`: the enabled classes (`crate::shard::signal::class`).
     pub notify_keyspace_events: u32,
+    /// `tracking-table-max-keys`: keys remembered for client-side caching (0: no limit).
+    pub tracking_table_max_keys: u64,
 }
 
 impl Default for Config {
@@ -104,6 +106,7 @@ impl Default for Config {
             limits: crate::types::Limits::default(),
             config_file: None,
             notify_keyspace_events: 0,
+            tracking_table_max_keys: 1_000_000,
         }
     }
 }
@@ -329,6 +332,15 @@ pub static DIRECTIVES: &[Directive] = &[
         set: |c, a| {
             c.notify_keyspace_events = crate::shard::signal::flags_from_str(one(a)?.as_bytes())
                 .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "tracking-table-max-keys",
+        mutable: true,
+        get: |c| c.tracking_table_max_keys.to_string(),
+        set: |c, a| {
+            c.tracking_table_max_keys = int_in(a, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

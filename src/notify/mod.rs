@@ -35,7 +35,7 @@ fn publish(core: &Core, channel: &[u8], message: &[u8]) {
 /// Client-side caching: tells tracking clients that `modified` keys changed
 /// and that `flushed` databases were emptied.
 pub fn invalidate(core: &Core, st: &mut ShardState, modified: &[(usize, Bytes)], flushed: &[Option<usize>]) {
-    if flushed.is_empty() && (modified.is_empty() || !st.signals.tables.active()) {
+    if flushed.is_empty() && (modified.is_empty() || !st.signals.tables.active()) && !st.signals.tables.pending() {
         return;
     }
     tracking::invalidate(core, st, modified, !flushed.is_empty());
@@ -89,6 +89,8 @@ pub async fn remember_across(s: &Session, caller: Caller, cmd: &Command, args: &
             for k in &keys {
                 st.signals.tables.remember(k, caller.id);
             }
+            let max = st.config.tracking_table_max_keys;
+            st.signals.tables.limit(max);
             st.signals.tracking = true;
         })
         .await;

@@ -93,12 +93,31 @@ pub struct Tables {
     trackers: Map<u64, Tracker>,
     /// How many of them are in BCAST mode.
     bcast: usize,
+    /// Keys dropped to keep within `tracking-table-max-keys`, with their
+    /// readers, to invalidate.
+    evicted: Vec<(Bytes, Vec<u64>)>,
 }
 
 impl Tables {
     /// Whether modified keys of this shard matter to any tracking client.
     pub fn active(&self) -> bool {
         !self.keys.is_empty() || self.bcast > 0
+    }
+
+    /// Keys evicted from the table wait for their invalidation.
+    pub fn pending(&self) -> bool {
+        !self.evicted.is_empty()
+    }
+
+    /// Redis's `trackingLimitUsedSlots`: over `max` keys (0: no limit), keys
+    /// leave the table and their readers are told, as for a modification.
+    pub fn limit(&mut self, max: u64) {
+        while max != 0 && self.keys.len() as u64 > max {
+            let Some(k) = self.keys.keys().next().cloned() else { return };
+            if let Some(ids) = self.keys.remove(&k) {
+                self.evicted.push((k, ids));
+            }
+        }
     }
 
     /// Keys remembered here (for INFO's `tracking_total_keys`).
@@ -175,6 +194,14 @@ pub fn invalidate(core: &Core, st: &mut ShardState, modified: &[(usize, Bytes)],
         flush(core, st, &mut out);
     }
     let t = &mut st.signals.tables;
+    // Evicted keys: every reader is told, NOLOOP or not (Redis passes no client).
+    for (key, ids) in std::mem::take(&mut t.evicted) {
+        for id in ids {
+            if let Some(tr) = t.trackers.get(&id).filter(|tr| !tr.bcast) {
+                out.push(Inval::new(id, tr, Payload::Keys(vec![key.clone()])));
+            }
+        }
+    }
     if !modified.is_empty() && t.active() {
         for (_, key) in modified {
             let Some(ids) = t.keys.remove(key) else { continue };
@@ -341,6 +368,8 @@ pub fn remember(st: &mut ShardState, caller: Caller, cmd: &crate::cmd::Command, 
     for i in cmd.keys.positions(args) {
         st.signals.tables.remember(&args[i], caller.id);
     }
+    let max = st.config.tracking_table_max_keys;
+    st.signals.tables.limit(max);
     st.signals.tracking = true;
 }
 

@@ -187,6 +187,7 @@ impl Signals {
 
     fn pending(&self) -> bool {
         !(self.modified.is_empty() && self.events.is_empty() && self.flushed.is_empty() && self.swapped.is_empty())
+            || self.tables.pending()
     }
 }
 

@@ -306,3 +306,25 @@ fn client_subcommands_reply_as_redis() {
         assert_eq!(c.cmd(&["CLIENT", "GETREDIR"]), b":-1\r\n");
     });
 }
+
+#[test]
+fn tracking_table_max_keys_evicts_with_an_invalidation() {
+    each_shards(|s| {
+        let mut c = s.raw();
+        let want = |v: &str| {
+            Reply::Array(vec![Reply::Bulk(b"tracking-table-max-keys".to_vec()), Reply::Bulk(v.as_bytes().to_vec())])
+        };
+        assert_eq!(c.call(&["CONFIG", "GET", "tracking-table-max-keys"]), want("1000000"));
+        assert_eq!(c.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "1"]), b"+OK\r\n");
+        assert_eq!(c.call(&["CONFIG", "GET", "tracking-table-max-keys"]), want("1"));
+        let mut t = s.raw();
+        resp3(&mut t);
+        t.cmd(&["CLIENT", "TRACKING", "ON"]);
+        // One slot, same shard: reading a second key pushes one of the two out.
+        t.cmd(&["GET", "{max}a"]);
+        t.cmd(&["GET", "{max}b"]);
+        let got = t.reply_bytes();
+        assert!(got == inval(&["{max}a"]) || got == inval(&["{max}b"]), "{}", crate::support::show(&got));
+        c.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "0"]);
+    });
+}
