@@ -92,7 +92,7 @@ fn resp3_reads_are_invalidated_by_writes_on_any_shard() {
         w.cmd(&["SET", &keys[0], "theirs"]);
         assert_eq!(t.reply_bytes(), inval(&[&keys[0]]));
         // Expiry invalidates.
-        t.cmd(&["SET", &keys[1], "v", "PX", "400"]);
+        t.cmd(&["SET", &keys[1], "v", "PX", "1500"]);
         t.cmd(&["GET", &keys[1]]);
         assert_eq!(t.reply_bytes(), inval(&[&keys[1]]));
         // Turned off: nothing more.
