@@ -48,7 +48,7 @@ fn identity(body: &Body<'_>) -> Vec<u8> {
 /// EVAL, EVALSHA, FCALL and their read-only forms: runs `body` where it is
 /// atomic (see the module documentation).
 pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>, readonly: bool) -> CmdResult {
-    let (keys, _) = split_keys(args)?;
+    let (keys, _) = split_keys(args).map_err(|e| unknown(&s.core, &body).unwrap_or(e))?;
     let core = s.core.clone();
     let n = core.nshards;
     let id = identity(&body);
@@ -93,6 +93,18 @@ pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>,
     match result {
         Ok(r) => r.map(|_| ()),
         Err(p) => std::panic::resume_unwind(p),
+    }
+}
+
+/// Redis looks a SHA1 of the wrong length, or a function, up before it reads
+/// `numkeys`: the error for an unknown one comes first.
+fn unknown(core: &Core, body: &Body<'_>) -> Option<CmdError> {
+    match body {
+        Body::Sha(sha) if sha.len() != 40 => Some(CmdError::new("NOSCRIPT No matching script. Please use EVAL.")),
+        Body::Function(name) if core.shared.scripts.function(&String::from_utf8_lossy(name)).is_none() => {
+            Some(CmdError::err("Function not found"))
+        }
+        _ => None,
     }
 }
 
