@@ -390,15 +390,6 @@ pub static DIRECTIVES: &[Directive] = &[
         },
     },
     Directive {
-        name: "lua-time-limit",
-        mutable: true,
-        get: |c| c.busy_reply_threshold.to_string(),
-        set: |c, a| {
-            c.busy_reply_threshold = int_in(a, 0, i64::MAX)? as u64;
-            Ok(())
-        },
-    },
-    Directive {
         name: "tcp-keepalive",
         mutable: true,
         get: |c| c.tcp_keepalive.to_string(),
@@ -597,6 +588,7 @@ pub static ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
+    ("lua-time-limit", "busy-reply-threshold"),
 ];
 
 pub fn directive(name: &str) -> Option<&'static Directive> {

@@ -139,48 +139,11 @@ impl Reader<'_> {
                 let (clen, _) = self.len()?;
                 let (len, _) = self.len()?;
                 let c = self.take(usize::try_from(clen).ok()?)?;
-                lzf_decompress(c, usize::try_from(len).ok()?)
+                crate::cmd::keys::lzf::decompress(c, usize::try_from(len).ok()?)
             }
             _ => None,
         }
     }
-}
-
-/// LZF decompression (liblzf's `lzf_decompress`), checked against the
-/// claimed length.
-fn lzf_decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    let mut out: Vec<u8> = Vec::with_capacity(out_len.min(input.len().saturating_mul(300)));
-    let mut ip = 0;
-    while ip < input.len() {
-        let ctrl = input[ip] as usize;
-        ip += 1;
-        if ctrl < 32 {
-            let n = ctrl + 1;
-            if out.len() + n > out_len || ip + n > input.len() {
-                return None;
-            }
-            out.extend_from_slice(&input[ip..ip + n]);
-            ip += n;
-        } else {
-            let mut len = ctrl >> 5;
-            let mut back = ((ctrl & 0x1f) << 8) + 1;
-            if len == 7 {
-                len += *input.get(ip)? as usize;
-                ip += 1;
-            }
-            back += *input.get(ip)? as usize;
-            ip += 1;
-            if out.len() + len + 2 > out_len || back > out.len() {
-                return None;
-            }
-            let start = out.len() - back;
-            for i in 0..len + 2 {
-                let b = out[start + i];
-                out.push(b);
-            }
-        }
-    }
-    (out.len() == out_len).then_some(out)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 pub(crate) mod dump;
 mod expire;
 pub mod glob;
-mod lzf;
+pub(crate) mod lzf;
 mod object;
 mod rename;
 mod space;
