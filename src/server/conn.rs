@@ -381,7 +381,9 @@ fn tx_plan(session: &Session, cmd: &Command, args: &[Bytes]) -> Option<Vec<(Shar
     if !wide && cmd.keys.positions(args).next().is_none() {
         return None;
     }
-    if matches!(cmd.name(), "scan" | "randomkey") || cmd::transaction::runs_in_multi(cmd) {
+    // Scripts lock for themselves (see `cmd::scripting::cross`).
+    let own = matches!(cmd.name(), "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro");
+    if own || matches!(cmd.name(), "scan" | "randomkey") || cmd::transaction::runs_in_multi(cmd) {
         return None;
     }
     Some(cmd::transaction::plan(session, [(cmd, args)]))
