@@ -176,13 +176,6 @@ pub fn touched(st: &mut ShardState, db: usize, key: &[u8]) {
     }
 }
 
-/// Database `db` (every database when `None`) was flushed or swapped: every
-/// transaction watching an existing key there will fail. Runs before the
-/// flush, while the keys are still there; afterwards it has nothing to do.
-pub fn touched_db(st: &mut ShardState, db: Option<usize>) {
-    flushing(st, db, None);
-}
-
 /// Before database `db` (every one when `None`) is emptied, or swapped with
 /// `with`: Redis's `touchAllWatchedKeysInDb`.
 pub fn flushing(st: &mut ShardState, db: Option<usize>, with: Option<usize>) {

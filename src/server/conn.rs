@@ -258,11 +258,9 @@ async fn execute(session: &mut Session, items: &mut [Item], out: &mut Out) {
             i += 1;
             continue;
         }
-        // The longest run of synchronous commands from here (MULTI ends one).
-        let end = items[i..]
-            .iter()
-            .position(|it| matches!(it.route, Route::Async(_)) || it.cmd.is_some_and(|c| c.name() == "multi"))
-            .map_or(items.len(), |p| i + p);
+        // The longest run of synchronous commands from here (MULTI, being
+        // async, ends one: what follows it is queued).
+        let end = items[i..].iter().position(|it| matches!(it.route, Route::Async(_))).map_or(items.len(), |p| i + p);
         if end > i {
             wait_if_paused(session, &items[i..end]).await;
             run_segment(session, &mut items[i..end], out).await;

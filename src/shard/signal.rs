@@ -143,8 +143,6 @@ pub struct Signals {
     pub events: Vec<Event>,
     /// Databases flushed (`Some(db)`, FLUSHDB) or all of them (`None`, FLUSHALL).
     pub flushed: Vec<Option<usize>>,
-    /// Pairs of databases SWAPDB exchanged.
-    pub swapped: Vec<(usize, usize)>,
     /// `DbStats::expired` when expired keys were last collected.
     expired_seen: u64,
     /// Who runs the current command (set around each command, reset by [`hand_on`]).
@@ -180,13 +178,8 @@ impl Signals {
         self.flushed.push(db);
     }
 
-    /// SWAPDB exchanged databases `a` and `b`.
-    pub fn swapped(&mut self, a: usize, b: usize) {
-        self.swapped.push((a, b));
-    }
-
     fn pending(&self) -> bool {
-        !(self.modified.is_empty() && self.events.is_empty() && self.flushed.is_empty() && self.swapped.is_empty())
+        !(self.modified.is_empty() && self.events.is_empty() && self.flushed.is_empty())
             || self.tables.pending()
     }
 }
@@ -220,14 +213,8 @@ pub fn hand_on(core: &Core, st: &mut ShardState) -> Caller {
     if st.stats.expired != st.signals.expired_seen {
         collect_expired(st);
     }
+    // WATCH learns of flushes and swaps before the keys go (`transaction::flushing`).
     let flushed = std::mem::take(&mut st.signals.flushed);
-    for db in &flushed {
-        crate::cmd::transaction::touched_db(st, *db);
-    }
-    for (a, b) in std::mem::take(&mut st.signals.swapped) {
-        crate::cmd::transaction::touched_db(st, Some(a));
-        crate::cmd::transaction::touched_db(st, Some(b));
-    }
     let modified = std::mem::take(&mut st.signals.modified);
     for (db, key) in &modified {
         crate::cmd::transaction::touched(st, *db, key);

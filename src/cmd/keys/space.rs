@@ -308,7 +308,6 @@ pub(super) async fn cmd_swapdb(s: &mut Session, args: &[Bytes], out: &mut Out) -
                 let (lo, hi) = (a.min(b), a.max(b));
                 let (left, right) = st.dbs.split_at_mut(hi);
                 crate::db::Db::swap_data(&mut left[lo], &mut right[0]);
-                st.signals.swapped(a, b);
             })
             .await;
     }
