@@ -179,8 +179,7 @@ impl Signals {
     }
 
     fn pending(&self) -> bool {
-        !(self.modified.is_empty() && self.events.is_empty() && self.flushed.is_empty())
-            || self.tables.pending()
+        !(self.modified.is_empty() && self.events.is_empty() && self.flushed.is_empty()) || self.tables.pending()
     }
 }
 
