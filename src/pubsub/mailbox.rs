@@ -177,6 +177,20 @@ impl Mailbox {
         crate::runtime::shutdown_fd(client.fd);
     }
 
+    /// Returns output taken with [`Mailbox::take_into`] that could not be
+    /// written yet, ahead of anything queued since, and wakes the connection.
+    pub fn put_back(&self, bytes: &[u8]) {
+        {
+            let mut buf = self.buf.borrow_mut();
+            let queued = buf.split();
+            buf.extend_from_slice(bytes);
+            buf.extend_from_slice(&queued);
+        }
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
     /// Moves the queued push messages to the end of `out`.
     pub fn take_into(&self, out: &mut Out) {
         let mut buf = self.buf.borrow_mut();

@@ -10,7 +10,7 @@ use glommio::channels::shared_channel::{self, ConnectedReceiver, ConnectedSender
 use glommio::{LocalExecutorBuilder, Placement};
 
 mod net;
-pub use net::{Listener, Stream};
+pub use net::{each_readable, Listener, Stream};
 
 /// Everything an executor thread needs to start.
 pub struct ExecutorSpec {
@@ -57,6 +57,19 @@ where
 /// Runs a future as a detached task on the current executor.
 pub fn spawn<T: 'static>(fut: impl Future<Output = T> + 'static) {
     glommio::spawn_local(fut).detach();
+}
+
+/// Runs a future as a detached task on the current executor without polling
+/// it first (`spawn` polls a new task at once): for code that runs while the
+/// shard's state is borrowed, such as a busy script's hook.
+pub fn spawn_queued<T: 'static>(fut: impl Future<Output = T> + 'static) {
+    let queue = glommio::executor().current_task_queue();
+    match glommio::spawn_local_into(fut, queue) {
+        Ok(task) => {
+            task.detach();
+        }
+        Err(e) => tracing::error!("cannot queue a task: {e}"),
+    }
 }
 
 /// Runs a future as a task on the current executor and returns its handle.

@@ -29,6 +29,7 @@ thread_local! {
 
 #[derive(Default)]
 struct Slot {
+    fd: RawFd,
     generation: u32,
     readable: bool,
     writable: bool,
@@ -90,6 +91,7 @@ impl Poller {
         let generation = {
             let mut slots = self.slots.borrow_mut();
             let s = &mut slots[index as usize];
+            s.fd = fd;
             // Try the socket first; the first event only confirms it.
             s.readable = true;
             s.writable = true;
@@ -136,6 +138,22 @@ impl Poller {
         }
     }
 
+    /// Harvests what is ready, without waiting.
+    fn harvest(&self) {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+        loop {
+            // SAFETY: `events` has room for 64 entries.
+            let n = unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), events.as_mut_ptr(), 64, 0) };
+            if n <= 0 {
+                return;
+            }
+            self.dispatch(&events[..n as usize]);
+            if n < 64 {
+                return;
+            }
+        }
+    }
+
     fn dispatch(&self, events: &[libc::epoll_event]) {
         let mut slots = self.slots.borrow_mut();
         for ev in events {
@@ -156,6 +174,35 @@ impl Poller {
                 if let Some(w) = s.write_waker.take() {
                     w.wake();
                 }
+            }
+        }
+    }
+}
+
+/// For a shard whose executor is held up by a long synchronous job (a script
+/// past `busy-reply-threshold`): harvests readiness now, without waiting, and
+/// calls `f` with every socket that is readable, as Redis's
+/// processEventsWhileBlocked does. `f` returns true when it read the socket
+/// dry, which clears its readiness until its next event. Connection tasks are
+/// woken as usual and find whatever `f` left.
+pub fn each_readable(mut f: impl FnMut(RawFd) -> bool) {
+    let Some(poller) = POLLER.with(|p| p.borrow().clone()) else {
+        return;
+    };
+    poller.harvest();
+    let ready: Vec<(u32, u32, RawFd)> = poller
+        .slots
+        .borrow()
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.readable)
+        .map(|(i, s)| (i as u32, s.generation, s.fd))
+        .collect();
+    for (index, generation, fd) in ready {
+        if f(fd) {
+            let mut slots = poller.slots.borrow_mut();
+            if let Some(s) = slots.get_mut(index as usize).filter(|s| s.generation == generation) {
+                s.readable = false;
             }
         }
     }
@@ -203,6 +250,7 @@ impl Drop for Token {
         let mut slots = self.poller.slots.borrow_mut();
         let s = &mut slots[self.index as usize];
         s.generation = s.generation.wrapping_add(1);
+        s.readable = false;
         s.read_waker = None;
         s.write_waker = None;
         drop(slots);
@@ -238,33 +286,45 @@ impl Listener {
         self.socket.local_addr()?.as_socket().ok_or_else(|| io::Error::other("not an inet socket"))
     }
 
+    pub fn raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+
     pub async fn accept(&self) -> io::Result<Stream> {
         loop {
-            if self.token.readable() {
-                // SAFETY: accept4 with null address arguments; the new fd is owned below.
-                let fd = unsafe {
-                    libc::accept4(
-                        self.socket.as_raw_fd(),
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                        libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                    )
-                };
-                if fd >= 0 {
-                    // SAFETY: `fd` is a connected socket that nothing else owns.
-                    let socket = unsafe { socket2::Socket::from_raw_fd(fd) };
-                    let token = self.token.poller.register(fd)?;
-                    return Ok(Stream { token, socket, full_reads: 0 });
-                }
-                let e = errno();
-                match e.raw_os_error() {
-                    Some(libc::EAGAIN) => self.token.set_readable(false),
-                    Some(libc::EINTR | libc::ECONNABORTED) => {}
-                    _ => return Err(e),
-                }
+            if let Some(stream) = self.try_accept()? {
+                return Ok(stream);
             }
             self.token.ready(false).await;
         }
+    }
+
+    /// Accepts a pending connection without waiting; None when there is none.
+    pub fn try_accept(&self) -> io::Result<Option<Stream>> {
+        while self.token.readable() {
+            // SAFETY: accept4 with null address arguments; the new fd is owned below.
+            let fd = unsafe {
+                libc::accept4(
+                    self.socket.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                )
+            };
+            if fd >= 0 {
+                // SAFETY: `fd` is a connected socket that nothing else owns.
+                let socket = unsafe { socket2::Socket::from_raw_fd(fd) };
+                let token = self.token.poller.register(fd)?;
+                return Ok(Some(Stream { token, socket, full_reads: 0 }));
+            }
+            let e = errno();
+            match e.raw_os_error() {
+                Some(libc::EAGAIN) => self.token.set_readable(false),
+                Some(libc::EINTR | libc::ECONNABORTED) => {}
+                _ => return Err(e),
+            }
+        }
+        Ok(None)
     }
 }
 

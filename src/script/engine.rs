@@ -16,7 +16,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use super::convert::{lua_to_reply, reply_to_lua};
 use super::store::{Script, Slot, BUSY_EVAL, BUSY_FUNCTION, IDLE};
-use super::{sha1_hex, shebang_flags, Body, Call, Elsewhere, Host, Outcome, ScriptFlags, Scripts};
+use super::{sha1_hex, shebang_flags, Body, BusyConfig, Call, Elsewhere, Host, Outcome, ScriptFlags, Scripts};
 use crate::cmd::{CmdError, Flags};
 use crate::resp::{Out, Proto};
 use crate::shard::Core;
@@ -29,6 +29,23 @@ const HOOK_EVERY: u32 = 1000;
 /// FUNCTION LOAD gives a library's code this long to register its functions.
 const LOAD_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// How often a busy script lets its shard answer its other clients.
+const SERVE_EVERY: Duration = Duration::from_millis(1);
+
+/// What answers the shard's clients while one of its scripts is busy.
+type WhileBusy = Box<dyn Fn(&BusyConfig)>;
+
+thread_local! {
+    static WHILE_BUSY: RefCell<Option<WhileBusy>> = const { RefCell::new(None) };
+}
+
+/// Sets what a script past `busy-reply-threshold` calls (every millisecond,
+/// from its hook) so that the other clients of its shard get their BUSY
+/// replies and can kill it, as Redis's processEventsWhileBlocked lets them.
+pub fn while_busy(f: impl Fn(&BusyConfig) + 'static) {
+    WHILE_BUSY.with(|w| *w.borrow_mut() = Some(Box::new(f)));
+}
+
 /// Run state the hook and the primitives share with the engine.
 struct Ctl {
     shard: usize,
@@ -37,8 +54,10 @@ struct Ctl {
     start: Cell<Option<Instant>>,
     /// FUNCTION LOAD's deadline instead of the busy threshold.
     loading: Cell<bool>,
-    threshold_ms: Cell<u64>,
+    config: Cell<BusyConfig>,
     busy: Cell<bool>,
+    /// When the shard's clients were last served while busy.
+    served: Cell<Option<Instant>>,
     function: Cell<bool>,
     wrote: Cell<bool>,
     /// Stop the script at the next hook: a key was elsewhere, a kill, a timeout.
@@ -67,7 +86,7 @@ impl Ctl {
         }
         let slot = &self.slots[self.shard];
         if !self.busy.get() {
-            let threshold = self.threshold_ms.get();
+            let threshold = self.config.get().threshold_ms;
             if threshold > 0 && start.elapsed() >= Duration::from_millis(threshold) {
                 self.busy.set(true);
                 slot.kill.store(false, Ordering::Release);
@@ -83,7 +102,19 @@ impl Ctl {
                 );
             }
         }
-        if self.busy.get() && slot.kill.load(Ordering::Acquire) {
+        if !self.busy.get() {
+            return Ok(VmState::Continue);
+        }
+        let now = Instant::now();
+        if self.served.get().is_none_or(|t| now.duration_since(t) >= SERVE_EVERY) {
+            self.served.set(Some(now));
+            WHILE_BUSY.with(|w| {
+                if let Some(f) = w.borrow().as_ref() {
+                    f(&self.config.get());
+                }
+            });
+        }
+        if slot.kill.load(Ordering::Acquire) {
             tracing::warn!("Lua script killed by user with SCRIPT KILL.");
             self.killed.set(true);
             self.abort.set(true);
@@ -94,6 +125,7 @@ impl Ctl {
 
     fn end(&self) {
         self.start.set(None);
+        self.served.set(None);
         if self.busy.replace(false) {
             let slot = &self.slots[self.shard];
             slot.state.store(IDLE, Ordering::Release);
@@ -153,8 +185,9 @@ fn new_state(shard: usize, scripts: &Scripts, rng: Rc<Cell<u64>>) -> mlua::Resul
         busy_count: scripts.busy_count.clone(),
         start: Cell::new(None),
         loading: Cell::new(false),
-        threshold_ms: Cell::new(0),
+        config: Cell::new(BusyConfig::default()),
         busy: Cell::new(false),
+        served: Cell::new(None),
         function: Cell::new(false),
         wrote: Cell::new(false),
         abort: Cell::new(false),
@@ -664,7 +697,7 @@ fn execute(
         (Value::Nil, Value::Nil)
     };
     let ctl = st.ctl.clone();
-    ctl.threshold_ms.set(host.busy_threshold_ms());
+    ctl.config.set(host.busy_config());
     ctl.busy.set(false);
     ctl.function.set(function);
     ctl.wrote.set(false);

@@ -29,7 +29,7 @@ use crate::cmd::{CmdError, Command};
 use crate::resp::Out;
 use crate::shard::Core;
 
-pub use engine::{flush_local, load_library_check, script_load};
+pub use engine::{flush_local, load_library_check, script_load, while_busy};
 pub use store::{Kill, Scripts};
 
 /// A `redis.call` the host cannot run here: a key of the command lives on
@@ -45,10 +45,34 @@ pub trait Host {
     /// command up and checked its arity, the `noscript` flag and writes in
     /// read-only scripts; SELECT is handled by the engine.
     fn call(&mut self, cmd: &'static Command, args: &[Bytes], db: usize, out: &mut Out) -> Result<(), Elsewhere>;
-    /// `busy-reply-threshold` in milliseconds (0 = never busy).
-    fn busy_threshold_ms(&self) -> u64;
+    /// `busy-reply-threshold` and what the shard's clients need while a
+    /// script is past it, as configured when the script starts.
+    fn busy_config(&self) -> BusyConfig;
     /// Number of databases, for SELECT inside scripts.
     fn databases(&self) -> usize;
+}
+
+/// The configuration a shard works with while one of its scripts runs past
+/// `busy-reply-threshold` (its state is the script's until then).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BusyConfig {
+    /// `busy-reply-threshold` in milliseconds (0 = never busy).
+    pub threshold_ms: u64,
+    pub maxclients: u64,
+    pub tcp_keepalive: u64,
+    /// No `requirepass`: new connections start authenticated.
+    pub open: bool,
+}
+
+impl BusyConfig {
+    pub fn of(c: &crate::config::Config) -> Self {
+        BusyConfig {
+            threshold_ms: c.busy_reply_threshold,
+            maxclients: c.maxclients,
+            tcp_keepalive: c.tcp_keepalive,
+            open: c.requirepass.is_empty(),
+        }
+    }
 }
 
 /// Which script to run.

@@ -60,6 +60,10 @@ pub struct ClientInfo {
     pub multi: Cell<Option<usize>>,
     /// Client-side caching settings (CLIENT TRACKING).
     pub tracking: crate::notify::ClientTracking,
+    /// Waiting for input with nothing buffered, authenticated, outside MULTI
+    /// and RESP2 subscribed mode: a busy script's shard may answer it
+    /// (`server::busy`).
+    pub awaiting: Cell<bool>,
 }
 
 impl ClientInfo {
@@ -85,6 +89,7 @@ impl ClientInfo {
             push: crate::pubsub::Mailbox::default(),
             multi: Cell::new(None),
             tracking: Default::default(),
+            awaiting: Cell::new(false),
         }
     }
 

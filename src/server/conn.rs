@@ -34,34 +34,50 @@ struct Item {
 
 /// Serves one accepted connection until it closes.
 pub async fn serve(core: Rc<Core>, mut stream: Stream) {
-    let shared = core.shared.clone();
+    let config = crate::script::BusyConfig::of(&core.state.borrow().config);
+    match admit(&core, &stream, &config) {
+        Ok(session) => serve_admitted(session, stream).await,
+        Err(Refused::Full) => {
+            let _ = stream.write_all(MAXCLIENTS_ERR).await;
+        }
+        Err(Refused::Gone) => {}
+    }
+}
+
+pub const MAXCLIENTS_ERR: &[u8] = b"-ERR max number of clients reached\r\n";
+
+/// Why a connection was not admitted.
+pub enum Refused {
+    /// `maxclients` connections are open: it is told so and closed.
+    Full,
+    /// It closed before it could be registered.
+    Gone,
+}
+
+/// Registers an accepted connection on its shard and opens its session.
+pub fn admit(core: &Rc<Core>, stream: &Stream, config: &crate::script::BusyConfig) -> Result<Session, Refused> {
+    let shared = &core.shared;
     let (Ok(addr), Ok(laddr)) = (stream.peer_addr(), stream.local_addr()) else {
-        return;
+        return Err(Refused::Gone);
     };
     let _ = stream.set_nodelay(true);
-    let (maxclients, keepalive) = {
-        let st = core.state.borrow();
-        (st.config.maxclients, st.config.tcp_keepalive)
-    };
-    let _ = stream.set_keepalive(keepalive);
+    let _ = stream.set_keepalive(config.tcp_keepalive);
     shared.stats.connections_received.fetch_add(1, Ordering::Relaxed);
     let connected = shared.connected.fetch_add(1, Ordering::Relaxed) + 1;
-    if connected as u64 > maxclients {
+    if connected as u64 > config.maxclients {
         shared.connected.fetch_sub(1, Ordering::Relaxed);
         shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
-        return;
+        return Err(Refused::Full);
     }
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
     let now = core.refresh_clock().now_ms;
     let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.raw_fd(), now));
     core.clients.borrow_mut().add(info.clone());
-    let authenticated = core.state.borrow().config.requirepass.is_empty();
-    let mut session = Session {
+    Ok(Session {
         core: core.clone(),
-        client: info.clone(),
+        client: info,
         db: 0,
-        authenticated,
+        authenticated: config.open,
         reply_mode: ReplyMode::On,
         skip_current: false,
         close_after_reply: false,
@@ -69,7 +85,14 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
         multi: None,
         in_exec: false,
         watch: Default::default(),
-    };
+    })
+}
+
+/// Serves an admitted connection until it closes, then unregisters it.
+pub async fn serve_admitted(mut session: Session, mut stream: Stream) {
+    let core = session.core.clone();
+    let info = session.client.clone();
+    let id = info.id;
     // A panic anywhere in this connection's code closes this connection only.
     let served = {
         use futures_lite::FutureExt;
@@ -78,13 +101,14 @@ pub async fn serve(core: Rc<Core>, mut stream: Stream) {
     if let Err(p) = served {
         tracing::error!(client = id, "connection closed after a panic: {}", crate::shard::panic_message(&p));
     }
+    info.awaiting.set(false);
     crate::pubsub::unsubscribe_all(&core, &info);
     crate::notify::client_gone(&core, &info).await;
     if !session.watch.is_empty() {
         cmd::transaction::unwatch_all(&mut session);
     }
     core.clients.borrow_mut().remove(id);
-    shared.connected.fetch_sub(1, Ordering::Relaxed);
+    core.shared.connected.fetch_sub(1, Ordering::Relaxed);
 }
 
 async fn run(session: &mut Session, stream: &mut Stream) {
@@ -95,7 +119,16 @@ async fn run(session: &mut Session, stream: &mut Stream) {
     let mut batch: Vec<Vec<Bytes>> = Vec::new();
     let mut items: Vec<Item> = Vec::new();
     loop {
-        let n = match next_event(&session.client, stream, &mut inbuf).await {
+        let client = &session.client;
+        client.awaiting.set(
+            inbuf.is_empty()
+                && session.authenticated
+                && session.multi.is_none()
+                && !(client.push.subscribed() && client.proto.get() == Proto::Resp2),
+        );
+        let event = next_event(client, stream, &mut inbuf).await;
+        client.awaiting.set(false);
+        let n = match event {
             Event::Read(Ok(0) | Err(_)) => return,
             Event::Read(Ok(n)) => n,
             Event::Pushes => {

@@ -1,6 +1,7 @@
 //! Server start-up: validate the environment, start one pinned executor per
 //! shard, bind every shard's listener on the same port, and serve connections.
 
+mod busy;
 pub mod client;
 pub mod conn;
 
@@ -312,6 +313,8 @@ async fn shard_main(
     let state = ShardState::new(config, conn::command_count(), seed);
     let core = Core::start(id, links, state, shared).await;
     runtime::spawn(cron(core.clone()));
+    let listeners: Vec<Rc<Listener>> = listeners.into_iter().map(Rc::new).collect();
+    busy::install(&core, listeners.clone());
     let mut accepts = Vec::new();
     for l in listeners {
         let core = core.clone();

@@ -1,6 +1,7 @@
 //! Lua scripting: EVAL/EVALSHA/FCALL over real sockets on 1 and 3 shards,
 //! the shared script cache and libraries seen from every shard, BUSY and
-//! SCRIPT KILL from a client on another shard, and the differential corpus.
+//! SCRIPT KILL from other clients (on the script's shard too), and the
+//! differential corpus.
 
 use std::time::{Duration, Instant};
 
@@ -96,26 +97,35 @@ fn function_dump_restores_on_another_server() {
     assert_eq!(cb.call(&[b"FUNCTION".as_slice(), b"RESTORE", &payload, b"REPLACE"]), Reply::Simple(b"OK".to_vec()));
 }
 
-/// Connections until one is served by a shard other than the busy one: it
-/// answers PING with BUSY while the script runs.
-fn other_shard_client(s: &Server) -> Raw {
-    for _ in 0..40 {
+/// A new connection once the script is busy: it answers PING with BUSY,
+/// whichever shard the kernel gave it to (before the threshold, another
+/// shard still answers PONG).
+fn busy_client(s: &Server) -> Raw {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
         let mut c = s.raw();
-        c.send(b"*1\r\n$4\r\nPING\r\n");
-        let got = c.pending_within(Duration::from_millis(300));
-        if got.starts_with(b"-BUSY Redis is busy running a script.") {
-            return c;
+        match c.call(&["PING"]) {
+            Reply::Error(e) if e.starts_with(b"BUSY Redis is busy running a script.") => return c,
+            Reply::Simple(p) if p == b"PONG" => {}
+            r => panic!("{r:?}"),
         }
+        assert!(Instant::now() < deadline, "the script never became busy");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("no connection landed on a shard other than the busy script's");
 }
 
 #[test]
-fn busy_script_is_killed_from_another_shard() {
-    let s = Server::start_with(3, &["--busy-reply-threshold", "100"]);
+fn busy_script_is_killed_by_another_client() {
+    for shards in [1, 3] {
+        busy_script_is_killed(shards);
+    }
+}
+
+fn busy_script_is_killed(shards: usize) {
+    let s = Server::start_with(shards, &["--busy-reply-threshold", "100"]);
     let mut runner = s.raw();
     runner.send(&crate::support::encode(&["EVAL", "local i = 0 while true do i = i + 1 end", "1", "spin"]));
-    let mut other = other_shard_client(&s);
+    let mut other = busy_client(&s);
     assert_eq!(
         other.err(&["GET", "x"]),
         "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
@@ -150,7 +160,7 @@ fn busy_script_is_killed_from_another_shard() {
         bulk("spin")
     );
     runner.send(&crate::support::encode(&["FCALL", "spin", "1", "spin"]));
-    let mut other = other_shard_client(&s);
+    let mut other = busy_client(&s);
     assert_eq!(
         other.err(&["PING"]),
         "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
@@ -170,7 +180,56 @@ fn busy_script_is_killed_from_another_shard() {
         "1",
         "spin",
     ]));
-    let mut other = other_shard_client(&s);
+    let mut other = busy_client(&s);
     assert!(other.err(&["SCRIPT", "KILL"]).starts_with("UNKILLABLE Sorry the script already executed write commands"));
     assert_eq!(runner.reply(), bulk("done"));
+}
+
+/// On one shard, the script's own shard answers everyone else while it runs:
+/// connections open before it, pipelines, inline commands, SHUTDOWN; a
+/// command that needs its connection's state waits for the script.
+#[test]
+fn busy_shard_answers_its_own_clients() {
+    let mut s = Server::start_with(1, &["--busy-reply-threshold", "100"]);
+    let mut early = s.raw();
+    assert_eq!(early.call(&["PING"]), Reply::Simple(b"PONG".to_vec()));
+    let mut runner = s.raw();
+    runner.send(&crate::support::encode(&["EVAL", "while true do end", "0"]));
+    let mut late = busy_client(&s);
+    // A pipeline in one write: unknown command first (checked before BUSY), inline, multibulk.
+    early.send(b"NOSUCH a\r\nGET x\r\n*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n");
+    assert_eq!(early.reply(), Reply::Error(b"ERR unknown command 'NOSUCH', with args beginning with: 'a' ".to_vec()));
+    let busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    assert_eq!(early.reply(), Reply::Error(busy.as_bytes().to_vec()));
+    assert_eq!(early.reply(), Reply::Error(busy.as_bytes().to_vec()));
+    assert_eq!(late.err(&["SHUTDOWN"]), busy);
+    assert_eq!(late.err(&["SHUTDOWN", "bogus"]), "ERR syntax error");
+    assert_eq!(late.err(&["FUNCTION", "KILL"]), busy);
+    // MULTI needs the connection's state: it is answered after the script
+    // (Redis answers it at once; docs/compatibility.md).
+    let mut waiting = s.raw();
+    waiting.send(&crate::support::encode(&["MULTI"]));
+    if !crate::support::against_redis() {
+        assert!(waiting.pending_within(Duration::from_millis(300)).is_empty());
+    }
+    assert_eq!(early.call(&["SCRIPT", "KILL"]), Reply::Simple(b"OK".to_vec()));
+    let e = match runner.reply() {
+        Reply::Error(e) => String::from_utf8(e).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(e.starts_with("ERR Script killed by user with SCRIPT KILL... script: "), "{e}");
+    assert_eq!(waiting.reply(), Reply::Simple(b"OK".to_vec()));
+    assert_eq!(waiting.call(&["EXEC"]), Reply::Array(vec![]));
+    assert_eq!(late.call(&["PING"]), Reply::Simple(b"PONG".to_vec()));
+    assert_eq!(early.err(&["SCRIPT", "KILL"]), "NOTBUSY No scripts in execution right now.");
+
+    // A script that wrote cannot be killed, but SHUTDOWN NOSAVE stops the server.
+    runner.send(&crate::support::encode(&["EVAL", "redis.call('set', 'k', 'v') while true do end", "0"]));
+    let mut last = busy_client(&s);
+    assert!(last.err(&["SCRIPT", "KILL"]).starts_with("UNKILLABLE Sorry the script already executed write commands"));
+    last.send(&crate::support::encode(&["SHUTDOWN", "NOSAVE"]));
+    assert!(
+        crate::support::wait_until(Duration::from_secs(10), || s.exited()),
+        "SHUTDOWN NOSAVE did not stop the server"
+    );
 }

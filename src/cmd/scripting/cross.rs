@@ -28,7 +28,7 @@ use super::{split_keys, LocalHost};
 use crate::cmd::keys::OwnedValue;
 use crate::cmd::{self, CmdError, CmdResult, Command, Handler, Session};
 use crate::resp::{Out, Proto};
-use crate::script::{self, Body, Call, Elsewhere, Host, Outcome};
+use crate::script::{self, Body, BusyConfig, Call, Elsewhere, Host, Outcome};
 use crate::shard::{tx, Core, ShardState};
 
 thread_local! {
@@ -198,8 +198,8 @@ impl Host for Undoable<'_> {
         self.local.call(cmd, args, db, out)
     }
 
-    fn busy_threshold_ms(&self) -> u64 {
-        self.local.busy_threshold_ms()
+    fn busy_config(&self) -> BusyConfig {
+        self.local.busy_config()
     }
 
     fn databases(&self) -> usize {
@@ -256,8 +256,8 @@ impl Host for Anywhere<'_> {
         Ok(())
     }
 
-    fn busy_threshold_ms(&self) -> u64 {
-        self.s.core.state.borrow().config.busy_reply_threshold
+    fn busy_config(&self) -> BusyConfig {
+        BusyConfig::of(&self.s.core.state.borrow().config)
     }
 
     fn databases(&self) -> usize {

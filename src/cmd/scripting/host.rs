@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::cmd::{self, Command, Ctx, Handler};
 use crate::resp::Out;
-use crate::script::{Elsewhere, Host};
+use crate::script::{BusyConfig, Elsewhere, Host};
 use crate::shard::{Core, ShardState};
 
 /// Runs commands on this shard's `ShardState`, as `cmd::run_sync` does, except
@@ -58,8 +58,8 @@ impl Host for LocalHost<'_> {
         Ok(())
     }
 
-    fn busy_threshold_ms(&self) -> u64 {
-        self.state.config.busy_reply_threshold
+    fn busy_config(&self) -> BusyConfig {
+        BusyConfig::of(&self.state.config)
     }
 
     fn databases(&self) -> usize {

@@ -115,11 +115,16 @@ async fn cmd_script_flush(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
 
 /// The reply to SCRIPT KILL / FUNCTION KILL.
 pub(crate) fn kill_reply(ctx: &Ctx<'_>, function: bool, out: &mut Out) -> CmdResult {
-    match ctx.core.shared.scripts.kill(function) {
-        Kill::Killed => {
-            out.ok();
-            Ok(())
-        }
+    kill(&ctx.core.shared.scripts, function)?;
+    out.ok();
+    Ok(())
+}
+
+/// SCRIPT KILL (`function` false) or FUNCTION KILL: Ok once the busy script
+/// is told to stop, else Redis's error.
+pub(crate) fn kill(scripts: &script::Scripts, function: bool) -> Result<(), CmdError> {
+    match scripts.kill(function) {
+        Kill::Killed => Ok(()),
         Kill::NotBusy => Err(CmdError::new("NOTBUSY No scripts in execution right now.")),
         Kill::Unkillable => Err(CmdError::new(
             "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",

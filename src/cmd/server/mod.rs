@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::args;
-use super::{CmdError, CmdResult, Ctx, Handler, Session};
+use super::{CmdError, CmdResult, Ctx, Flags, Handler, Session};
 use crate::resp::Out;
 
 pub use info::OpsSampler;
@@ -75,6 +75,12 @@ fn cmd_lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult 
 /// There is nothing to persist yet, so a valid SHUTDOWN exits at once with
 /// status 0; as in Redis the client sees its connection close, not a reply.
 fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &[Bytes], _out: &mut Out) -> CmdResult {
+    Err(shutdown(&ctx.core.shared.scripts, args, !ctx.state.config.save.is_empty()))
+}
+
+/// SHUTDOWN's checks, then the exit: returns only the error that refused it.
+/// `save_configured` is a non-empty `save` directive.
+pub(crate) fn shutdown(scripts: &crate::script::Scripts, args: &[Bytes], save_configured: bool) -> CmdError {
     let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
     for a in &args[1..] {
         if args::is(a, "nosave") {
@@ -86,18 +92,24 @@ fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &[Bytes], _out: &mut Out) -> CmdResult 
         } else if args::is(a, "abort") {
             abort = true;
         } else {
-            return Err(CmdError::syntax());
+            return CmdError::syntax();
         }
     }
     if (abort && (nosave || save || other)) || (nosave && save) {
-        return Err(CmdError::syntax());
+        return CmdError::syntax();
     }
     if abort {
         // Shutdown is immediate, so there is never one in progress to abort.
-        return Err(CmdError::err("No shutdown in progress."));
+        return CmdError::err("No shutdown in progress.");
+    }
+    // A script past busy-reply-threshold: only SHUTDOWN NOSAVE goes ahead.
+    if !nosave {
+        if let Some(e) = crate::script::busy_error(scripts, Flags::empty()) {
+            return e;
+        }
     }
     tracing::warn!("User requested shutdown...");
-    if save || (!nosave && !ctx.state.config.save.is_empty()) {
+    if save || (!nosave && save_configured) {
         tracing::warn!("No snapshot written: this build has no persistence yet");
     }
     tracing::warn!("Tessera is now ready to exit, bye bye...");
