@@ -124,7 +124,7 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             inbuf.is_empty()
                 && session.authenticated
                 && session.multi.is_none()
-                && !(client.push.subscribed() && client.proto.get() == Proto::Resp2),
+                && !(client.proto.get() == Proto::Resp2 && client.push.subscribed()),
         );
         let event = next_event(client, stream, &mut inbuf).await;
         client.awaiting.set(false);
