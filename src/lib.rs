@@ -25,6 +25,7 @@ pub mod db;
 pub mod error;
 pub mod logging;
 pub mod notify;
+pub mod persist;
 pub mod pubsub;
 pub mod resp;
 pub mod runtime;

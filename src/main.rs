@@ -32,6 +32,13 @@ struct Cli {
 
 fn main() {
     use clap::Parser;
+    // The file tools: `tessera check-aof [--fix] PATH`, `tessera check-snapshot PATH`.
+    let argv: Vec<String> = std::env::args().collect();
+    match argv.get(1).map(String::as_str) {
+        Some("check-aof") => std::process::exit(tessera::persist::aof::check_main(&argv[2..])),
+        Some("check-snapshot") => std::process::exit(tessera::persist::snapshot::check_main(&argv[2..])),
+        _ => {}
+    }
     let cli = Cli::parse();
     let config = match tessera::config::Config::from_args(&cli.args) {
         Ok(c) => c,

@@ -26,8 +26,8 @@ use crate::db::{Clock, Entry, StrEncoding};
 use crate::resp::Out;
 use crate::shard::signal::class;
 use crate::types::{Limits, Value};
-use rdb::{finish_payload, Reader};
-pub(crate) use rdb::{save_string, verify_payload};
+use rdb::finish_payload;
+pub(crate) use rdb::{save_len, save_string, verify_payload, Reader};
 
 /// The DUMP payload of a string value.
 pub(crate) fn dump_string(value: &[u8]) -> Vec<u8> {
@@ -52,6 +52,36 @@ pub(crate) fn dump_entry(e: &Entry, lim: &Limits) -> Vec<u8> {
     }
 }
 
+/// Appends a key's value as RDB files hold it (Redis's `rdbSaveObjectType`
+/// then `rdbSaveObject`): its RDB type byte, then its encoding. Snapshots use
+/// this too, so their type tags are Redis's and never change meaning.
+pub(crate) fn write_value(e: &Entry, lim: &Limits, out: &mut Vec<u8>) {
+    match e.obj() {
+        Some(v) => value::dump_value(v, lim, out),
+        None => {
+            out.push(value::RDB_TYPE_STRING);
+            save_string(out, e.value());
+        }
+    }
+}
+
+/// Reads a value written by [`write_value`] (or by Redis into an RDB file,
+/// for the types Tessera has); `None` for bad data.
+pub(crate) fn read_value(r: &mut Reader<'_>, lim: &Limits) -> Option<Restored> {
+    match r.byte()? {
+        value::RDB_TYPE_STRING => r.string().map(Restored::String),
+        t => value::load_value(t, r, lim).map(Restored::Value),
+    }
+}
+
+/// Builds the entry for a value read back, with its absolute expiry.
+pub(crate) fn restored_entry(key: &[u8], value: Restored, expire_at_ms: Option<u64>) -> Entry {
+    match value {
+        Restored::String(v) => Entry::new_string(key, &v, StrEncoding::for_value(&v), expire_at_ms),
+        Restored::Value(v) => Entry::new_obj(key, v, expire_at_ms),
+    }
+}
+
 /// A value read from a DUMP payload.
 #[derive(Debug)]
 pub(crate) enum Restored {
@@ -62,11 +92,7 @@ pub(crate) enum Restored {
 /// The value of a verified DUMP payload, or `None` for what Redis calls bad
 /// data. Collections are built in the encodings `lim` calls for.
 pub(crate) fn load_payload(p: &[u8], lim: &Limits) -> Option<Restored> {
-    let mut r = Reader::new(p);
-    match r.byte()? {
-        value::RDB_TYPE_STRING => r.string().map(Restored::String),
-        t => value::load_value(t, &mut r, lim).map(Restored::Value),
-    }
+    read_value(&mut Reader::new(p), lim)
 }
 
 /// DUMP key — O(1) to find the key, O(N) in the value size.
@@ -162,10 +188,7 @@ pub(super) fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> C
         return Ok(());
     }
     let at = expire_at.map(|at| at as u64);
-    let mut e = match value {
-        Restored::String(v) => Entry::new_string(key, &v, StrEncoding::for_value(&v), at),
-        Restored::Value(v) => Entry::new_obj(key, v, at),
-    };
+    let mut e = restored_entry(key, value, at);
     // FREQ only matters under an LFU policy, which cannot be selected yet.
     e.set_access(opts.idletime.map_or(ks.clock.lru(), |idle| lru_for_idle(ks.clock, idle)));
     // Inserting wakes clients blocked on the key.

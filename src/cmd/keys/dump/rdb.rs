@@ -111,7 +111,7 @@ pub(crate) fn verify_payload(p: &[u8]) -> bool {
 
 /// Reads RDB data the way Redis's `rio` buffer does: over the whole payload,
 /// footer included (Redis does not stop a value from reading into it).
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
@@ -119,6 +119,11 @@ pub(super) struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
         Reader { buf, pos: 0 }
+    }
+
+    /// Bytes read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
     }
 
     pub fn read(&mut self, n: u64) -> Option<&'a [u8]> {

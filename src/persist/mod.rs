@@ -1,0 +1,6 @@
+//! Persistence: per-shard append-only files, fork-less snapshots, recovery
+//! at start, and import of Redis RDB files. See docs/persistence.md.
+
+pub mod aof;
+pub mod rdb;
+pub mod snapshot;
