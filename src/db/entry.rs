@@ -18,6 +18,9 @@ const FLAG_EXPIRE: u8 = 0b0000_0100;
 const FLAG_SLACK: u8 = 0b0010_0000;
 /// The value part is a pointer to a boxed collection ([`Value`]) the entry owns.
 const FLAG_OBJ: u8 = 0b0100_0000;
+/// The snapshot mark: an entry whose mark equals its database's is already
+/// in (or, created later, not part of) the snapshot being taken.
+const FLAG_MARK: u8 = 0b1000_0000;
 const ENC_SHIFT: u8 = 3;
 const ENC_MASK: u8 = 0b0001_1000;
 const HEADER: usize = 4;
@@ -165,6 +168,16 @@ impl Entry {
     pub fn obj_mut(&mut self) -> Option<&mut Value> {
         // SAFETY: as in `obj`; `&mut self` makes the access exclusive.
         self.obj_ptr().map(|p| unsafe { &mut *p })
+    }
+
+    /// A deep copy (collections are cloned), keeping the access field.
+    pub fn duplicate(&self) -> Entry {
+        let mut e = match self.obj() {
+            Some(v) => Entry::new_obj(self.key(), v.clone(), self.expire_at()),
+            None => Entry::new_string(self.key(), self.value(), self.encoding(), self.expire_at()),
+        };
+        e.set_access(self.access());
+        e
     }
 
     /// The same value under another key and expiry, consuming this entry:
@@ -348,6 +361,19 @@ impl Entry {
         if self.flags() & FLAG_EXPIRE != 0 {
             // SAFETY: the expiry field exists (checked above).
             unsafe { std::ptr::copy_nonoverlapping(at.to_le_bytes().as_ptr(), self.ptr.as_ptr().add(HEADER), 8) };
+        }
+    }
+
+    /// The snapshot mark (see `Db`'s snapshot hooks).
+    pub fn mark(&self) -> bool {
+        self.flags() & FLAG_MARK != 0
+    }
+
+    pub fn set_mark(&mut self, on: bool) {
+        // SAFETY: the header byte exists, exclusive through &mut self.
+        unsafe {
+            let p = self.ptr.as_ptr();
+            *p = if on { *p | FLAG_MARK } else { *p & !FLAG_MARK };
         }
     }
 

@@ -60,6 +60,21 @@ pub struct Db {
     /// Keys expired (lazily or actively) since the shard last collected them,
     /// for WATCH, client tracking and "expired" notifications.
     expired: Vec<bytes::Bytes>,
+    /// The mark an entry carries once the snapshot being taken has it (every
+    /// entry gets it when inserted); flipped when a snapshot starts, so that
+    /// every entry existing then is not yet saved.
+    mark: bool,
+    snap: Option<Box<Snap>>,
+}
+
+/// A point-in-time snapshot in progress: the state of each key as it was when
+/// the snapshot began is saved either by the walk over the table or, if the
+/// key changes first, by the change itself (copy on write, per key).
+struct Snap {
+    /// Where the walk goes on; `None` once it has covered the table.
+    cursor: Option<u64>,
+    /// Entries as they were at the start, taken before a change.
+    kept: Vec<Entry>,
 }
 
 impl Db {
@@ -128,6 +143,9 @@ impl Db {
     pub fn lookup_write(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&mut Entry> {
         let p = self.live(key, clock, stats)?;
         let e = self.table.at_mut(p)?;
+        if let Some(snap) = &mut self.snap {
+            keep(snap, self.mark, e);
+        }
         e.set_access(clock.lru());
         Some(e)
     }
@@ -140,11 +158,17 @@ impl Db {
     }
 
     /// Stores an entry, replacing any previous one; returns the old entry.
-    pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
         if !self.blocked.is_empty() {
             self.note_ready(entry.key());
         }
-        self.table.insert(entry)
+        // Created after a snapshot began: not part of it.
+        entry.set_mark(self.mark);
+        let mut old = self.table.insert(entry);
+        if let (Some(snap), Some(o)) = (&mut self.snap, &mut old) {
+            keep(snap, self.mark, o);
+        }
+        old
     }
 
     fn note_ready(&mut self, key: &[u8]) {
@@ -170,6 +194,9 @@ impl Db {
     /// their database index, so the blocked-on keys stay where they are, and
     /// those that now exist are ready (Redis's `scanDatabaseForReadyKeys`).
     pub fn swap_data(a: &mut Db, b: &mut Db) {
+        // A snapshot in progress keeps both as they were, under their indexes.
+        a.keep_all();
+        b.keep_all();
         std::mem::swap(&mut a.table, &mut b.table);
         std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
         std::mem::swap(&mut a.expire_cursor, &mut b.expire_cursor);
@@ -189,7 +216,11 @@ impl Db {
     /// Removes a live key, returning its entry.
     pub fn remove(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<Entry> {
         let p = self.live(key, clock, stats)?;
-        self.table.remove_at(p)
+        let mut e = self.table.remove_at(p)?;
+        if let Some(snap) = &mut self.snap {
+            keep(snap, self.mark, &mut e);
+        }
+        Some(e)
     }
 
     /// Sets or clears the expiry of a live key; returns false if the key is absent.
@@ -197,12 +228,17 @@ impl Db {
         let Some(e) = self.table.get_mut(key) else {
             return false;
         };
+        if let Some(snap) = &mut self.snap {
+            keep(snap, self.mark, e);
+        }
         match (e.expire_at(), at) {
             (Some(_), Some(at)) => e.set_expire_in_place(at),
             (None, None) => {}
             _ => {
                 if let Some(old) = self.table.remove(key) {
-                    self.table.insert(old.rebuild(key, at));
+                    let mut e = old.rebuild(key, at);
+                    e.set_mark(self.mark);
+                    self.table.insert(e);
                 }
             }
         }
@@ -210,7 +246,54 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        self.keep_all();
         self.table.clear();
+    }
+
+    /// Starts a point-in-time snapshot of this database: from now on the first
+    /// change to each existing key saves its current state first.
+    pub fn snapshot_begin(&mut self) {
+        self.mark = !self.mark;
+        self.snap = Some(Box::new(Snap { cursor: Some(0), kept: Vec::new() }));
+    }
+
+    /// Hands `f` the saved states, then walks on over about `budget` entries
+    /// not yet in the snapshot. True once everything has been handed over.
+    pub fn snapshot_step(&mut self, budget: usize, mut f: impl FnMut(&Entry)) -> bool {
+        let mark = self.mark;
+        let Some(snap) = &mut self.snap else { return true };
+        for e in snap.kept.drain(..) {
+            f(&e);
+        }
+        if let Some(pos) = snap.cursor {
+            snap.cursor = self.table.scan_mut(pos, budget, |e| {
+                if e.mark() != mark {
+                    e.set_mark(mark);
+                    f(e);
+                }
+            });
+        }
+        snap.cursor.is_none()
+    }
+
+    /// Ends the snapshot (finished or abandoned).
+    pub fn snapshot_end(&mut self) {
+        self.snap = None;
+    }
+
+    /// Whether a snapshot of this database is in progress.
+    pub fn snapshotting(&self) -> bool {
+        self.snap.is_some()
+    }
+
+    /// Saves every entry the snapshot has not got yet (before a flush or swap).
+    fn keep_all(&mut self) {
+        let mark = self.mark;
+        let Some(snap) = &mut self.snap else { return };
+        if snap.cursor.is_some() {
+            self.table.scan_mut(0, usize::MAX, |e| keep(snap, mark, e));
+            snap.cursor = None;
+        }
     }
 
     /// One step of active expiry: walks segments round robin from where the
@@ -251,6 +334,16 @@ impl Db {
     /// The keys expired since the last call (see `crate::shard::signal`).
     pub fn take_expired(&mut self) -> Vec<bytes::Bytes> {
         std::mem::take(&mut self.expired)
+    }
+}
+
+/// Saves `e` as it is now if the snapshot does not have it yet.
+fn keep(snap: &mut Snap, mark: bool, e: &mut Entry) {
+    if e.mark() != mark {
+        e.set_mark(mark);
+        let mut copy = e.duplicate();
+        copy.set_mark(mark);
+        snap.kept.push(copy);
     }
 }
 
@@ -300,5 +393,54 @@ mod tests {
         }
         assert_eq!(db.len(), 5000);
         assert_eq!(db.volatile_len(), 0);
+    }
+
+    /// Whatever changes while a snapshot is taken, it hands over exactly the
+    /// keys and values that existed when it began, each once.
+    #[test]
+    fn snapshot_is_point_in_time() {
+        let mut db = Db::new();
+        let mut st = DbStats::default();
+        let clock = Clock::at(1);
+        for i in 0..20_000 {
+            db.insert(Entry::new_string(format!("k{i}").as_bytes(), b"old", StrEncoding::Embstr, None));
+        }
+        for round in 0..2 {
+            db.snapshot_begin();
+            let mut seen: std::collections::HashMap<Vec<u8>, Vec<u8>> = Default::default();
+            let mut take = |e: &Entry| {
+                assert!(seen.insert(e.key().to_vec(), e.value().to_vec()).is_none(), "{:?} twice", e.key());
+            };
+            let mut i = 0;
+            let mut done = false;
+            while !done {
+                // Between steps: overwrite, change in place, delete, create, expire.
+                for _ in 0..50 {
+                    let k = format!("k{}", (i * 7919) % 20_000);
+                    match i % 5 {
+                        0 => drop(db.insert(Entry::new_string(k.as_bytes(), b"new", StrEncoding::Embstr, None))),
+                        1 => drop(db.remove(k.as_bytes(), clock, &mut st)),
+                        2 => drop(db.insert(Entry::new_string(format!("n{round}-{i}").as_bytes(), b"new", StrEncoding::Embstr, None))),
+                        3 => drop(db.set_expire(k.as_bytes(), Some(1_000_000))),
+                        _ => {
+                            if let Some(e) = db.lookup_write(k.as_bytes(), clock, &mut st) {
+                                e.value_mut()[0] = b'X';
+                            }
+                        }
+                    }
+                    i += 1;
+                }
+                done = db.snapshot_step(500, &mut take);
+            }
+            db.snapshot_end();
+            if round == 0 {
+                assert_eq!(seen.len(), 20_000);
+                assert!(seen.values().all(|v| v == b"old"));
+            } else {
+                // The second snapshot sees the state the first round left.
+                assert!(seen.keys().any(|k| k.starts_with(b"n0-")));
+                assert!(!seen.keys().any(|k| k.starts_with(b"n1-")));
+            }
+        }
     }
 }

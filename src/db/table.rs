@@ -277,6 +277,35 @@ impl Table {
         (pos < end).then_some(pos)
     }
 
+    /// [`Table::scan`] with mutable entries (to set their snapshot marks).
+    pub fn scan_mut(&mut self, mut pos: u64, count: usize, mut f: impl FnMut(&mut Entry)) -> Option<u64> {
+        if self.segs.is_empty() {
+            return None;
+        }
+        let end = 1u64 << CURSOR_BITS;
+        let mut seen = 0;
+        while pos < end {
+            let s = if self.global_depth == 0 {
+                0
+            } else {
+                self.dir[(pos >> (CURSOR_BITS - self.global_depth)) as usize] as usize
+            };
+            let seg = &mut self.segs[s];
+            for slot in 0..seg.map.capacity() {
+                if let Some(e) = seg.map.get_mut(slot) {
+                    f(e);
+                }
+            }
+            seen += seg.map.len();
+            let width = CURSOR_BITS - seg.depth;
+            pos = ((pos >> width) + 1) << width;
+            if seen >= count {
+                break;
+            }
+        }
+        (pos < end).then_some(pos)
+    }
+
     /// A key picked at random (uniform over segments, then within one), using `r`
     /// as the source of randomness.
     pub fn random_entry(&self, mut r: impl FnMut() -> u64) -> Option<&Entry> {
