@@ -1,6 +1,7 @@
 //! Collection values in RDB form: what DUMP writes for each type and
 //! encoding, and what RESTORE reads for every list, hash, set and sorted-set
-//! RDB type Redis 7.0 (and its RDB ancestors) can produce.
+//! RDB type Redis 7.0 (and its RDB ancestors) can produce, plus Redis 7.2's
+//! listpack set (which RDB import meets; RESTORE refuses RDB 11 payloads).
 
 use std::borrow::Cow;
 
@@ -23,6 +24,8 @@ const RDB_TYPE_LIST_QUICKLIST: u8 = 14;
 const RDB_TYPE_HASH_LISTPACK: u8 = 16;
 const RDB_TYPE_ZSET_LISTPACK: u8 = 17;
 const RDB_TYPE_LIST_QUICKLIST_2: u8 = 18;
+/// Redis 7.2 (RDB 11): a small set of strings as one listpack.
+const RDB_TYPE_SET_LISTPACK: u8 = 20;
 
 const QUICKLIST_NODE_PLAIN: u64 = 1;
 const QUICKLIST_NODE_PACKED: u64 = 2;
@@ -227,6 +230,10 @@ pub(super) fn load_value(t: u8, r: &mut Reader<'_>, lim: &Limits) -> Option<Valu
             let members: Vec<Vec<u8>> =
                 codec::intset_values(&blob)?.into_iter().map(|v| buf.format(v).as_bytes().to_vec()).collect();
             set_of(members.into_iter().map(|m| Some(Cow::Owned(m))), lim)
+        }
+        RDB_TYPE_SET_LISTPACK => {
+            let blob = r.string()?;
+            set_of(codec::listpack_entries(&blob)?.into_iter().map(|e| Some(e.bytes())), lim)
         }
         RDB_TYPE_ZSET_ZIPLIST | RDB_TYPE_ZSET_LISTPACK => {
             let blob = r.string()?;
