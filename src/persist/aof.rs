@@ -574,7 +574,7 @@ pub fn check_main(args: &[String]) -> i32 {
     };
     println!("AOF analyzed: filename={path}, size={size}, ok_up_to={ok_up_to}, diff={}", size - ok_up_to);
     println!(
-        "{} commands, {} transactions ({} cross-shard parts) before offset {ok_up_to}",
+        "Good records: commands={}, transactions={}, cross_shard_parts={}",
         report.commands, report.txs, report.cross_shard
     );
     let Some(problem) = problem else {
@@ -973,7 +973,7 @@ mod tests {
         bad.extend_from_slice(&bytes);
         let path2 = temp_file("corrupt", &bad);
         assert_eq!(check_args(&[], &path2), 1);
-        assert_eq!(check_args(&[&"--fix"], &path2), 0);
+        assert_eq!(check_args(&["--fix"], &path2), 0);
         assert_eq!(std::fs::read(&path2).unwrap(), bytes);
 
         // Usage and I/O errors.
