@@ -18,6 +18,7 @@ mod lists;
 mod notify;
 mod protocol;
 mod pubsub;
+mod rdb_import;
 mod scripting;
 mod scripting_libs;
 mod scripts_across;
