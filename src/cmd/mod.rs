@@ -206,6 +206,9 @@ pub fn record(state: &mut ShardState, cmd: &Command, result: &CmdResult, nanos: 
     let st = &mut state.cmd_stats[cmd.index];
     st.calls += 1;
     st.nanos += nanos;
+    if result.is_ok() && cmd.flags.contains(Flags::WRITE) {
+        state.dirty += 1;
+    }
     if let Err(e) = result {
         st.failed += 1;
         count_error(state, e);

@@ -3,4 +3,5 @@
 
 pub mod aof;
 pub mod rdb;
+pub mod save;
 pub mod snapshot;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use glommio::channels::shared_channel::{self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender};
 use glommio::{LocalExecutorBuilder, Placement};
 
+pub mod fs;
 mod net;
 pub use net::{each_readable, Listener, Stream};
 

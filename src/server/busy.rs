@@ -106,8 +106,7 @@ fn answer_one(core: &Core, args: &[Bytes]) -> Answer {
         "script|kill" => cmd::scripting::kill(scripts, false),
         "function|kill" => cmd::scripting::kill(scripts, true),
         // SHUTDOWN NOSAVE exits here; any other is refused (BUSY, syntax).
-        // The save directive only matters once the script is gone.
-        "shutdown" => Err(cmd::server::shutdown(scripts, args, false)),
+        "shutdown" => cmd::server::shutdown_plan(scripts, args, false).map(|_| cmd::server::exit()),
         _ => return Answer::Later,
     })
 }

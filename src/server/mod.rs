@@ -74,7 +74,6 @@ pub struct Shared {
     pub start_ms: u64,
     pub start: std::time::Instant,
     pub port: AtomicU64,
-    pub lastsave: AtomicU64,
     pub run_id: String,
     pub executable: String,
     pub nshards: usize,
@@ -89,6 +88,8 @@ pub struct Shared {
     pub scripts: crate::script::Scripts,
     /// The next cross-shard transaction's sequence number.
     pub tx_seq: AtomicU64,
+    /// Snapshots and loading (SAVE, BGSAVE, INFO persistence, -LOADING).
+    pub persist: crate::persist::save::Status,
 }
 
 impl Shared {
@@ -104,7 +105,6 @@ impl Shared {
             start_ms,
             start: std::time::Instant::now(),
             port: AtomicU64::new(u64::from(port)),
-            lastsave: AtomicU64::new(start_ms / 1000),
             run_id: run_id(),
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             nshards: n,
@@ -114,6 +114,7 @@ impl Shared {
             ops_per_sec: (0..n).map(|_| AtomicU64::new(0)).collect(),
             scripts: crate::script::Scripts::new(n),
             tx_seq: AtomicU64::new(1),
+            persist: crate::persist::save::Status::new(n, start_ms / 1000),
         }
     }
 }
@@ -356,6 +357,7 @@ async fn cron(core: Rc<Core>) {
             }
         }
         core.shared.peak_memory.fetch_max(crate::alloc::used_memory() as u64, Ordering::Relaxed);
+        crate::persist::save::cron(&core);
         if tick.is_multiple_of(10) {
             close_idle_clients(&core, clock.now_ms);
         }

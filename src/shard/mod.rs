@@ -65,6 +65,10 @@ pub struct ShardState {
     pub hold_ready: bool,
     /// Connections WATCHing this shard's keys.
     pub watchers: crate::cmd::transaction::Watchers,
+    /// Write commands run here, and their count when the last snapshot began
+    /// (Redis's `dirty`, for the `save` schedule).
+    pub dirty: u64,
+    pub dirty_at_save: u64,
 }
 
 impl ShardState {
@@ -90,6 +94,8 @@ impl ShardState {
             locks: tx::Locks::default(),
             hold_ready: false,
             watchers: Default::default(),
+            dirty: 0,
+            dirty_at_save: 0,
         }
     }
 
@@ -289,6 +295,11 @@ impl Core {
             });
         }
         self.serve_blocked();
+    }
+
+    /// This core, shared (for tasks a job spawns on its shard).
+    pub fn rc(&self) -> Option<Rc<Core>> {
+        self.me.upgrade()
     }
 
     /// Whether transaction `seq` holds all its locks on this shard.

@@ -234,21 +234,30 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
         "memory" => memory(s, text),
         "persistence" => {
             text.push_str("# Persistence\r\n");
-            for k in ["loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"] {
+            let p = &shared.persist;
+            let saving = p.saving.load(Ordering::Relaxed);
+            kv(text, "loading", u8::from(p.loading.load(Ordering::Relaxed)));
+            for k in ["async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"] {
                 kv(text, k, 0);
             }
             kv(text, "current_fork_perc", "0.00");
-            kv(text, "current_save_keys_processed", 0);
-            kv(text, "current_save_keys_total", 0);
-            kv(text, "rdb_changes_since_last_save", 0);
-            kv(text, "rdb_bgsave_in_progress", 0);
-            kv(text, "rdb_last_save_time", shared.lastsave.load(Ordering::Relaxed));
-            kv(text, "rdb_last_bgsave_status", "ok");
-            kv(text, "rdb_last_bgsave_time_sec", -1);
-            kv(text, "rdb_current_bgsave_time_sec", -1);
-            for k in ["rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"] {
-                kv(text, k, 0);
-            }
+            kv(text, "current_save_keys_processed", if saving { p.keys_saved.load(Ordering::Relaxed) } else { 0 });
+            kv(text, "current_save_keys_total", if saving { t.keyspace.iter().map(|k| k.0).sum::<u64>() } else { 0 });
+            kv(text, "rdb_changes_since_last_save", p.dirty());
+            kv(text, "rdb_bgsave_in_progress", u8::from(saving));
+            kv(text, "rdb_last_save_time", p.lastsave.load(Ordering::Relaxed));
+            kv(text, "rdb_last_bgsave_status", if p.last_ok.load(Ordering::Relaxed) { "ok" } else { "err" });
+            kv(text, "rdb_last_bgsave_time_sec", p.last_secs.load(Ordering::Relaxed));
+            let current = if saving {
+                (crate::db::Clock::now().now_ms.saturating_sub(p.started_ms.load(Ordering::Relaxed)) / 1000) as i64
+            } else {
+                -1
+            };
+            kv(text, "rdb_current_bgsave_time_sec", current);
+            kv(text, "rdb_saves", p.saves.load(Ordering::Relaxed));
+            kv(text, "rdb_last_cow_size", 0);
+            kv(text, "rdb_last_load_keys_expired", p.loaded_expired.load(Ordering::Relaxed));
+            kv(text, "rdb_last_load_keys_loaded", p.loaded_keys.load(Ordering::Relaxed));
             kv(text, "aof_enabled", u8::from(appendonly));
             kv(text, "aof_rewrite_in_progress", 0);
             kv(text, "aof_rewrite_scheduled", 0);

@@ -33,7 +33,9 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("command|help", Handler::Sync(command::cmd_command_help)),
     ("time", Handler::Sync(cmd_time)),
     ("lastsave", Handler::Sync(cmd_lastsave)),
-    ("shutdown", Handler::Sync(cmd_shutdown)),
+    ("shutdown", Handler::Async(crate::async_handler!(cmd_shutdown))),
+    ("save", Handler::Async(crate::async_handler!(cmd_save))),
+    ("bgsave", Handler::Async(crate::async_handler!(cmd_bgsave))),
     ("debug", Handler::Async(crate::async_handler!(cmd_debug))),
 ];
 
@@ -66,54 +68,114 @@ fn cmd_time(_ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
 
 /// LASTSAVE — O(1). Unix time of the last successful save.
 fn cmd_lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes], out: &mut Out) -> CmdResult {
-    out.int(ctx.core.shared.lastsave.load(Ordering::Relaxed) as i64);
+    out.int(ctx.core.shared.persist.lastsave.load(Ordering::Relaxed) as i64);
     Ok(())
 }
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — O(N) in the keys to save.
 ///
-/// There is nothing to persist yet, so a valid SHUTDOWN exits at once with
-/// status 0; as in Redis the client sees its connection close, not a reply.
-fn cmd_shutdown(ctx: &mut Ctx<'_>, args: &[Bytes], _out: &mut Out) -> CmdResult {
-    Err(shutdown(&ctx.core.shared.scripts, args, !ctx.state.config.save.is_empty()))
+/// Saves a snapshot first when asked to (SAVE) or when a `save` schedule is
+/// configured (unless NOSAVE), then exits with status 0; as in Redis the
+/// client sees its connection close, not a reply. A failed save refuses the
+/// shutdown unless FORCE is given.
+async fn cmd_shutdown(s: &mut Session, args: &[Bytes], _out: &mut Out) -> CmdResult {
+    let save_configured = !s.core.state.borrow().config.save.is_empty();
+    let plan = shutdown_plan(&s.core.shared.scripts, args, save_configured)?;
+    if plan.save {
+        if let Err(e) = crate::persist::save::save(&s.core).await {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            if !plan.force {
+                return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+            }
+        }
+    }
+    exit()
 }
 
-/// SHUTDOWN's checks, then the exit: returns only the error that refused it.
+/// What a valid SHUTDOWN is to do.
+pub(crate) struct ShutdownPlan {
+    pub save: bool,
+    pub force: bool,
+}
+
+/// SHUTDOWN's checks: the plan, or the error that refuses it.
 /// `save_configured` is a non-empty `save` directive.
-pub(crate) fn shutdown(scripts: &crate::script::Scripts, args: &[Bytes], save_configured: bool) -> CmdError {
-    let (mut nosave, mut save, mut other, mut abort) = (false, false, false, false);
+pub(crate) fn shutdown_plan(
+    scripts: &crate::script::Scripts,
+    args: &[Bytes],
+    save_configured: bool,
+) -> Result<ShutdownPlan, CmdError> {
+    let (mut nosave, mut save, mut force, mut now, mut abort) = (false, false, false, false, false);
     for a in &args[1..] {
         if args::is(a, "nosave") {
             nosave = true;
         } else if args::is(a, "save") {
             save = true;
-        } else if args::is(a, "now") || args::is(a, "force") {
-            other = true;
+        } else if args::is(a, "now") {
+            now = true;
+        } else if args::is(a, "force") {
+            force = true;
         } else if args::is(a, "abort") {
             abort = true;
         } else {
-            return CmdError::syntax();
+            return Err(CmdError::syntax());
         }
     }
-    if (abort && (nosave || save || other)) || (nosave && save) {
-        return CmdError::syntax();
+    if (abort && (nosave || save || now || force)) || (nosave && save) {
+        return Err(CmdError::syntax());
     }
     if abort {
         // Shutdown is immediate, so there is never one in progress to abort.
-        return CmdError::err("No shutdown in progress.");
+        return Err(CmdError::err("No shutdown in progress."));
     }
     // A script past busy-reply-threshold: only SHUTDOWN NOSAVE goes ahead.
     if !nosave {
         if let Some(e) = crate::script::busy_error(scripts, Flags::empty()) {
-            return e;
+            return Err(e);
         }
     }
+    Ok(ShutdownPlan { save: save || (!nosave && save_configured), force })
+}
+
+/// Exits the process after a SHUTDOWN that passed its checks.
+pub(crate) fn exit() -> ! {
     tracing::warn!("User requested shutdown...");
-    if save || (!nosave && save_configured) {
-        tracing::warn!("No snapshot written: this build has no persistence yet");
-    }
     tracing::warn!("Tessera is now ready to exit, bye bye...");
     std::process::exit(0);
+}
+
+/// SAVE — O(N). Takes a snapshot and replies once it is on disk.
+async fn cmd_save(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    crate::persist::save::save(&s.core).await.map_err(|e| match e {
+        crate::persist::save::SaveError::InProgress => CmdError::err("Background save already in progress"),
+        crate::persist::save::SaveError::Io(_) => CmdError::new("ERR"),
+    })?;
+    out.ok();
+    Ok(())
+}
+
+/// BGSAVE [SCHEDULE] — O(1) to start. Takes a snapshot in the background.
+async fn cmd_bgsave(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    let schedule = match args.len() {
+        1 => false,
+        2 if args::is(&args[1], "schedule") => true,
+        _ => return Err(CmdError::syntax()),
+    };
+    let status = &s.core.shared.persist;
+    if status.saving.load(Ordering::Acquire) {
+        if schedule {
+            status.scheduled.store(true, Ordering::Release);
+            out.simple("Background saving scheduled");
+            return Ok(());
+        }
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    let core = s.core.clone();
+    crate::runtime::spawn(async move {
+        let _ = crate::persist::save::save(&core).await;
+    });
+    out.simple("Background saving started");
+    Ok(())
 }
 
 /// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP — O(1).
