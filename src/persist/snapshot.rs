@@ -411,6 +411,12 @@ pub(crate) fn read(
     })
 }
 
+/// Checks a whole snapshot as [`read`] does, decoding every value and
+/// keeping none (`tessera check-snapshot`, fuzzing).
+pub fn verify(bytes: &[u8], lim: &Limits) -> Result<Summary, SnapError> {
+    read(bytes, lim, |_, _, _, _| {})
+}
+
 /// One key record, borrowed from the decompressed data.
 struct Record<'a> {
     db: usize,
@@ -499,7 +505,7 @@ fn check(args: &[String]) -> (i32, String) {
         Ok(b) => b,
         Err(e) => return (2, format!("{path}: cannot read: {e}\n")),
     };
-    let s = match read(&bytes, &Limits::default(), |_, _, _, _| {}) {
+    let s = match verify(&bytes, &Limits::default()) {
         Ok(s) => s,
         Err(e) => return (1, format!("{path}: {e} (tessera check-snapshot)\n")),
     };
@@ -879,6 +885,87 @@ mod tests {
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00.000 UTC");
         assert_eq!(utc(951_868_800_000), "2000-03-01 00:00:00.000 UTC");
         assert_eq!(utc(META.created_ms), "2026-11-18 11:06:40.123 UTC");
+    }
+
+    #[test]
+    fn errors_name_the_block() {
+        // Two blocks: a value of 300 KiB of noise fills the first and spills over.
+        let file = write_all(&[(0, string("a", &noise(300 << 10, 3), None)), (0, string("b", b"x", None))]);
+        let (meta, blocks, keys) = verify_structure(&file).unwrap();
+        assert_eq!((meta, blocks.len(), keys), (META, 2, 2));
+        let second = blocks[1].offset;
+        let mut bad = file.clone();
+        bad[second + BLOCK_HEAD_LEN + 3] ^= 0x10;
+        assert_eq!(read_all(&bad).0, Err(corrupt(second, "block checksum mismatch")));
+        // Cut at the second block or at the trailer: truncated there.
+        for cut in [second, file.len() - TRAILER_LEN] {
+            assert_eq!(read_all(&file[..cut]).0, Err(SnapError::Truncated { offset: cut as u64 }));
+        }
+        // A record that starts in the second block names it and its place in it.
+        let n = BLOCK_SIZE - 14;
+        let mut value = vec![0];
+        crate::cmd::keys::dump::save_len(&mut value, n as u64);
+        value.extend(noise(n, 5));
+        let mut w = Writer::new(&META);
+        w.add_parts(0, b"k", None, &value);
+        assert!(w.raw.is_empty(), "the record fills the first block exactly");
+        w.raw.push(0xee);
+        let file = w.finish();
+        let (_, blocks, _) = verify_structure(&file).unwrap();
+        let (r, got) = read_all(&file);
+        assert_eq!(
+            r,
+            Err(corrupt(blocks[1].offset, "key record 2 at byte 0 of the block's data: unknown record type 238"))
+        );
+        assert_eq!(got.len(), 1);
+    }
+
+    /// A file whose record stream is `raw`, cut into blocks as the writer cuts it.
+    fn file_of_raw(raw: &[u8], keys: u64) -> Vec<u8> {
+        let mut w = Writer::new(&META);
+        for chunk in raw.chunks(BLOCK_SIZE) {
+            emit_block(&mut w.out, &mut w.digest, BLOCK_DATA, chunk);
+        }
+        w.keys = keys;
+        w.finish()
+    }
+
+    #[test]
+    fn garbage_records_with_good_checksums_never_panic() {
+        let lim = Limits::default();
+        let mut w = Writer::new(&META);
+        for (db, e) in every_type().iter().filter(|(_, e)| e.key().len() < 6 || e.key().ends_with(b"-small")) {
+            w.add(*db, e, &lim);
+        }
+        let good = std::mem::take(&mut w.raw);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut ok = 0;
+        for _ in 0..3000 {
+            let mut raw = good.clone();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() % raw.len() as u64) as usize;
+                match next() % 4 {
+                    0 => raw[i] = next() as u8,
+                    1 => raw[i] ^= 1 << (next() % 8),
+                    2 => raw.truncate(i),
+                    _ => raw.insert(i, next() as u8),
+                }
+                if raw.is_empty() {
+                    raw.push(0);
+                }
+            }
+            let keys = next() % 12;
+            if read_all(&file_of_raw(&raw, keys)).0.is_ok() {
+                ok += 1;
+            }
+        }
+        assert!(ok < 3000);
     }
 
     #[test]
