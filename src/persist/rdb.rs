@@ -1056,6 +1056,27 @@ mod tests {
         }
     }
 
+    /// Random changes of a few bytes at once, in a file without a checksum so
+    /// they reach the decoder: refused or loaded, never a panic.
+    #[test]
+    fn random_damage_never_panics() {
+        let good = rdb11();
+        let n = good.len();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3000 {
+            let mut bad = good.clone();
+            bad[n - 8..].fill(0);
+            for _ in 0..3 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = 9 + (seed as usize) % (n - 17);
+                bad[i] = (seed >> 32) as u8;
+            }
+            let _ = load_at(&bad, NOW);
+        }
+    }
+
     #[test]
     fn lengths_beyond_the_file_are_truncation_not_allocation() {
         // A string claiming 2^64-1 bytes, a list claiming 2^62 elements.
