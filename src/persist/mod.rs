@@ -2,6 +2,7 @@
 //! at start, and import of Redis RDB files. See docs/persistence.md.
 
 pub mod aof;
+pub mod load;
 pub mod rdb;
 pub mod save;
 pub mod snapshot;

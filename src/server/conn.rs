@@ -250,6 +250,14 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
     if !session.authenticated && !cmd.flags.contains(Flags::NO_AUTH) {
         return Item { cmd: Some(cmd), args, route: Route::Reject(CmdError::new("NOAUTH Authentication required.")) };
     }
+    // Loading the data files at start.
+    if !cmd.flags.contains(Flags::LOADING) && session.core.shared.persist.loading.load(Ordering::Relaxed) {
+        return Item {
+            cmd: Some(cmd),
+            args,
+            route: Route::Reject(CmdError::new("LOADING Redis is loading the dataset in memory")),
+        };
+    }
     // A script on another shard ran past busy-reply-threshold.
     if let Some(e) = crate::script::busy_error(&session.core.shared.scripts, cmd.flags) {
         return Item { cmd: Some(cmd), args, route: Route::Reject(e) };

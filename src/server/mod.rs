@@ -239,6 +239,10 @@ pub fn run(config: Config) -> Result<(), StartError> {
     let cpus = placement(&config)?;
     let n = cpus.len();
     let shared = Arc::new(Shared::new(cpus.clone(), config.port));
+    let data = crate::persist::load::data_file(&config.dir, &config.dbfilename);
+    if data.is_some() {
+        crate::persist::load::begin(&shared);
+    }
     let mut links = shard::mesh(n, 1024);
     let mut threads = Vec::new();
     let mut port = config.port;
@@ -246,6 +250,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
         let links = links.remove(0);
         let config = config.clone();
         let shared = shared.clone();
+        let data = data.clone();
         let addrs = bind_addrs(&config, port)?;
         let (tx, rx) = std::sync::mpsc::channel::<Result<u16, StartError>>();
         let spec = ExecutorSpec {
@@ -254,7 +259,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
             spin_before_park: (config.spin_before_park_us > 0)
                 .then(|| Duration::from_micros(config.spin_before_park_us)),
         };
-        let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, tx)).map_err(|e| {
+        let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, data, tx)).map_err(|e| {
             let text = e.to_string();
             let hint = if text.contains("MemLock") || text.contains("memory") || text.contains("ENOMEM") {
                 ": the locked-memory limit is too low for io_uring; raise it (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit)"
@@ -289,6 +294,7 @@ async fn shard_main(
     config: Config,
     shared: Arc<Shared>,
     addrs: Vec<SocketAddr>,
+    data: Option<std::path::PathBuf>,
     ready: std::sync::mpsc::Sender<Result<u16, StartError>>,
 ) {
     let mut listeners = Vec::new();
@@ -314,6 +320,9 @@ async fn shard_main(
     let state = ShardState::new(config, conn::command_count(), seed);
     let core = Core::start(id, links, state, shared).await;
     runtime::spawn(cron(core.clone()));
+    if let Some(path) = data {
+        runtime::spawn(crate::persist::load::load_shard(core.clone(), path));
+    }
     let listeners: Vec<Rc<Listener>> = listeners.into_iter().map(Rc::new).collect();
     busy::install(&core, listeners.clone());
     let mut accepts = Vec::new();

@@ -48,6 +48,16 @@ fn join(libs: &mut Libraries, lib: Arc<Library>, replace: bool, restore: bool) -
     Ok(())
 }
 
+/// Registers a library's code (as FUNCTION LOAD REPLACE does) for every
+/// shard: libraries found in a data file at start-up. Returns its name.
+pub(crate) fn load_code(core: &Core, code: &[u8]) -> Result<String, CmdError> {
+    let scripts = &core.shared.scripts;
+    let lib = build(core, code, &scripts.libraries(), true)?;
+    let name = lib.name.clone();
+    scripts.update_libraries(|libs| join(libs, lib, true, false))?;
+    Ok(name)
+}
+
 /// Redis's `addReplySubcommandSyntaxError`, naming the subcommand as given.
 fn subcommand_syntax(sub: &[u8]) -> CmdError {
     CmdError::err(format_args!(

@@ -4,7 +4,7 @@
 //! [`LocalHost`], and manages the shared script cache and libraries.
 
 mod cross;
-mod function;
+pub(crate) mod function;
 mod host;
 
 use bytes::Bytes;
