@@ -134,8 +134,8 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default())
 }
 
-/// Builds a snapshot as a stream of bytes: records go into ~256 KiB blocks,
-/// each compressed as soon as it is full, so the caller can write the file
+/// Builds a snapshot as a stream of bytes: records are cut into 256 KiB
+/// blocks, compressed when the caller takes them, so it can write the file
 /// piece by piece with [`Writer::take`] and end it with [`Writer::finish`].
 pub struct Writer {
     /// Encoded bytes the caller has not taken yet.
@@ -190,6 +190,12 @@ impl Writer {
         put_varint(r, value_rdb.len() as u64);
         r.extend_from_slice(value_rdb);
         self.keys += 1;
+    }
+
+    /// The bytes ready to be written: the header the first time, then every
+    /// full block of the records added so far, compressed now (so a caller
+    /// can add keys while it holds a lock and compress after). May be empty.
+    pub fn take(&mut self) -> Vec<u8> {
         if self.raw.len() >= BLOCK_SIZE {
             // Cut whole blocks, then move the rest down once (a value of many
             // blocks is not moved once per block).
@@ -200,11 +206,6 @@ impl Writer {
             }
             self.raw.drain(..start);
         }
-    }
-
-    /// The bytes ready to be written (the header, the first time, and every
-    /// full block so far); may be empty.
-    pub fn take(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)
     }
 
@@ -216,6 +217,8 @@ impl Writer {
     /// The rest of the file: what [`Writer::take`] has not returned, the
     /// last partial block and the trailer.
     pub fn finish(mut self) -> Vec<u8> {
+        // Full blocks first, then what is left as a shorter one.
+        self.out = self.take();
         if !self.raw.is_empty() {
             emit_block(&mut self.out, &mut self.digest, BLOCK_DATA, &self.raw);
         }
@@ -908,9 +911,10 @@ mod tests {
         value.extend(noise(n, 5));
         let mut w = Writer::new(&META);
         w.add_parts(0, b"k", None, &value);
+        let mut file = w.take();
         assert!(w.raw.is_empty(), "the record fills the first block exactly");
         w.raw.push(0xee);
-        let file = w.finish();
+        file.extend(w.finish());
         let (_, blocks, _) = verify_structure(&file).unwrap();
         let (r, got) = read_all(&file);
         assert_eq!(
