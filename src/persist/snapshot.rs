@@ -364,30 +364,19 @@ pub(crate) fn read(
         let mut pos = 0;
         loop {
             let at = base + pos as u64;
-            let rec = parse_record(&pending[pos..], stream_total - at).map_err(|why| {
-                // The block the record starts in, for the message.
-                let i = blocks.partition_point(|x| x.stream_start <= at).saturating_sub(1);
-                let start = &blocks[i];
+            // Names the block the record starts in and its place there.
+            let bad = |why: &str| {
+                let start = &blocks[blocks.partition_point(|x| x.stream_start <= at).saturating_sub(1)];
+                let n = keys + 1;
                 corrupt(
                     start.offset,
-                    format!("key record {} at byte {} of the block's data: {why}", keys + 1, at - start.stream_start),
+                    format!("key record {n} at byte {} of the block's data: {why}", at - start.stream_start),
                 )
-            })?;
-            let Some(rec) = rec else { break };
+            };
+            let Some(rec) = parse_record(&pending[pos..], stream_total - at).map_err(|why| bad(&why))? else { break };
             let mut r = Reader::new(rec.value);
             let value = read_value(&mut r, lim).filter(|_| r.pos() == rec.value.len());
-            let Some(value) = value else {
-                let i = blocks.partition_point(|x| x.stream_start <= at).saturating_sub(1);
-                let start = &blocks[i];
-                return Err(corrupt(
-                    start.offset,
-                    format!(
-                        "key record {} at byte {} of the block's data: the value does not decode",
-                        keys + 1,
-                        at - start.stream_start
-                    ),
-                ));
-            };
+            let Some(value) = value else { return Err(bad("the value does not decode")) };
             keys += 1;
             *per_db.entry(rec.db).or_default() += 1;
             with_expiry += u64::from(rec.expire_at.is_some());
