@@ -969,10 +969,12 @@ mod tests {
     }
 
     type Op = (usize, Vec<Vec<u8>>);
+    /// `None`: top-level commands; `Some(seq)`: a transaction.
+    type Group = (Option<Option<(u64, u32)>>, Vec<Op>);
 
     /// A random log: top-level commands, and transactions (plain or a
     /// cross-shard part) of a few commands each, over a few databases.
-    fn log_strategy() -> impl proptest::strategy::Strategy<Value = Vec<(Option<Option<(u64, u32)>>, Vec<Op>)>> {
+    fn log_strategy() -> impl proptest::strategy::Strategy<Value = Vec<Group>> {
         use proptest::prelude::*;
         let arg = proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(0u8), any::<u8>()], 0..12);
         let command = (0usize..4, proptest::collection::vec(arg, 1..4));
@@ -980,7 +982,7 @@ mod tests {
         proptest::collection::vec((tx, proptest::collection::vec(command, 0..4)), 0..12)
     }
 
-    fn encode(log: &[(Option<Option<(u64, u32)>>, Vec<Op>)]) -> (Vec<u8>, Vec<Item>) {
+    fn encode(log: &[Group]) -> (Vec<u8>, Vec<Item>) {
         let mut e = Encoder::new();
         let mut want = Vec::new();
         let bytes = |a: &[Vec<u8>]| a.iter().map(|x| Bytes::copy_from_slice(x)).collect::<Vec<_>>();
