@@ -484,24 +484,88 @@ fn utc(ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03} UTC", rem / 3600, rem / 60 % 60, rem % 60, ms % 1000)
 }
 
-/// `tessera check-snapshot` without printing: the exit code and the text
-/// for stdout (exit 0) or stderr (otherwise).
-fn check(args: &[String]) -> (i32, String) {
+/// What `tessera check-snapshot` prints and its exit code.
+struct Checked {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// `tessera check-snapshot` without printing. `PATH` is one snapshot part,
+/// or the snapshot set file that names a server's parts (`dbfilename`), in
+/// which case every part is checked.
+fn check(args: &[String]) -> Checked {
     const USAGE: &str = "usage: tessera check-snapshot PATH";
+    let mut c = Checked { code: 0, stdout: String::new(), stderr: String::new() };
     let path = match args {
-        [a] if a == "-h" || a == "--help" => return (0, format!("{USAGE}\n")),
+        [a] if a == "-h" || a == "--help" => {
+            c.stdout = format!("{USAGE}\n");
+            return c;
+        }
         [p] if !p.starts_with('-') => p,
-        _ => return (2, format!("{USAGE}\n")),
+        _ => {
+            c.code = 2;
+            c.stderr = format!("{USAGE}\n");
+            return c;
+        }
     };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return (2, format!("{path}: cannot read: {e}\n")),
+        Err(e) => {
+            c.code = 2;
+            c.stderr = format!("{path}: cannot read: {e}\n");
+            return c;
+        }
     };
-    let s = match verify(&bytes, &Limits::default()) {
+    if !super::save::is_set(&bytes) {
+        check_part(path, &bytes, None, &mut c);
+        return c;
+    }
+    let parts = match super::save::read_set(&String::from_utf8_lossy(&bytes)) {
+        Ok(p) => p,
+        Err(e) => {
+            c.code = 1;
+            c.stderr = format!("{path}: bad snapshot set file: {e} (tessera check-snapshot)\n");
+            return c;
+        }
+    };
+    let _ = writeln!(c.stdout, "{path}: snapshot set of {} parts\n", parts.len());
+    let dir = std::path::Path::new(path).parent().unwrap_or(std::path::Path::new(""));
+    let mut keys = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let part_path = dir.join(part);
+        let shown = part_path.to_string_lossy();
+        match std::fs::read(&part_path) {
+            Ok(b) => keys += check_part(&shown, &b, Some((i, parts.len())), &mut c).unwrap_or(0),
+            Err(e) => {
+                c.code = 2;
+                let _ = writeln!(c.stderr, "{shown}: cannot read: {e}");
+            }
+        }
+        c.stdout.push('\n');
+    }
+    if c.code == 0 {
+        let _ = writeln!(c.stdout, "snapshot set OK: {} parts, {keys} keys", parts.len());
+    }
+    c
+}
+
+/// Checks one part, `expect`ed to be shard i of n when a set names it, and
+/// reports to `c`; its key count when it is good.
+fn check_part(path: &str, bytes: &[u8], expect: Option<(usize, usize)>, c: &mut Checked) -> Option<u64> {
+    let s = match verify(bytes, &Limits::default()) {
         Ok(s) => s,
-        Err(e) => return (1, format!("{path}: {e} (tessera check-snapshot)\n")),
+        Err(e) => {
+            c.code = c.code.max(1);
+            if bytes.starts_with(b"REDIS") {
+                let _ = writeln!(c.stderr, "{path}: a Redis RDB file, not a Tessera snapshot (tessera check-snapshot)");
+            } else {
+                let _ = writeln!(c.stderr, "{path}: {e} (tessera check-snapshot)");
+            }
+            return None;
+        }
     };
-    let mut out = String::new();
+    let out = &mut c.stdout;
     let _ = writeln!(out, "{path}");
     let _ = writeln!(out, "format version: {VERSION}");
     let _ = writeln!(out, "shard: {} of {}", s.meta.shard, s.meta.shards);
@@ -512,21 +576,28 @@ fn check(args: &[String]) -> (i32, String) {
     }
     let _ = writeln!(out, "blocks: {}", s.blocks);
     let _ = writeln!(out, "bytes: {}", s.bytes);
+    let (shard, shards) = (usize::from(s.meta.shard), usize::from(s.meta.shards));
+    if let Some((i, n)) = expect.filter(|&e| e != (shard, shards)) {
+        c.code = c.code.max(1);
+        let _ = writeln!(
+            c.stderr,
+            "{path}: the set file names it as part {i} of {n}, but it is shard {shard} of {shards} (tessera check-snapshot)"
+        );
+        return None;
+    }
     out.push_str("snapshot OK\n");
-    (0, out)
+    Some(s.keys)
 }
 
 /// `tessera check-snapshot PATH`: verifies every checksum and decodes every
 /// value, prints a summary and `snapshot OK` (exit 0), or the error with its
-/// byte offset (exit 1); a usage or I/O error exits 2.
+/// byte offset (exit 1); a usage or I/O error exits 2. PATH may be a single
+/// part or the set file naming all of a server's parts.
 pub fn check_main(args: &[String]) -> i32 {
-    let (code, text) = check(args);
-    if code == 0 {
-        print!("{text}");
-    } else {
-        eprint!("{text}");
-    }
-    code
+    let c = check(args);
+    print!("{}", c.stdout);
+    eprint!("{}", c.stderr);
+    c.code
 }
 
 #[cfg(test)]
@@ -963,35 +1034,70 @@ mod tests {
 
     #[test]
     fn check_tool() {
-        let dir = std::env::temp_dir();
-        let path = dir.join(format!("tessera-check-snapshot-{}.tsnap", std::process::id()));
-        let p = path.to_string_lossy().into_owned();
-        std::fs::write(&path, small_file()).unwrap();
-        let (code, text) = check(std::slice::from_ref(&p));
-        assert_eq!(code, 0, "{text}");
-        for want in [
-            "format version: 1\n",
-            "shard: 1 of 3\n",
-            "created: 2026-11-18 11:06:40.123 UTC",
-            "keys: 3 (1 with an expiry)\n",
-            "  db0: 1 keys\n  db1: 1 keys\n  db2: 1 keys\n",
-            "blocks: 1\n",
-            "snapshot OK\n",
-        ] {
-            assert!(text.contains(want), "{want:?} not in {text}");
-        }
+        let dir = std::env::temp_dir().join(format!("tessera-check-snapshot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let run = |path: &str| check(&[path.to_string()]);
+        let p = at("one.tsnap");
+        std::fs::write(&p, small_file()).unwrap();
+        let c = run(&p);
+        assert_eq!((c.code, c.stderr.as_str()), (0, ""), "{}", c.stdout);
+        let want = format!(
+            "{p}\nformat version: 1\nshard: 1 of 3\ncreated: 2026-11-18 11:06:40.123 UTC (1795000000123 ms)\n\
+             keys: 3 (1 with an expiry)\n  db0: 1 keys\n  db1: 1 keys\n  db2: 1 keys\nblocks: 1\nbytes: {}\nsnapshot OK\n",
+            small_file().len()
+        );
+        assert_eq!(c.stdout, want);
+        // A damaged part: one line on stderr, naming the file, the offset and the tool.
         let mut bad = small_file();
         let n = bad.len();
         bad[n - 20] ^= 1;
-        std::fs::write(&path, &bad).unwrap();
-        let (code, text) = check(std::slice::from_ref(&p));
-        assert_eq!(code, 1);
-        assert!(text.starts_with(&format!("{p}: snapshot corrupt at byte offset ")), "{text}");
-        assert!(text.trim_end().ends_with("(tessera check-snapshot)") && text.lines().count() == 1, "{text}");
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(check(std::slice::from_ref(&p)).0, 2);
-        assert_eq!(check(&[]).0, 2);
-        assert_eq!(check(&[p.clone(), p]).0, 2);
-        assert_eq!(check(&["--help".into()]).0, 0);
+        std::fs::write(&p, &bad).unwrap();
+        let c = run(&p);
+        assert_eq!((c.code, c.stdout.as_str()), (1, ""));
+        assert_eq!(
+            c.stderr,
+            format!("{p}: snapshot corrupt at byte offset 30: block checksum mismatch (tessera check-snapshot)\n")
+        );
+        std::fs::write(&p, b"REDIS0010\xfa\x09redis-ver").unwrap();
+        assert!(run(&p).stderr.contains("a Redis RDB file, not a Tessera snapshot"));
+        // A set file naming two parts, in shard order.
+        let part = |shard| {
+            let lim = Limits::default();
+            let mut w = Writer::new(&Meta { shard, shards: 2, created_ms: 5 });
+            for i in 0..=shard {
+                w.add(0, &string(&format!("k{i}"), b"v", None), &lim);
+            }
+            w.finish()
+        };
+        std::fs::write(at("p0.tsnap"), part(0)).unwrap();
+        std::fs::write(at("p1.tsnap"), part(1)).unwrap();
+        let set = at("dump.rdb");
+        let header = super::super::save::SET_HEADER;
+        std::fs::write(&set, format!("{header}\nshards 2\npart p0.tsnap\npart p1.tsnap\n")).unwrap();
+        let c = run(&set);
+        assert_eq!((c.code, c.stderr.as_str()), (0, ""), "{}", c.stdout);
+        assert!(c.stdout.starts_with(&format!("{set}: snapshot set of 2 parts\n")), "{}", c.stdout);
+        assert!(c.stdout.ends_with("snapshot set OK: 2 parts, 3 keys\n"), "{}", c.stdout);
+        assert_eq!(c.stdout.matches("snapshot OK\n").count(), 2);
+        // Parts in the wrong order, a missing part.
+        std::fs::write(&set, format!("{header}\nshards 2\npart p1.tsnap\npart p0.tsnap\n")).unwrap();
+        let c = run(&set);
+        assert_eq!(c.code, 1);
+        assert!(
+            c.stderr.contains("p1.tsnap: the set file names it as part 0 of 2, but it is shard 1 of 2"),
+            "{}",
+            c.stderr
+        );
+        std::fs::write(&set, format!("{header}\nshards 2\npart p0.tsnap\npart gone.tsnap\n")).unwrap();
+        let c = run(&set);
+        assert_eq!(c.code, 2);
+        assert!(c.stderr.contains("gone.tsnap: cannot read"), "{}", c.stderr);
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Usage and I/O errors.
+        assert_eq!(run(&p).code, 2);
+        assert_eq!(check(&[]).code, 2);
+        assert_eq!(check(&[p.clone(), p]).code, 2);
+        assert_eq!(check(&["--help".into()]).code, 0);
     }
 }
