@@ -58,6 +58,12 @@ pub struct Config {
     pub dir: String,
     pub dbfilename: String,
     pub appendonly: bool,
+    pub appendfsync: Fsync,
+    pub appenddirname: String,
+    pub appendfilename: String,
+    pub aof_load_truncated: bool,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
     /// `save` schedule: (seconds, changes) pairs.
     pub save: Vec<(u64, u64)>,
     pub proto_max_bulk_len: i64,
@@ -95,6 +101,12 @@ impl Default for Config {
             dir: ".".into(),
             dbfilename: "dump.rdb".into(),
             appendonly: false,
+            appendfsync: Fsync::EverySec,
+            appenddirname: "appendonlydir".into(),
+            appendfilename: "appendonly.aof".into(),
+            aof_load_truncated: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
@@ -176,6 +188,35 @@ pub fn parse_memory(s: &str) -> Option<i64> {
     .unwrap_or((&l, 1));
     let n: i64 = num.parse().ok()?;
     n.checked_mul(mul)
+}
+
+/// `appendfsync`: when the append-only file is synced to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fsync {
+    /// After every batch of writes, before their replies leave (group commit).
+    Always,
+    /// Once a second.
+    EverySec,
+    /// When the kernel decides.
+    No,
+}
+
+impl Fsync {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fsync::Always => "always",
+            Fsync::EverySec => "everysec",
+            Fsync::No => "no",
+        }
+    }
+}
+
+/// A file or directory name without a path (Redis's `isValidAOFfilename`).
+fn plain_file_name(v: &str, what: &str) -> Result<String, String> {
+    if v.is_empty() || v.contains('/') || v == "." || v == ".." {
+        return Err(format!("{what} can't be a path, just a filename"));
+    }
+    Ok(v.to_string())
 }
 
 fn one(args: &[String]) -> Result<&str, String> {
@@ -446,12 +487,72 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
+    // Switching the append-only file on or off takes a restart.
     Directive {
         name: "appendonly",
-        mutable: true,
+        mutable: false,
         get: |c| if c.appendonly { "yes".into() } else { "no".into() },
         set: |c, a| {
             c.appendonly = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "appendfsync",
+        mutable: true,
+        get: |c| c.appendfsync.name().into(),
+        set: |c, a| {
+            c.appendfsync = match one(a)?.to_ascii_lowercase().as_str() {
+                "always" => Fsync::Always,
+                "everysec" => Fsync::EverySec,
+                "no" => Fsync::No,
+                _ => return Err("argument(s) must be one of the following: always, everysec, no".into()),
+            };
+            Ok(())
+        },
+    },
+    Directive {
+        name: "appenddirname",
+        mutable: false,
+        get: |c| c.appenddirname.clone(),
+        set: |c, a| {
+            c.appenddirname = plain_file_name(one(a)?, "appenddirname")?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "appendfilename",
+        mutable: false,
+        get: |c| c.appendfilename.clone(),
+        set: |c, a| {
+            c.appendfilename = plain_file_name(one(a)?, "appendfilename")?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "aof-load-truncated",
+        mutable: true,
+        get: |c| if c.aof_load_truncated { "yes".into() } else { "no".into() },
+        set: |c, a| {
+            c.aof_load_truncated = yes_no(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "auto-aof-rewrite-percentage",
+        mutable: true,
+        get: |c| c.auto_aof_rewrite_percentage.to_string(),
+        set: |c, a| {
+            c.auto_aof_rewrite_percentage = int_in(a, 0, i64::from(i32::MAX))? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "auto-aof-rewrite-min-size",
+        mutable: true,
+        get: |c| c.auto_aof_rewrite_min_size.to_string(),
+        set: |c, a| {
+            c.auto_aof_rewrite_min_size = mem_in(a, 0, i64::MAX)? as u64;
             Ok(())
         },
     },

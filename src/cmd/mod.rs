@@ -169,6 +169,7 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     };
     let clock = core.clock();
     let start = out.len();
+    let changes = state.signals.modified.len();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut ctx = Ctx { core, state: &mut *state, db, clock };
         f(&mut ctx, args, out)
@@ -184,6 +185,7 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     if let Err(e) = result {
         out.error(&e.0);
     }
+    crate::persist::log::after_command(state, cmd, db, args, changes);
     crate::shard::block::serve_ready(core, state);
     let caller = crate::shard::signal::hand_on(core, state);
     crate::notify::remember(state, caller, cmd, args);

@@ -3,6 +3,8 @@
 
 pub mod aof;
 pub mod load;
+pub mod log;
+pub mod manifest;
 pub mod rdb;
 pub mod save;
 pub mod snapshot;

@@ -47,6 +47,8 @@ pub struct Status {
     pub loading: AtomicBool,
     pub loaded_keys: AtomicU64,
     pub loaded_expired: AtomicU64,
+    /// The append-only files.
+    pub aof: super::log::AofStatus,
 }
 
 impl Status {
@@ -56,6 +58,7 @@ impl Status {
             last_ok: AtomicBool::new(true),
             last_secs: AtomicI64::new(-1),
             dirty: (0..nshards).map(|_| AtomicU64::new(0)).collect(),
+            aof: super::log::AofStatus::new(nshards),
             ..Status::default()
         }
     }
@@ -111,27 +114,47 @@ pub async fn save(core: &Rc<Core>) -> Result<u64, SaveError> {
 }
 
 async fn save_all(core: &Rc<Core>, id: u64) -> Result<u64, SaveError> {
-    let n = core.nshards;
     let (dir, dbfilename) = {
         let st = core.state.borrow();
         (st.config.dir.clone(), st.config.dbfilename.clone())
     };
+    let (parts, keys) = snapshot_parts(core, id, &dir, &dbfilename, |_| {}).await?;
+    commit_set(&dir, &dbfilename, &parts).map_err(|e| SaveError::Io(e.to_string()))?;
+    Ok(keys)
+}
+
+/// Takes a point-in-time snapshot of every shard into `dir`, one part file
+/// per shard named after `prefix`; `at_start` runs on each shard in the same
+/// locked hop that starts the snapshot there. Returns the part names, in
+/// shard order, and the keys saved.
+pub async fn snapshot_parts(
+    core: &Rc<Core>,
+    id: u64,
+    dir: &str,
+    prefix: &str,
+    at_start: impl Fn(&Core) + Send + Clone + 'static,
+) -> Result<(Vec<String>, u64), SaveError> {
+    let n = core.nshards;
     // Start on every shard at one instant: no transaction is half applied.
     let plan = (0..n).map(|s| (s, Part { db: 0, keys: Vec::new(), whole: true })).collect();
     let tx = tx::lock(core, plan).await;
-    core.call_all(|c: &Core| {
-        let mut st = c.state.borrow_mut();
-        for db in &mut st.dbs {
-            db.snapshot_begin();
+    core.call_all(move |c: &Core| {
+        {
+            let mut st = c.state.borrow_mut();
+            for db in &mut st.dbs {
+                db.snapshot_begin();
+            }
+            st.dirty_at_save = st.dirty;
         }
-        st.dirty_at_save = st.dirty;
+        at_start(c);
     })
     .await;
     tx.release().await;
     // Every shard writes its part; the results come back through `done`.
     let done: Arc<Mutex<Vec<Result<u64, String>>>> = Arc::default();
-    for shard in 0..n {
-        let (dir, name, done) = (dir.clone(), part_name(&dbfilename, id, shard, n), done.clone());
+    let parts: Vec<String> = (0..n).map(|s| part_name(prefix, id, s, n)).collect();
+    for (shard, name) in parts.iter().enumerate() {
+        let (dir, name, done) = (dir.to_string(), name.clone(), done.clone());
         core.call(shard, move |c: &Core| {
             let Some(me) = c.rc() else { return };
             crate::runtime::spawn(async move {
@@ -156,9 +179,7 @@ async fn save_all(core: &Rc<Core>, id: u64) -> Result<u64, SaveError> {
     for r in results {
         keys += r.map_err(SaveError::Io)?;
     }
-    let parts: Vec<String> = (0..n).map(|s| part_name(&dbfilename, id, s, n)).collect();
-    commit_set(&dir, &dbfilename, &parts).map_err(|e| SaveError::Io(e.to_string()))?;
-    Ok(keys)
+    Ok((parts, keys))
 }
 
 /// Writes this shard's part: walks every database, a step at a time.

@@ -88,6 +88,44 @@ pub fn admit(core: &Rc<Core>, stream: &Stream, config: &crate::script::BusyConfi
     })
 }
 
+/// Client id of the loader's session: it runs commands while the server is
+/// loading, and is in no registry.
+pub const LOADER_ID: u64 = 0;
+
+/// Runs commands read from an append-only file through the normal dispatch
+/// (each key's shard runs its part), discarding their replies.
+pub async fn replay(core: &Rc<Core>, commands: Vec<(usize, Vec<Bytes>)>) {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let info = Rc::new(ClientInfo::new(LOADER_ID, addr, addr, -1, core.clock().now_ms));
+    let mut session = Session {
+        core: core.clone(),
+        client: info,
+        db: 0,
+        authenticated: true,
+        reply_mode: ReplyMode::On,
+        skip_current: false,
+        close_after_reply: false,
+        tx: None,
+        multi: None,
+        in_exec: false,
+        watch: Default::default(),
+    };
+    let mut out = Out::new(Proto::Resp2);
+    let mut items = Vec::new();
+    let mut commands = commands.into_iter().peekable();
+    while let Some((db, args)) = commands.next() {
+        session.db = db;
+        items.push(classify(&session, args));
+        // One batch per run of commands in the same database.
+        if commands.peek().is_some_and(|(d, _)| *d == db) && items.len() < 512 {
+            continue;
+        }
+        execute(&mut session, &mut items, &mut out).await;
+        items.clear();
+        out.buf.clear();
+    }
+}
+
 /// Serves an admitted connection until it closes, then unregisters it.
 pub async fn serve_admitted(mut session: Session, mut stream: Stream) {
     let core = session.core.clone();
@@ -251,7 +289,10 @@ fn classify(session: &Session, args: Vec<Bytes>) -> Item {
         return Item { cmd: Some(cmd), args, route: Route::Reject(CmdError::new("NOAUTH Authentication required.")) };
     }
     // Loading the data files at start.
-    if !cmd.flags.contains(Flags::LOADING) && session.core.shared.persist.loading.load(Ordering::Relaxed) {
+    if !cmd.flags.contains(Flags::LOADING)
+        && session.core.shared.persist.loading.load(Ordering::Relaxed)
+        && session.client.id != LOADER_ID
+    {
         return Item {
             cmd: Some(cmd),
             args,

@@ -239,8 +239,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
     let cpus = placement(&config)?;
     let n = cpus.len();
     let shared = Arc::new(Shared::new(cpus.clone(), config.port));
-    let data = crate::persist::load::data_file(&config.dir, &config.dbfilename);
-    if data.is_some() {
+    let plan = crate::persist::load::plan(&config).map_err(StartError::Runtime)?;
+    if plan.loads() {
         crate::persist::load::begin(&shared);
     }
     let mut links = shard::mesh(n, 1024);
@@ -250,7 +250,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
         let links = links.remove(0);
         let config = config.clone();
         let shared = shared.clone();
-        let data = data.clone();
+        let plan = plan.clone();
         let addrs = bind_addrs(&config, port)?;
         let (tx, rx) = std::sync::mpsc::channel::<Result<u16, StartError>>();
         let spec = ExecutorSpec {
@@ -259,7 +259,7 @@ pub fn run(config: Config) -> Result<(), StartError> {
             spin_before_park: (config.spin_before_park_us > 0)
                 .then(|| Duration::from_micros(config.spin_before_park_us)),
         };
-        let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, data, tx)).map_err(|e| {
+        let handle = runtime::start_executor(spec, move || shard_main(i, links, config, shared, addrs, plan, tx)).map_err(|e| {
             let text = e.to_string();
             let hint = if text.contains("MemLock") || text.contains("memory") || text.contains("ENOMEM") {
                 ": the locked-memory limit is too low for io_uring; raise it (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit)"
@@ -294,7 +294,7 @@ async fn shard_main(
     config: Config,
     shared: Arc<Shared>,
     addrs: Vec<SocketAddr>,
-    data: Option<std::path::PathBuf>,
+    plan: crate::persist::load::Plan,
     ready: std::sync::mpsc::Sender<Result<u16, StartError>>,
 ) {
     let mut listeners = Vec::new();
@@ -320,9 +320,7 @@ async fn shard_main(
     let state = ShardState::new(config, conn::command_count(), seed);
     let core = Core::start(id, links, state, shared).await;
     runtime::spawn(cron(core.clone()));
-    if let Some(path) = data {
-        runtime::spawn(crate::persist::load::load_shard(core.clone(), path));
-    }
+    runtime::spawn(crate::persist::load::start_shard(core.clone(), plan));
     let listeners: Vec<Rc<Listener>> = listeners.into_iter().map(Rc::new).collect();
     busy::install(&core, listeners.clone());
     let mut accepts = Vec::new();

@@ -69,6 +69,8 @@ pub struct ShardState {
     /// (Redis's `dirty`, for the `save` schedule).
     pub dirty: u64,
     pub dirty_at_save: u64,
+    /// This shard's append-only file buffer, with `appendonly yes`.
+    pub aof: Option<Box<crate::persist::log::Log>>,
 }
 
 impl ShardState {
@@ -96,6 +98,7 @@ impl ShardState {
             watchers: Default::default(),
             dirty: 0,
             dirty_at_save: 0,
+            aof: None,
         }
     }
 

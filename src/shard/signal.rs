@@ -137,6 +137,8 @@ pub struct Signals {
     pub watched: usize,
     /// Some client tracks keys of this shard (client-side caching).
     pub tracking: bool,
+    /// The append-only file logs changed keys.
+    pub logging: bool,
     /// Keys modified since the last hand-on: (database, key).
     pub modified: Vec<(usize, Bytes)>,
     /// Keyspace events since the last hand-on, in the order they happened.
@@ -155,7 +157,7 @@ pub struct Signals {
 impl Signals {
     /// Whether modified keys are to be recorded at all.
     pub fn wanted(&self) -> bool {
-        self.watched > 0 || self.tracking
+        self.watched > 0 || self.tracking || self.logging
     }
 
     /// Redis's `signalModifiedKey`.
@@ -212,6 +214,7 @@ pub fn hand_on(core: &Core, st: &mut ShardState) -> Caller {
     if st.stats.expired != st.signals.expired_seen {
         collect_expired(st);
     }
+    crate::persist::log::physical(st);
     // WATCH learns of flushes and swaps before the keys go (`transaction::flushing`).
     let flushed = std::mem::take(&mut st.signals.flushed);
     let modified = std::mem::take(&mut st.signals.modified);

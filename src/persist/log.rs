@@ -1,0 +1,301 @@
+//! The append-only file while the server runs: each shard logs the effects
+//! of what it runs into its own file, written and synced by a task of its
+//! own through io_uring.
+//!
+//! Effects, not requests: a single-shard command that is deterministic given
+//! the data is logged as it came (`after_command`); everything else that
+//! changed keys (relative TTLs, SPOP, blocking pops, scripts, the parts of
+//! cross-shard commands, expiry, flushes) is logged as the resulting state
+//! of each changed key when the shard hands its changes on (`physical`):
+//! `SET key value [PXAT ms]`, `RESTORE key ms payload REPLACE ABSTTL`, or
+//! `DEL key`. Replaying either gives the same data.
+//!
+//! `appendfsync always` is group commit: a connection that ran writes waits,
+//! before its replies leave, until every shard has synced what it had logged
+//! by then ([`durable`]).
+
+use std::future::poll_fn;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::aof::Encoder;
+use crate::cmd::Command;
+use crate::config::Fsync;
+use crate::runtime::fs::File;
+use crate::shard::{Core, ShardState};
+
+/// One shard's log buffer.
+pub struct Log {
+    enc: Encoder,
+    /// Changes (`Signals::modified`) up to here are covered by logged commands.
+    covered: usize,
+    /// Bytes ever logged by this shard (the writer counts in the same units).
+    logged: u64,
+    waker: Option<Waker>,
+    shared: Arc<crate::server::Shared>,
+    id: usize,
+}
+
+impl Log {
+    /// Publishes what was appended and wakes the writer.
+    fn appended(&mut self, from: usize) {
+        self.logged += (self.enc.len() - from) as u64;
+        self.shared.persist.aof.shards[self.id].logged.store(self.logged, Ordering::Release);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// Each shard's progress in bytes since start, for `appendfsync always` waits.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes the shard logged.
+    pub logged: AtomicU64,
+    /// Of those, the bytes on disk (or, with `appendfsync no`, written).
+    pub synced: AtomicU64,
+}
+
+/// Server-wide AOF state.
+#[derive(Debug, Default)]
+pub struct AofStatus {
+    pub enabled: AtomicBool,
+    pub shards: Vec<Progress>,
+    pub last_write_ok: AtomicBool,
+}
+
+impl AofStatus {
+    pub fn new(nshards: usize) -> AofStatus {
+        AofStatus {
+            enabled: AtomicBool::new(false),
+            shards: (0..nshards).map(|_| Progress::default()).collect(),
+            last_write_ok: AtomicBool::new(true),
+        }
+    }
+}
+
+/// Commands whose request is not their effect: their changed keys are
+/// logged as their resulting state instead.
+fn logged_as_state(cmd: &Command, args: &[Bytes]) -> bool {
+    match cmd.name() {
+        // Relative expiries become absolute.
+        "expire" | "pexpire" | "setex" | "psetex" | "getex" | "restore" => true,
+        "set" => args.len() > 3,
+        // Random, or blocking (which must not block when replayed).
+        "spop" | "blpop" | "brpop" | "blmove" | "brpoplpush" | "blmpop" | "bzpopmin" | "bzpopmax" | "bzmpop" => true,
+        _ => false,
+    }
+}
+
+/// After a synchronous command ran on this shard: logs it as it came when
+/// that is its effect. `before` is `Signals::modified`'s length before it ran.
+pub fn after_command(st: &mut ShardState, cmd: &Command, db: usize, args: &[Bytes], before: usize) {
+    let Some(log) = st.aof.as_mut() else { return };
+    let now = st.signals.modified.len();
+    if now == before || logged_as_state(cmd, args) {
+        return;
+    }
+    // Changes made before this command and not handed on yet go first.
+    if before > log.covered {
+        state_of(st, before);
+    }
+    let Some(log) = st.aof.as_mut() else { return };
+    let from = log.enc.len();
+    log.enc.command_bytes(db, args);
+    log.covered = now;
+    log.appended(from);
+}
+
+/// Logs the state of every changed key not covered by a logged command, and
+/// the flushes; run as the shard hands its changes on.
+pub fn physical(st: &mut ShardState) {
+    let Some(log) = st.aof.as_mut() else { return };
+    if !st.signals.flushed.is_empty() {
+        let from = log.enc.len();
+        for f in &st.signals.flushed {
+            match f {
+                Some(db) => log.enc.command(*db, &[b"FLUSHDB"]),
+                None => log.enc.command(0, &[b"FLUSHALL"]),
+            }
+        }
+        log.appended(from);
+    }
+    let end = st.signals.modified.len();
+    state_of(st, end);
+    if let Some(log) = st.aof.as_mut() {
+        log.covered = 0;
+    }
+}
+
+/// Logs the state of the keys changed in
+/// `Signals::modified[covered..end]`; they are covered from then on.
+fn state_of(st: &mut ShardState, end: usize) {
+    let Some(log) = st.aof.as_mut() else { return };
+    let start = log.covered.min(end);
+    if start == end {
+        return;
+    }
+    let ShardState { aof, signals, dbs, config, .. } = st;
+    let _ = &signals.flushed;
+    let Some(log) = aof.as_mut() else { return };
+    let from = log.enc.len();
+    let mut seen: Vec<(usize, &[u8])> = Vec::new();
+    for (db, key) in &signals.modified[start..end] {
+        if seen.iter().any(|(d, k)| d == db && *k == &key[..]) {
+            continue;
+        }
+        seen.push((*db, key));
+        let Some(d) = dbs.get(*db) else { continue };
+        match d.table().get(key) {
+            None => log.enc.command(*db, &[b"DEL", key]),
+            Some(e) => match e.obj() {
+                None => match e.expire_at() {
+                    Some(at) => {
+                        log.enc.start(*db, 5);
+                        log.enc.arg(b"SET");
+                        log.enc.arg(key);
+                        log.enc.arg(e.value());
+                        log.enc.arg(b"PXAT");
+                        log.enc.arg_int(at as i64);
+                    }
+                    None => log.enc.command(*db, &[b"SET", key, e.value()]),
+                },
+                Some(_) => {
+                    let payload = crate::cmd::keys::dump::dump_entry(e, &config.limits);
+                    log.enc.start(*db, 6);
+                    log.enc.arg(b"RESTORE");
+                    log.enc.arg(key);
+                    log.enc.arg_int(e.expire_at().unwrap_or(0) as i64);
+                    log.enc.arg(&payload);
+                    log.enc.arg(b"REPLACE");
+                    log.enc.arg(b"ABSTTL");
+                }
+            },
+        }
+    }
+    log.covered = end;
+    log.appended(from);
+}
+
+/// Logs a command that is its own effect, outside the command path (SWAPDB).
+pub fn command(st: &mut ShardState, db: usize, args: &[&[u8]]) {
+    if let Some(log) = st.aof.as_mut() {
+        let from = log.enc.len();
+        log.enc.command(db, args);
+        log.appended(from);
+    }
+}
+
+/// Starts logging on this shard into `path` (appended to, created if
+/// absent): from this instant every change is logged; the writer task opens
+/// the file and writes what accumulates.
+pub fn start(core: &Core, path: PathBuf) {
+    let log = Log { enc: Encoder::new(), covered: 0, logged: 0, waker: None, shared: core.shared.clone(), id: core.id };
+    let mut st = core.state.borrow_mut();
+    st.aof = Some(Box::new(log));
+    st.signals.logging = true;
+    drop(st);
+    core.shared.persist.aof.enabled.store(true, Ordering::Release);
+    if let Some(me) = core.rc() {
+        crate::runtime::spawn(writer(me, path));
+    }
+}
+
+/// Writes what the shard logs, and syncs it as `appendfsync` says.
+async fn writer(core: Rc<Core>, path: PathBuf) {
+    let progress = &core.shared.persist.aof.shards[core.id];
+    let mut file = loop {
+        match File::append(&path).await {
+            Ok(f) => break f,
+            Err(e) => {
+                tracing::warn!("cannot open the AOF file {}: {e}; retrying", path.display());
+                core.shared.persist.aof.last_write_ok.store(false, Ordering::Relaxed);
+                crate::runtime::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    let mut written = 0u64;
+    let mut last_sync = Instant::now();
+    let mut unsynced = false;
+    loop {
+        let policy = core.state.borrow().config.appendfsync;
+        // Wait for bytes, or (everysec) for the next second's sync.
+        let buf = {
+            let wait_data = poll_fn(|cx| {
+                let mut st = core.state.borrow_mut();
+                let Some(log) = st.aof.as_mut() else { return Poll::Ready(None) };
+                if !log.enc.is_empty() {
+                    return Poll::Ready(Some(Some(log.enc.take())));
+                }
+                log.waker = Some(cx.waker().clone());
+                Poll::Pending
+            });
+            let tick = async {
+                crate::runtime::sleep(Duration::from_millis(if unsynced { 200 } else { 1000 })).await;
+                Some(None)
+            };
+            match futures_lite::future::or(wait_data, tick).await {
+                None => return,
+                Some(b) => b,
+            }
+        };
+        if let Some(buf) = buf {
+            let n = buf.len() as u64;
+            if let Err(e) = file.write(buf).await {
+                tracing::warn!("Error writing to the AOF file {}: {e}", path.display());
+                core.shared.persist.aof.last_write_ok.store(false, Ordering::Relaxed);
+                crate::runtime::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            core.shared.persist.aof.last_write_ok.store(true, Ordering::Relaxed);
+            written += n;
+            unsynced = true;
+        }
+        let sync_now = match policy {
+            Fsync::Always => unsynced,
+            Fsync::EverySec => unsynced && last_sync.elapsed() >= Duration::from_secs(1),
+            Fsync::No => false,
+        };
+        if sync_now {
+            if let Err(e) = file.sync().await {
+                tracing::warn!("Error syncing the AOF file {}: {e}", path.display());
+                continue;
+            }
+            last_sync = Instant::now();
+            unsynced = false;
+        }
+        if policy == Fsync::No || !unsynced {
+            progress.synced.store(written, Ordering::Release);
+        }
+    }
+}
+
+/// `appendfsync always`: waits until every shard has synced what it had
+/// logged when this is called (one fsync serves every connection waiting).
+pub async fn durable(core: &Core) {
+    let aof = &core.shared.persist.aof;
+    let targets: Vec<u64> = aof.shards.iter().map(|p| p.logged.load(Ordering::Acquire)).collect();
+    let mut spins = 0u32;
+    loop {
+        if aof.shards.iter().zip(&targets).all(|(p, &t)| p.synced.load(Ordering::Acquire) >= t) {
+            return;
+        }
+        spins += 1;
+        if spins < 64 {
+            crate::runtime::yield_now().await;
+        } else {
+            crate::runtime::sleep(Duration::from_micros(50)).await;
+        }
+    }
+}
+
+/// The directory of the append-only files.
+pub fn aof_dir(dir: &str, appenddirname: &str) -> PathBuf {
+    Path::new(dir).join(appenddirname)
+}
