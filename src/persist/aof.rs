@@ -233,9 +233,11 @@ fn finish(r: Result<Progress, Failure>) -> Result<End, AofError> {
 /// What [`Scanner::feed`] got through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
-    /// This many bytes of the chunk were complete records and transactions;
-    /// feed the rest again with more bytes after it. `More(0)` with a full
-    /// buffer means the next record or transaction is larger than the buffer.
+    /// This many bytes of the chunk are done with (complete records and
+    /// transactions, or zero padding); feed the rest again with more bytes
+    /// after it. `More(0)` means the next record or transaction is larger than
+    /// the chunk: read more before feeding again (growing the read size
+    /// geometrically keeps the rescans linear).
     More(usize),
     /// The file ends here (only when `eof` was given).
     Done(End),
@@ -249,6 +251,49 @@ pub struct Scanner {
     db: usize,
     /// The file offset of the next chunk's first byte.
     offset: u64,
+    /// Set once a bad byte turned out to be zero padding so far: the rest of
+    /// the file decides between a torn tail and corruption, and the padding
+    /// need not be kept in memory.
+    zeros: Option<ZeroTail>,
+}
+
+/// Where a possible zero-padded tail started.
+#[derive(Debug, Clone)]
+struct ZeroTail {
+    /// The bad record, the first zero byte, and what was expected there.
+    record: u64,
+    at: u64,
+    why: &'static str,
+    /// What a torn tail would cut: the record or its open `MULTI`.
+    cut: u64,
+    tx: Option<u64>,
+}
+
+impl ZeroTail {
+    /// The end of the file was reached with only zeros since `at`.
+    fn torn(&self, end: u64) -> End {
+        End::Truncated { offset: self.cut, why: torn_why(self.record, Some(self.at), end, self.tx) }
+    }
+
+    /// A non-zero byte came after the zeros.
+    fn corrupt(&self) -> Failure {
+        let why = format!("at byte {}: {}", self.at, self.why);
+        Failure { error: AofError::Corrupt { offset: self.record, why }, cut: self.cut }
+    }
+}
+
+/// Why a tail is torn: the record at `record` runs past `end`, or from `zeros`
+/// on the file holds only zero bytes; `tx` is the open `MULTI`.
+fn torn_why(record: u64, zeros: Option<u64>, end: u64, tx: Option<u64>) -> String {
+    let why = match zeros {
+        None => format!("the record at offset {record} is incomplete"),
+        Some(z) if z == record => format!("{} bytes of zero padding at offset {record}", end - record),
+        Some(_) => format!("the record at offset {record} ends in zero padding"),
+    };
+    match tx {
+        Some(t) => format!("{why}, inside the MULTI at offset {t}"),
+        None => why,
+    }
 }
 
 impl Scanner {
@@ -271,6 +316,16 @@ impl Scanner {
     fn scan_source<S: Source>(&mut self, src: &S, eof: bool, mut f: impl FnMut(Item)) -> Result<Progress, Failure> {
         let b = src.bytes();
         let base = self.offset;
+        if let Some(z) = &self.zeros {
+            if b.iter().any(|&c| c != 0) {
+                return Err(z.corrupt());
+            }
+            if eof {
+                return Ok(Progress::Done(z.torn(base + b.len() as u64)));
+            }
+            self.offset += b.len() as u64;
+            return Ok(Progress::More(b.len()));
+        }
         let at = |pos: usize| base + pos as u64;
         let mut pos = 0;
         let mut tx: Option<OpenTx> = None;
@@ -303,28 +358,28 @@ impl Scanner {
             match parse_record(b, pos, &mut ranges) {
                 Ok(next) => pos = next,
                 Err(bad) => {
-                    let rest_zero = b.get(bad.at..).is_none_or(|r| r.iter().all(|&c| c == 0));
-                    if rest_zero && !eof {
-                        commit(self, done, done_db);
-                        return Ok(Progress::More(done));
-                    }
-                    if rest_zero {
-                        let why = if bad.at >= b.len() {
-                            format!("the record at offset {} is incomplete", at(record))
-                        } else if bad.at == record {
-                            format!("{} bytes of zero padding at offset {}", b.len() - record, at(record))
-                        } else {
-                            format!("the record at offset {} ends in zero padding", at(record))
-                        };
-                        let why = match &tx {
-                            Some(t) => format!("{why}, inside the MULTI at offset {}", at(t.start)),
-                            None => why,
-                        };
-                        commit(self, cut, done_db);
+                    let tx_start = tx.as_ref().map(|t| at(t.start));
+                    if bad.at >= b.len() {
+                        // Ran out inside a record.
+                        if !eof {
+                            commit(self, done, done_db);
+                            return Ok(Progress::More(done));
+                        }
+                        let why = torn_why(at(record), None, at(b.len()), tx_start);
+                        commit(self, b.len(), done_db);
                         return Ok(Progress::Done(End::Truncated { offset: at(cut), why }));
                     }
-                    let why = format!("at byte {}: {}", at(bad.at), bad.why);
-                    return Err(Failure { error: AofError::Corrupt { offset: at(record), why }, cut: at(cut) });
+                    let z = ZeroTail { record: at(record), at: at(bad.at), why: bad.why, cut: at(cut), tx: tx_start };
+                    if b[bad.at..].iter().any(|&c| c != 0) {
+                        return Err(z.corrupt());
+                    }
+                    commit(self, b.len(), done_db);
+                    if eof {
+                        return Ok(Progress::Done(z.torn(at(b.len()))));
+                    }
+                    // Zeros so far: later bytes decide, and need not be kept.
+                    self.zeros = Some(z);
+                    return Ok(Progress::More(b.len()));
                 }
             }
             let corrupt = |why: String| Failure { error: AofError::Corrupt { offset: at(record), why }, cut: at(cut) };
@@ -520,9 +575,12 @@ fn check(mut file: impl std::io::Read) -> std::io::Result<(Report, u64)> {
     loop {
         // Top the buffer up by a chunk beyond what is left over.
         if !eof {
-            let n = file.by_ref().take(CHUNK as u64).read_to_end(&mut buf)?;
+            // At least as much as is left over: a record or transaction much
+            // larger than a chunk is rescanned a logarithmic number of times.
+            let want = CHUNK.max(buf.len());
+            let n = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
             size += n as u64;
-            eof = n < CHUNK;
+            eof = n < want;
         }
         let progress = scanner.scan_source(&Copied(&buf), eof, |item| match item {
             Item::Command { .. } => commands += 1,
