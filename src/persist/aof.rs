@@ -913,6 +913,9 @@ mod tests {
         assert_eq!(corrupt_at(&cat(&[b"*1\r\n$4x\r\nPING\r\n", ping])), 0);
         assert_eq!(corrupt_at(&cat(&[b"*1\r\n$\r\n\r\n", ping])), 0);
         assert_eq!(corrupt_at(&cat(&[b"PING\r\n", ping])), 0);
+        // A non-zero bad byte is corruption even as the last byte of the file.
+        assert_eq!(corrupt_at(&cat(&[ping, b"*1\r\n$4\r\nPINGx"])), 14);
+        assert_eq!(corrupt_at(&cat(&[ping, b"\x01"])), 14);
     }
 
     #[test]
