@@ -115,6 +115,20 @@ pub(crate) fn load(
     bytes: &[u8],
     lim: &Limits,
     now_ms: u64,
+    f: impl FnMut(usize, &[u8], Option<u64>, Restored),
+) -> Result<Summary, RdbError> {
+    load_where(bytes, lim, now_ms, |_| true, f)
+}
+
+/// [`load`], decoding only the values of keys `keep` accepts (a shard
+/// loading the keys it owns need not build everyone else's). The rest of
+/// the summary (`expired`, `skipped`, `functions`, `aux`) covers the whole
+/// file; `keys` counts the keys handed out.
+pub(crate) fn load_where(
+    bytes: &[u8],
+    lim: &Limits,
+    now_ms: u64,
+    mut keep: impl FnMut(&[u8]) -> bool,
     mut f: impl FnMut(usize, &[u8], Option<u64>, Restored),
 ) -> Result<Summary, RdbError> {
     let version = header(bytes)?;
@@ -138,6 +152,7 @@ pub(crate) fn load(
                     return Ok(());
                 }
                 match value {
+                    Body::Value { .. } if !keep(&k) => {}
                     Body::Value { at, t, raw } => match decode_value(t, raw, lim) {
                         Some(v) => {
                             sum.keys += 1;
@@ -1182,6 +1197,21 @@ mod tests {
         let (sum, got) = load_at(&file(11, &[&b[..], b"\x00\x01k\x01v"].concat()), NOW + 1).unwrap();
         assert_eq!((sum.expired, got.len()), (2, 1));
         assert_eq!(got[0].2, None);
+    }
+
+    #[test]
+    fn only_kept_keys_are_decoded() {
+        let mut got = Vec::new();
+        let sum = load_where(
+            &rdb11(),
+            &Limits::default(),
+            NOW,
+            |k| k.starts_with(b"s"),
+            |db, k, _, v| got.push(format!("{db} {} {}", String::from_utf8_lossy(k), view(v))),
+        )
+        .unwrap();
+        assert_eq!(got, ["3 set-lp set:{7,a,b} listpack"]);
+        assert_eq!((sum.keys, sum.expired, sum.skipped.len(), sum.functions.len()), (1, 2, 3, 2));
     }
 
     #[test]
