@@ -146,6 +146,7 @@ pub async fn snapshot_parts(
             }
             st.dirty_at_save = st.dirty;
         }
+        c.shared.persist.dirty[c.id].store(0, Ordering::Relaxed);
         at_start(c);
     })
     .await;

@@ -214,6 +214,15 @@ async fn run(session: &mut Session, stream: &mut Stream) {
             session.client.push.take_into(&mut out);
             items.extend(batch.drain(..).map(|a| classify(session, a)));
             execute(session, &mut items, &mut out).await;
+            // appendfsync always: the replies of writes leave once they are on disk.
+            if core.shared.persist.aof.enabled.load(Ordering::Relaxed)
+                && items
+                    .iter()
+                    .any(|it| it.cmd.is_some_and(|c| c.flags.intersects(Flags::WRITE | Flags::MAY_REPLICATE)))
+                && core.state.borrow().config.appendfsync == crate::config::Fsync::Always
+            {
+                crate::persist::log::durable(&core).await;
+            }
             for it in items.drain(..) {
                 parser.recycle(it.args);
             }

@@ -16,6 +16,7 @@ mod hashes;
 mod keys;
 mod lists;
 mod notify;
+mod persistence;
 mod protocol;
 mod pubsub;
 mod rdb_import;

@@ -308,6 +308,8 @@ pub(super) async fn cmd_swapdb(s: &mut Session, args: &[Bytes], out: &mut Out) -
                 let (lo, hi) = (a.min(b), a.max(b));
                 let (left, right) = st.dbs.split_at_mut(hi);
                 crate::db::Db::swap_data(&mut left[lo], &mut right[0]);
+                let (la, lb) = (a.to_string(), b.to_string());
+                crate::persist::log::command(&mut st, 0, &[b"SWAPDB", la.as_bytes(), lb.as_bytes()]);
             })
             .await;
     }

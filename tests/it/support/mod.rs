@@ -244,6 +244,12 @@ impl Server {
             let mut c = Command::new(TESSERA);
             c.args(file);
             c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--shards", &shards.to_string()]);
+            // Its own data directory and no save schedule, so no server loads
+            // another's snapshot; a test's own --dir or --save comes later and wins.
+            let dir = scratch_dir().join(format!("data-{port}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::create_dir_all(&dir);
+            c.arg("--dir").arg(&dir).args(["--save", ""]);
             c.args(extra);
             c
         });

@@ -1,0 +1,430 @@
+//! Persistence over real restarts: snapshots (SAVE, BGSAVE, SHUTDOWN SAVE)
+//! loaded with other shard counts, point-in-time snapshots under cross-shard
+//! writes, append-only files surviving kill -9 with `appendfsync always`,
+//! torn tails, corrupt files and the check tools.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::support::{against_redis, query, run_tessera, scratch_dir, spread_keys, wait_until, Server};
+
+/// A fresh data directory for one test.
+fn data_dir(name: &str) -> PathBuf {
+    let d = scratch_dir().join(format!("persist-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn start(shards: usize, dir: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let s = Server::start_with(shards, &args);
+    // Wait for loading to end.
+    let mut c = s.client();
+    assert!(
+        wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
+            .contains("\nloading:0")),
+        "still loading"
+    );
+    s
+}
+
+/// Writes one key of every type, some with expiries, in two databases.
+fn fill(s: &Server) {
+    let mut c = s.client();
+    for i in 0..500 {
+        let _: () = query(&mut c, &["SET", &format!("s{i}"), &format!("v{i}")]);
+    }
+    let _: i64 = query(&mut c, &["RPUSH", "list", "a", "b", "c"]);
+    let _: i64 = query(&mut c, &["HSET", "hash", "f1", "v1", "f2", "v2"]);
+    let _: i64 = query(&mut c, &["SADD", "set", "1", "2", "3"]);
+    let _: i64 = query(&mut c, &["ZADD", "zset", "1.5", "m1", "2", "m2"]);
+    let _: () = query(&mut c, &["SET", "ttl", "x", "EX", "1000"]);
+    let _: () = query(&mut c, &["SET", "gone", "x", "PX", "1"]);
+    let _: () = query(&mut c, &["SELECT", "5"]);
+    let _: () = query(&mut c, &["SET", "in5", "five"]);
+}
+
+/// Checks what `fill` wrote.
+fn check(s: &Server) {
+    let mut c = s.client();
+    let n: i64 = query(&mut c, &["DBSIZE"]);
+    assert_eq!(n, 505, "keys in db 0");
+    for i in [0, 77, 499] {
+        let v: String = query(&mut c, &["GET", &format!("s{i}")]);
+        assert_eq!(v, format!("v{i}"));
+    }
+    let l: Vec<String> = query(&mut c, &["LRANGE", "list", "0", "-1"]);
+    assert_eq!(l, ["a", "b", "c"]);
+    let h: Vec<String> = query(&mut c, &["HMGET", "hash", "f1", "f2"]);
+    assert_eq!(h, ["v1", "v2"]);
+    let mut m: Vec<String> = query(&mut c, &["SMEMBERS", "set"]);
+    m.sort();
+    assert_eq!(m, ["1", "2", "3"]);
+    let z: Vec<String> = query(&mut c, &["ZRANGE", "zset", "0", "-1", "WITHSCORES"]);
+    assert_eq!(z, ["m1", "1.5", "m2", "2"]);
+    let ttl: i64 = query(&mut c, &["TTL", "ttl"]);
+    assert!((900..=1000).contains(&ttl), "{ttl}");
+    let e: i64 = query(&mut c, &["EXISTS", "gone"]);
+    assert_eq!(e, 0);
+    let _: () = query(&mut c, &["SELECT", "5"]);
+    let v: String = query(&mut c, &["GET", "in5"]);
+    assert_eq!(v, "five");
+}
+
+fn info_field(s: &Server, field: &str) -> String {
+    let mut c = s.client();
+    let info: String = query(&mut c, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+        .to_string()
+}
+
+#[test]
+fn snapshots_load_with_any_shard_count() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("snap");
+    let s = start(3, &dir, &[]);
+    fill(&s);
+    let mut c = s.client();
+    let before: i64 = query(&mut c, &["LASTSAVE"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let _: () = query(&mut c, &["SAVE"]);
+    let after: i64 = query(&mut c, &["LASTSAVE"]);
+    assert!(after > before);
+    assert_eq!(info_field(&s, "rdb_saves"), "1");
+    assert_eq!(info_field(&s, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
+    drop(s);
+    // 3 -> 1: every part is read, every key kept.
+    let s = start(1, &dir, &[]);
+    check(&s);
+    let mut c = s.client();
+    let r: String = query(&mut c, &["BGSAVE"]);
+    assert_eq!(r, "Background saving started");
+    assert!(wait_until(Duration::from_secs(10), || info_field(&s, "rdb_bgsave_in_progress") == "0"));
+    drop(s);
+    // 1 -> 2: each shard keeps the keys of its slots.
+    let s = start(2, &dir, &[]);
+    check(&s);
+    let mut c = s.client();
+    let dbsize: i64 = query(&mut c, &["DBSIZE"]);
+    assert_eq!(dbsize, 505);
+    // SHUTDOWN SAVE writes the snapshot the next start loads.
+    let _: i64 = query(&mut c, &["DEL", "list"]);
+    let _ = redis::cmd("SHUTDOWN").arg("SAVE").query::<()>(&mut c);
+    drop(s);
+    let s = start(2, &dir, &[]);
+    let mut c = s.client();
+    let e: i64 = query(&mut c, &["EXISTS", "list"]);
+    assert_eq!(e, 0);
+    let n: i64 = query(&mut c, &["DBSIZE"]);
+    assert_eq!(n, 504);
+}
+
+#[test]
+fn bgsave_errors_and_schedule() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("bgsave");
+    let s = start(2, &dir, &[]);
+    let mut r = s.raw();
+    assert_eq!(r.err(&["BGSAVE", "NOW"]), "ERR syntax error");
+    assert_eq!(r.err(&["SAVE", "x"]), "ERR wrong number of arguments for 'save' command");
+    // The save schedule: one change within a second triggers a save.
+    let mut c = s.client();
+    let _: () = query(&mut c, &["CONFIG", "SET", "save", "1 1"]);
+    let _: () = query(&mut c, &["SET", "k", "v"]);
+    assert!(wait_until(Duration::from_secs(10), || info_field(&s, "rdb_saves") == "1"), "no scheduled save");
+    drop(s);
+    let s = start(1, &dir, &[]);
+    let mut c = s.client();
+    let v: String = query(&mut c, &["GET", "k"]);
+    assert_eq!(v, "v");
+}
+
+/// A snapshot started while clients run cross-shard MSETs holds each MSET
+/// whole or not at all: it is one instant across every shard.
+#[test]
+fn bgsave_is_point_in_time_across_shards() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("pit");
+    let s = start(3, &dir, &[]);
+    let keys = spread_keys("pit", 6);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (stop, keys, mut c) = (stop.clone(), keys.clone(), s.client());
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let v = format!("{w}-{i}");
+                    let mut cmd = redis::cmd("MSET");
+                    for k in &keys {
+                        cmd.arg(k).arg(&v);
+                    }
+                    let _: () = cmd.query(&mut c).unwrap();
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    let mut c = s.client();
+    for _ in 0..5 {
+        let _: String = query(&mut c, &["BGSAVE"]);
+        assert!(wait_until(Duration::from_secs(10), || info_field(&s, "rdb_bgsave_in_progress") == "0"));
+        let s2 = start(1, &dir, &[]);
+        let mut c2 = s2.client();
+        let mut cmd = redis::cmd("MGET");
+        for k in &keys {
+            cmd.arg(k);
+        }
+        let vals: Vec<Option<String>> = cmd.query(&mut c2).unwrap();
+        assert!(vals.iter().all(|v| v == &vals[0]), "a torn snapshot: {vals:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+}
+
+#[test]
+fn corrupt_snapshot_stops_start_naming_the_file() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("corrupt");
+    let s = start(1, &dir, &[]);
+    fill(&s);
+    let mut c = s.client();
+    let _: () = query(&mut c, &["SAVE"]);
+    drop(s);
+    let part = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "tsnap"))
+        .expect("a snapshot part");
+    let (code, out, _) = run_tessera(&["check-snapshot", part.to_str().unwrap()], Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("snapshot OK"), "{out}");
+    let mut bytes = std::fs::read(&part).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&part, &bytes).unwrap();
+    let (code, _, err) = run_tessera(&["check-snapshot", part.to_str().unwrap()], Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{err}");
+    let (code, _, err) =
+        run_tessera(&["--port", "0", "--shards", "1", "--dir", dir.to_str().unwrap()], Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(part.file_name().unwrap().to_str().unwrap()) && err.contains("check-snapshot"), "{err}");
+}
+
+/// `appendfsync always`: every write acknowledged before a kill -9 is there
+/// after the restart, with another shard count.
+#[test]
+fn aof_always_keeps_every_acknowledged_write() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-always");
+    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let acked: Vec<Arc<AtomicU64>> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..3)
+        .map(|w| {
+            let (stop, acked, mut c) = (stop.clone(), acked[w].clone(), s.client());
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let ok = match i % 3 {
+                        0 => redis::cmd("INCR").arg(format!("ctr{w}")).query::<i64>(&mut c).is_ok(),
+                        1 => redis::cmd("RPUSH").arg(format!("list{w}")).arg(i).query::<i64>(&mut c).is_ok(),
+                        _ => redis::cmd("SET")
+                            .arg(format!("last{w}"))
+                            .arg(i)
+                            .arg("EX")
+                            .arg(1000)
+                            .query::<()>(&mut c)
+                            .is_ok(),
+                    };
+                    if !ok {
+                        break;
+                    }
+                    i += 1;
+                    acked.store(i, Ordering::Release);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(700));
+    drop(s); // SIGKILL
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let s = start(2, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    for (w, a) in acked.iter().enumerate() {
+        let n = a.load(Ordering::Acquire);
+        assert!(n > 3, "client {w} made no progress");
+        let incrs = n.div_ceil(3);
+        let ctr: i64 = query(&mut c, &["GET", &format!("ctr{w}")]);
+        assert!(ctr as u64 >= incrs, "client {w}: counter {ctr} < {incrs} acknowledged");
+        let len: i64 = query(&mut c, &["LLEN", &format!("list{w}")]);
+        assert!(len as u64 >= n / 3, "client {w}: list {len} < {} acknowledged", n / 3);
+        let ttl: i64 = query(&mut c, &["TTL", &format!("last{w}")]);
+        assert!(ttl > 900, "client {w}: ttl {ttl}");
+    }
+}
+
+/// Replaying the files rebuilds exactly what the server held, for a seeded
+/// random mix of commands of every kind.
+#[test]
+fn aof_replay_rebuilds_the_same_data() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-replay");
+    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.client();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    for _ in 0..3000 {
+        let k = format!("k{}", next(40));
+        let k2 = format!("k{}", next(40));
+        let v = next(1000).to_string();
+        let args: Vec<String> = match next(16) {
+            0 => vec!["SET".into(), k, v],
+            1 => vec!["INCRBY".into(), k, v],
+            2 => vec!["RPUSH".into(), k, v.clone(), v],
+            3 => vec!["LPOP".into(), k],
+            4 => vec!["SADD".into(), k, v],
+            5 => vec!["SPOP".into(), k],
+            6 => vec!["ZADD".into(), k, v.clone(), v],
+            7 => vec!["HSET".into(), k, v.clone(), v],
+            8 => vec!["DEL".into(), k, k2],
+            9 => vec!["EXPIRE".into(), k, "1000".into()],
+            10 => vec!["MSET".into(), k, v.clone(), k2, v],
+            11 => vec!["RENAME".into(), k, k2],
+            12 => vec!["SETEX".into(), k, "500".into(), v],
+            13 => vec![
+                "EVAL".into(),
+                "redis.call('incr', KEYS[1]) return redis.call('rpush', KEYS[2], 'x')".into(),
+                "2".into(),
+                format!("{{t}}{k}"),
+                format!("{{t}}{k2}"),
+            ],
+            14 => vec!["APPEND".into(), k, v],
+            _ => vec!["PERSIST".into(), k],
+        };
+        let mut cmd = redis::cmd(&args[0]);
+        for a in &args[1..] {
+            cmd.arg(a);
+        }
+        let _ = cmd.query::<redis::Value>(&mut c);
+    }
+    let dump = |c: &mut redis::Connection| {
+        let mut keys: Vec<String> = query(c, &["KEYS", "*"]);
+        keys.sort();
+        keys.into_iter()
+            .map(|k| {
+                let d: Vec<u8> = query(c, &["DUMP", &k]);
+                let ttl: i64 = query(c, &["TTL", &k]);
+                (k, d, ttl > 0)
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = dump(&mut c);
+    assert!(before.len() > 10);
+    drop(s);
+    let s = start(3, &dir, &["--appendonly", "yes"]);
+    let after = dump(&mut s.client());
+    assert_eq!(before, after);
+    drop(s);
+    let s = start(1, &dir, &["--appendonly", "yes"]);
+    assert_eq!(before, dump(&mut s.client()));
+}
+
+/// The incremental file of the only shard, per the manifest.
+fn incr_file(dir: &Path) -> PathBuf {
+    let aof = dir.join("appendonlydir");
+    let m = std::fs::read_to_string(aof.join("appendonly.aof.manifest")).unwrap();
+    aof.join(m.lines().find_map(|l| l.strip_prefix("incr ")).unwrap())
+}
+
+#[test]
+fn aof_torn_tail_loads_and_corruption_stops_start() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-torn");
+    let s = start(1, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.client();
+    let _: () = query(&mut c, &["SET", "a", "1"]);
+    let _: () = query(&mut c, &["SET", "b", "2"]);
+    drop(s);
+    // A crash in the middle of a write: a partial record and zero padding.
+    let f = incr_file(&dir);
+    let mut bytes = std::fs::read(&f).unwrap();
+    bytes.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1");
+    bytes.extend_from_slice(&[0; 100]);
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, out, _) = run_tessera(&["check-aof", f.to_str().unwrap()], Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{out}");
+    let (_, _, err) = run_tessera(
+        &[
+            "--port",
+            "0",
+            "--shards",
+            "1",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--appendonly",
+            "yes",
+            "--aof-load-truncated",
+            "no",
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(err.contains("check-aof"), "{err}");
+    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let v: Vec<Option<String>> = query(&mut c, &["MGET", "a", "b", "c"]);
+    assert_eq!(v, [Some("1".to_string()), Some("2".to_string()), None]);
+    let _: () = query(&mut c, &["CONFIG", "SET", "appendfsync", "always"]);
+    let _: () = query(&mut c, &["SET", "d", "4"]);
+    drop(s);
+    // Bad bytes in the middle stop the start with the file and the fix.
+    let f = incr_file(&dir);
+    let mut bytes = std::fs::read(&f).unwrap();
+    assert!(bytes.len() > 4);
+    bytes.splice(0..0, b"*2\r\n$3\r\nDEL\r\n$1\r\nx\r\n!!garbage!!\r\n".iter().copied());
+    std::fs::write(&f, &bytes).unwrap();
+    let (code, _, err) = run_tessera(
+        &["--port", "0", "--shards", "1", "--dir", dir.to_str().unwrap(), "--appendonly", "yes"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(f.file_name().unwrap().to_str().unwrap()) && err.contains("check-aof --fix"), "{err}");
+    let (code, out, _) = run_tessera(&["check-aof", "--fix", f.to_str().unwrap()], Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{out}");
+    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let v: Vec<Option<String>> = query(&mut c, &["MGET", "a", "b"]);
+    assert_eq!(v, [Some("1".to_string()), Some("2".to_string())]);
+}
