@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tessera::persist::rdb::{load_values, RdbValue, Summary};
 use tessera::types::{Limits, Value};
 
-use crate::support::{against_redis, free_port, query, redis_server_path, scratch_dir, wait_until};
+use crate::support::{against_redis, free_port, query, redis_server_path, scratch_dir, wait_until, Server};
 
 /// A redis-server with its own data directory (so SAVE writes where this
 /// test reads), killed and cleaned up on drop.
@@ -341,4 +341,39 @@ fn loads_what_redis_7_saved() {
         assert!(matches!(err, tessera::persist::rdb::RdbError::Truncated { .. }), "cut at {cut}: {err}");
     }
     assert_eq!(n, 0);
+}
+
+/// The end-to-end path: Tessera started on a copy of Redis's data directory
+/// (`--dir`, `--dbfilename`) answers for every key as Redis did, on 1 and 3 shards.
+#[test]
+fn serves_a_redis_data_directory() {
+    if against_redis() {
+        return;
+    }
+    let redis = RedisDir::start();
+    let mut r = redis.client();
+    fill(&mut r, now_ms());
+    let _: redis::Value = query(&mut r, &["SAVE"]);
+    let (want, _) = redis_keys(&mut r);
+    for shards in [1, 3] {
+        let dir = scratch_dir().join(format!("rdb-serve-{}-{}-{shards}", std::process::id(), redis.port));
+        std::fs::create_dir_all(&dir).expect("create data dir");
+        std::fs::copy(redis.rdb_path(), dir.join("dump.rdb")).expect("copy dump.rdb");
+        let t = Server::start_with(shards, &["--dir", dir.to_str().expect("utf-8 path"), "--dbfilename", "dump.rdb"]);
+        let mut c = t.client();
+        let loaded = wait_until(Duration::from_secs(30), || redis::cmd("PING").query::<String>(&mut c).is_ok());
+        assert!(loaded, "{shards} shards: still loading after 30 s");
+        let (got, streams) = redis_keys(&mut c);
+        assert!(streams.is_empty(), "{shards} shards: {streams:?}");
+        assert_eq!(got.len(), want.len(), "{shards} shards");
+        for (k, v) in &want {
+            assert_eq!(got.get(k), Some(v), "{shards} shards: db {} key {:?}", k.0, String::from_utf8_lossy(&k.1));
+        }
+        let ok: String = query(&mut c, &["FCALL", "imported", "0"]);
+        assert_eq!(ok, "ok", "{shards} shards: the function library loads with the data");
+        let log = t.output();
+        assert!(log.contains("stream key 'stream' in db 3 (streams are not supported yet)"), "{log}");
+        drop(t);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
