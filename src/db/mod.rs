@@ -420,7 +420,12 @@ mod tests {
                     match i % 5 {
                         0 => drop(db.insert(Entry::new_string(k.as_bytes(), b"new", StrEncoding::Embstr, None))),
                         1 => drop(db.remove(k.as_bytes(), clock, &mut st)),
-                        2 => drop(db.insert(Entry::new_string(format!("n{round}-{i}").as_bytes(), b"new", StrEncoding::Embstr, None))),
+                        2 => drop(db.insert(Entry::new_string(
+                            format!("n{round}-{i}").as_bytes(),
+                            b"new",
+                            StrEncoding::Embstr,
+                            None,
+                        ))),
                         3 => drop(db.set_expire(k.as_bytes(), Some(1_000_000))),
                         _ => {
                             if let Some(e) = db.lookup_write(k.as_bytes(), clock, &mut st) {

@@ -50,7 +50,7 @@ impl Plan {
 /// the first base of the append-only files is taken from it.
 pub fn plan(config: &crate::config::Config) -> Result<Plan, String> {
     let dump = Path::new(&config.dir).join(&config.dbfilename);
-    let dump = dump.is_file().then(|| Data::File(dump));
+    let dump = dump.is_file().then_some(Data::File(dump));
     if !config.appendonly {
         return Ok(Plan { data: dump, aof: None, appendfilename: String::new() });
     }
@@ -209,11 +209,12 @@ async fn load_shard(core: &Rc<Core>, data: &Data) {
     loop {
         match rx.try_recv() {
             Ok(batch) => {
-                let mut st = core.state.borrow_mut();
-                for (db, key, at, v) in batch {
-                    loader.add(&mut st, db, &key, at, v);
+                {
+                    let mut st = core.state.borrow_mut();
+                    for (db, key, at, v) in batch {
+                        loader.add(&mut st, db, &key, at, v);
+                    }
                 }
-                drop(st);
                 crate::runtime::yield_now().await;
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => {
