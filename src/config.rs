@@ -487,10 +487,9 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
-    // Switching the append-only file on or off takes a restart.
     Directive {
         name: "appendonly",
-        mutable: false,
+        mutable: true,
         get: |c| if c.appendonly { "yes".into() } else { "no".into() },
         set: |c, a| {
             c.appendonly = yes_no(a)?;

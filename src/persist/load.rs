@@ -123,6 +123,30 @@ pub async fn start_shard(core: Rc<Core>, plan: Plan) {
     }
 }
 
+/// CONFIG SET appendonly yes: starts the append-only files in the
+/// background, from a snapshot of the data as it is now.
+pub fn start_aof(core: &Rc<Core>) {
+    let (dir, name) = {
+        let st = core.state.borrow();
+        (super::log::aof_dir(&st.config.dir, &st.config.appenddirname), st.config.appendfilename.clone())
+    };
+    let core = core.clone();
+    crate::runtime::spawn(async move {
+        let generation =
+            match std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|()| Manifest::read(&dir, &name)) {
+                Ok(m) => m.map_or(1, |m| m.generation + 1),
+                Err(e) => {
+                    tracing::warn!("cannot start the append-only files: {e}");
+                    return;
+                }
+            };
+        match new_base(&core, &dir, &name, generation).await {
+            Ok(()) => tracing::info!("Background append only file rewriting ended successfully"),
+            Err(e) => tracing::warn!("cannot start the append-only files in {}: {e}", dir.display()),
+        }
+    });
+}
+
 /// Starts the append-only files afresh: a snapshot of what was loaded as
 /// the base, an empty file per shard that every change from the snapshot's
 /// instant on goes to, and a manifest naming them; older files go.
@@ -295,7 +319,9 @@ fn read_file(
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let mut out = Sender { id, n, batch: Vec::with_capacity(BATCH), tx };
     if rdb::is_rdb(&bytes) {
-        let summary = rdb::load(&bytes, lim, now, |db, key, at, v| out.add(db, key, at, v))
+        // Values of keys other shards own are not even decoded.
+        let mine = |k: &[u8]| n == 1 || key_shard(k, n) == id;
+        let summary = rdb::load_where(&bytes, lim, now, mine, |db, key, at, v| out.add(db, key, at, v))
             .map_err(|e| format!("{shown}: {e}; check it with `redis-check-rdb {shown}`"))?;
         out.flush();
         if id == 0 {

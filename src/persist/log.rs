@@ -40,6 +40,8 @@ pub struct Log {
     waker: Option<Waker>,
     shared: Arc<crate::server::Shared>,
     id: usize,
+    /// Logging was switched off: the writer ends once the buffer is written.
+    stopping: bool,
 }
 
 impl Log {
@@ -196,7 +198,15 @@ pub fn command(st: &mut ShardState, db: usize, args: &[&[u8]]) {
 /// absent): from this instant every change is logged; the writer task opens
 /// the file and writes what accumulates.
 pub fn start(core: &Core, path: PathBuf) {
-    let log = Log { enc: Encoder::new(), covered: 0, logged: 0, waker: None, shared: core.shared.clone(), id: core.id };
+    let log = Log {
+        enc: Encoder::new(),
+        covered: 0,
+        logged: 0,
+        waker: None,
+        shared: core.shared.clone(),
+        id: core.id,
+        stopping: false,
+    };
     let mut st = core.state.borrow_mut();
     st.aof = Some(Box::new(log));
     st.signals.logging = true;
@@ -205,6 +215,23 @@ pub fn start(core: &Core, path: PathBuf) {
     if let Some(me) = core.rc() {
         crate::runtime::spawn(writer(me, path));
     }
+}
+
+/// CONFIG SET appendonly no: every shard stops logging (its writer writes
+/// what was logged, then ends).
+pub async fn stop(core: &Core) {
+    core.call_all(|c: &Core| {
+        let mut st = c.state.borrow_mut();
+        if let Some(log) = st.aof.as_mut() {
+            log.stopping = true;
+            if let Some(w) = log.waker.take() {
+                w.wake();
+            }
+        }
+        st.signals.logging = false;
+    })
+    .await;
+    core.shared.persist.aof.enabled.store(false, Ordering::Release);
 }
 
 /// Writes what the shard logs, and syncs it as `appendfsync` says.
@@ -233,6 +260,10 @@ async fn writer(core: Rc<Core>, path: PathBuf) {
                 if !log.enc.is_empty() {
                     return Poll::Ready(Some(Some(log.enc.take())));
                 }
+                if log.stopping {
+                    st.aof = None;
+                    return Poll::Ready(None);
+                }
                 log.waker = Some(cx.waker().clone());
                 Poll::Pending
             });
@@ -241,7 +272,11 @@ async fn writer(core: Rc<Core>, path: PathBuf) {
                 Some(None)
             };
             match futures_lite::future::or(wait_data, tick).await {
-                None => return,
+                None => {
+                    let _ = file.sync().await;
+                    progress.synced.store(written, Ordering::Release);
+                    return;
+                }
                 Some(b) => b,
             }
         };

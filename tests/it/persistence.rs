@@ -428,3 +428,26 @@ fn aof_torn_tail_loads_and_corruption_stops_start() {
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "a", "b"]);
     assert_eq!(v, [Some("1".to_string()), Some("2".to_string())]);
 }
+
+/// CONFIG SET appendonly yes starts the files from the data as it is; no stops them.
+#[test]
+fn appendonly_switched_on_at_runtime() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-runtime");
+    let s = start(2, &dir, &[]);
+    let mut c = s.client();
+    let _: () = query(&mut c, &["SET", "before", "1"]);
+    let _: () = query(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
+    let _: () = query(&mut c, &["CONFIG", "SET", "appendfsync", "always"]);
+    let manifest = dir.join("appendonlydir").join("appendonly.aof.manifest");
+    assert!(wait_until(Duration::from_secs(10), || manifest.is_file()), "no manifest");
+    let _: () = query(&mut c, &["SET", "after", "2"]);
+    assert_eq!(info_field(&s, "aof_enabled"), "1");
+    drop(s);
+    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let v: Vec<Option<String>> = query(&mut c, &["MGET", "before", "after"]);
+    assert_eq!(v, [Some("1".to_string()), Some("2".to_string())]);
+}

@@ -58,10 +58,11 @@ pub fn config_get(config: &Config, patterns: &[Bytes]) -> Vec<(Vec<u8>, String)>
 /// CONFIG SET parameter value [parameter value ...] — O(N) in the pairs.
 /// All pairs apply, on every shard, or none does.
 pub async fn cmd_config_set(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let changes = {
+    let (changes, was_on) = {
         let st = s.core.state.borrow();
-        plan_set(&st.config, &args[2..])?
+        (plan_set(&st.config, &args[2..])?, st.config.appendonly)
     };
+    let aof_switch = changes.iter().find(|(n, _)| *n == "appendonly").map(|(_, v)| v.eq_ignore_ascii_case("yes"));
     s.core
         .call_all(move |core| {
             let mut st = core.state.borrow_mut();
@@ -73,6 +74,11 @@ pub async fn cmd_config_set(s: &mut Session, args: &[Bytes], out: &mut Out) -> C
             }
         })
         .await;
+    match aof_switch {
+        Some(true) if !was_on => crate::persist::load::start_aof(&s.core),
+        Some(false) if was_on => crate::persist::log::stop(&s.core).await,
+        _ => {}
+    }
     out.ok();
     Ok(())
 }

@@ -258,7 +258,7 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
             kv(text, "rdb_last_cow_size", 0);
             kv(text, "rdb_last_load_keys_expired", p.loaded_expired.load(Ordering::Relaxed));
             kv(text, "rdb_last_load_keys_loaded", p.loaded_keys.load(Ordering::Relaxed));
-            kv(text, "aof_enabled", u8::from(appendonly));
+            kv(text, "aof_enabled", u8::from(appendonly && p.aof.enabled.load(Ordering::Relaxed)));
             kv(text, "aof_rewrite_in_progress", 0);
             kv(text, "aof_rewrite_scheduled", 0);
             kv(text, "aof_last_rewrite_time_sec", -1);
@@ -266,7 +266,7 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
             kv(text, "aof_last_bgrewrite_status", "ok");
             kv(text, "aof_rewrites", 0);
             kv(text, "aof_rewrites_consecutive_failures", 0);
-            kv(text, "aof_last_write_status", "ok");
+            kv(text, "aof_last_write_status", if p.aof.last_write_ok.load(Ordering::Relaxed) { "ok" } else { "err" });
             kv(text, "aof_last_cow_size", 0);
             kv(text, "module_fork_in_progress", 0);
             kv(text, "module_fork_last_cow_size", 0);
