@@ -105,7 +105,7 @@ pub async fn start_shard(core: Rc<Core>, plan: Plan) {
     if let Some((dir, m)) = &plan.aof {
         if core.id == 0 {
             let generation = m.as_ref().map_or(1, |m| m.generation + 1);
-            if let Err(e) = new_base(&core, dir, &plan.appendfilename, generation).await {
+            if let Err(e) = new_base(&core, dir, &plan.appendfilename, generation, true).await {
                 fail(&format!("cannot write the append-only files in {}: {e}", dir.display()));
             }
         }
@@ -123,34 +123,16 @@ pub async fn start_shard(core: Rc<Core>, plan: Plan) {
     }
 }
 
-/// CONFIG SET appendonly yes: starts the append-only files in the
-/// background, from a snapshot of the data as it is now.
-pub fn start_aof(core: &Rc<Core>) {
-    let (dir, name) = {
-        let st = core.state.borrow();
-        (super::log::aof_dir(&st.config.dir, &st.config.appenddirname), st.config.appendfilename.clone())
-    };
-    let core = core.clone();
-    crate::runtime::spawn(async move {
-        let generation =
-            match std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|()| Manifest::read(&dir, &name)) {
-                Ok(m) => m.map_or(1, |m| m.generation + 1),
-                Err(e) => {
-                    tracing::warn!("cannot start the append-only files: {e}");
-                    return;
-                }
-            };
-        match new_base(&core, &dir, &name, generation).await {
-            Ok(()) => tracing::info!("Background append only file rewriting ended successfully"),
-            Err(e) => tracing::warn!("cannot start the append-only files in {}: {e}", dir.display()),
-        }
-    });
-}
-
 /// Starts the append-only files afresh: a snapshot of what was loaded as
 /// the base, an empty file per shard that every change from the snapshot's
 /// instant on goes to, and a manifest naming them; older files go.
-async fn new_base(core: &Rc<Core>, dir: &Path, appendfilename: &str, generation: u64) -> Result<(), String> {
+pub(crate) async fn new_base(
+    core: &Rc<Core>,
+    dir: &Path,
+    appendfilename: &str,
+    generation: u64,
+    log: bool,
+) -> Result<(), String> {
     let n = core.nshards;
     let incr: Vec<String> = (0..n).map(|s| Manifest::incr_name(appendfilename, generation, s, n)).collect();
     let paths: Vec<PathBuf> = incr.iter().map(|i| dir.join(i)).collect();
@@ -160,7 +142,9 @@ async fn new_base(core: &Rc<Core>, dir: &Path, appendfilename: &str, generation:
     }
     let dir_s = dir.to_string_lossy().into_owned();
     let (base, _) = super::save::snapshot_parts(core, generation, &dir_s, appendfilename, move |c: &Core| {
-        super::log::start(c, paths[c.id].clone());
+        if log {
+            super::log::start_or_rotate(c, paths[c.id].clone());
+        }
     })
     .await
     .map_err(|e| e.to_string())?;

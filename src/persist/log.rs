@@ -42,6 +42,9 @@ pub struct Log {
     id: usize,
     /// Logging was switched off: the writer ends once the buffer is written.
     stopping: bool,
+    /// A rewrite began: bytes before this point of the buffer end the old
+    /// file, the rest start this file.
+    rotate: Option<(usize, PathBuf)>,
 }
 
 impl Log {
@@ -206,6 +209,7 @@ pub fn start(core: &Core, path: PathBuf) {
         shared: core.shared.clone(),
         id: core.id,
         stopping: false,
+        rotate: None,
     };
     let mut st = core.state.borrow_mut();
     st.aof = Some(Box::new(log));
@@ -214,6 +218,26 @@ pub fn start(core: &Core, path: PathBuf) {
     core.shared.persist.aof.enabled.store(true, Ordering::Release);
     if let Some(me) = core.rc() {
         crate::runtime::spawn(writer(me, path));
+    }
+}
+
+/// Starts logging into `path`, or, if this shard logs already, moves to
+/// `path` at this instant (an AOF rewrite): what was logged before goes to
+/// the old file, what comes after to the new one.
+pub fn start_or_rotate(core: &Core, path: PathBuf) {
+    let mut st = core.state.borrow_mut();
+    match st.aof.as_mut() {
+        Some(log) if !log.stopping => {
+            log.rotate = Some((log.enc.len(), path));
+            log.enc.reset_db();
+            if let Some(w) = log.waker.take() {
+                w.wake();
+            }
+        }
+        _ => {
+            drop(st);
+            start(core, path);
+        }
     }
 }
 
@@ -235,7 +259,7 @@ pub async fn stop(core: &Core) {
 }
 
 /// Writes what the shard logs, and syncs it as `appendfsync` says.
-async fn writer(core: Rc<Core>, path: PathBuf) {
+async fn writer(core: Rc<Core>, mut path: PathBuf) {
     let progress = &core.shared.persist.aof.shards[core.id];
     let mut file = loop {
         match File::append(&path).await {
@@ -257,8 +281,13 @@ async fn writer(core: Rc<Core>, path: PathBuf) {
             let wait_data = poll_fn(|cx| {
                 let mut st = core.state.borrow_mut();
                 let Some(log) = st.aof.as_mut() else { return Poll::Ready(None) };
+                if let Some((cut, next)) = log.rotate.take() {
+                    let mut old = log.enc.take();
+                    let new = old.split_off(cut.min(old.len()));
+                    return Poll::Ready(Some(Some((old, Some((next, new))))));
+                }
                 if !log.enc.is_empty() {
-                    return Poll::Ready(Some(Some(log.enc.take())));
+                    return Poll::Ready(Some(Some((log.enc.take(), None))));
                 }
                 if log.stopping {
                     st.aof = None;
@@ -280,17 +309,41 @@ async fn writer(core: Rc<Core>, path: PathBuf) {
                 Some(b) => b,
             }
         };
-        if let Some(buf) = buf {
+        if let Some((buf, rotate)) = buf {
             let n = buf.len() as u64;
             if let Err(e) = file.write(buf).await {
                 tracing::warn!("Error writing to the AOF file {}: {e}", path.display());
                 core.shared.persist.aof.last_write_ok.store(false, Ordering::Relaxed);
                 crate::runtime::sleep(Duration::from_millis(100)).await;
-                continue;
+            } else {
+                core.shared.persist.aof.last_write_ok.store(true, Ordering::Relaxed);
             }
-            core.shared.persist.aof.last_write_ok.store(true, Ordering::Relaxed);
             written += n;
             unsynced = true;
+            if let Some((next, rest)) = rotate {
+                // The old file ends here: synced, closed, then the new one.
+                let _ = file.sync().await;
+                progress.synced.store(written, Ordering::Release);
+                let old = std::mem::replace(
+                    &mut file,
+                    loop {
+                        match File::append(&next).await {
+                            Ok(f) => break f,
+                            Err(e) => {
+                                tracing::warn!("cannot open the AOF file {}: {e}; retrying", next.display());
+                                crate::runtime::sleep(Duration::from_secs(1)).await;
+                            }
+                        }
+                    },
+                );
+                let _ = old.close().await;
+                path = next;
+                let n = rest.len() as u64;
+                if let Err(e) = file.write(rest).await {
+                    tracing::warn!("Error writing to the AOF file {}: {e}", path.display());
+                }
+                written += n;
+            }
         }
         let sync_now = match policy {
             Fsync::Always => unsynced,

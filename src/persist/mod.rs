@@ -6,5 +6,6 @@ pub mod load;
 pub mod log;
 pub mod manifest;
 pub mod rdb;
+pub mod rewrite;
 pub mod save;
 pub mod snapshot;

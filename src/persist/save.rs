@@ -49,6 +49,23 @@ pub struct Status {
     pub loaded_expired: AtomicU64,
     /// The append-only files.
     pub aof: super::log::AofStatus,
+    pub rewrite: super::rewrite::RewriteStatus,
+    /// One point-in-time snapshot at a time: a save or an AOF rewrite.
+    pub snapshot_lock: Flag,
+}
+
+/// A try-lock flag.
+#[derive(Debug, Default)]
+pub struct Flag(AtomicBool);
+
+impl Flag {
+    pub fn try_lock(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+
+    pub fn unlock(&self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl Status {
@@ -73,6 +90,9 @@ impl Status {
 pub enum SaveError {
     #[error("Background save already in progress")]
     InProgress,
+    /// An AOF rewrite takes its snapshot now.
+    #[error("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")]
+    Busy,
     #[error("{0}")]
     Io(String),
 }
@@ -91,9 +111,13 @@ fn part_name(dbfilename: &str, id: u64, shard: usize, shards: usize) -> String {
 /// Returns the number of keys saved.
 pub async fn save(core: &Rc<Core>) -> Result<u64, SaveError> {
     let status = &core.shared.persist;
-    if status.saving.swap(true, Ordering::AcqRel) {
+    if status.saving.load(Ordering::Acquire) {
         return Err(SaveError::InProgress);
     }
+    if !status.snapshot_lock.try_lock() {
+        return Err(SaveError::Busy);
+    }
+    status.saving.store(true, Ordering::Release);
     let began = Instant::now();
     let id = crate::db::Clock::now().now_ms;
     status.started_ms.store(id, Ordering::Relaxed);
@@ -110,6 +134,7 @@ pub async fn save(core: &Rc<Core>) -> Result<u64, SaveError> {
         tracing::warn!("Background saving error: {e}");
     }
     status.saving.store(false, Ordering::Release);
+    status.snapshot_lock.unlock();
     result
 }
 
@@ -292,6 +317,7 @@ pub fn cron(core: &Rc<Core>) {
         let st = core.state.borrow();
         status.dirty[core.id].store(st.dirty - st.dirty_at_save, Ordering::Relaxed);
     }
+    super::rewrite::cron(core);
     if core.id != 0 || status.saving.load(Ordering::Acquire) || status.loading.load(Ordering::Acquire) {
         return;
     }

@@ -451,3 +451,51 @@ fn appendonly_switched_on_at_runtime() {
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "before", "after"]);
     assert_eq!(v, [Some("1".to_string()), Some("2".to_string())]);
 }
+
+/// BGREWRITEAOF under writes: nothing logged before, during or after it is lost.
+#[test]
+fn bgrewriteaof_loses_nothing() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-rewrite");
+    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (stop, acked, mut c) = (stop.clone(), acked.clone(), s.client());
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _: i64 = redis::cmd("RPUSH").arg("log").arg(i).query(&mut c).unwrap();
+                i += 1;
+                acked.store(i, Ordering::Release);
+            }
+        })
+    };
+    let mut c = s.client();
+    for round in 1..=3 {
+        let r: String = query(&mut c, &["BGREWRITEAOF"]);
+        assert!(r.starts_with("Background append only file rewriting"), "{r}");
+        assert!(wait_until(Duration::from_secs(10), || info_field(&s, "aof_rewrites") == round.to_string()));
+        assert_eq!(info_field(&s, "aof_last_bgrewrite_status"), "ok");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    drop(s); // SIGKILL, the writer still writing
+    stop.store(true, Ordering::Relaxed);
+    let _ = writer.join();
+    let n = acked.load(Ordering::Acquire);
+    let s = start(2, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let len: i64 = query(&mut c, &["LLEN", "log"]);
+    assert!(len as u64 >= n, "{len} < {n} acknowledged");
+    let items: Vec<u64> = query(&mut c, &["LRANGE", "log", "0", "-1"]);
+    assert!(items.iter().enumerate().all(|(i, &v)| i as u64 == v), "a gap or a repeat");
+    // Only the files the manifest names are left.
+    let names: Vec<String> = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1 + 2 * 2, "{names:?}");
+}

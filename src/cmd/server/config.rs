@@ -75,7 +75,10 @@ pub async fn cmd_config_set(s: &mut Session, args: &[Bytes], out: &mut Out) -> C
         })
         .await;
     match aof_switch {
-        Some(true) if !was_on => crate::persist::load::start_aof(&s.core),
+        Some(true) if !was_on => {
+            // Started after the save or rewrite running now, if any.
+            let _ = crate::persist::rewrite::start(&s.core);
+        }
         Some(false) if was_on => crate::persist::log::stop(&s.core).await,
         _ => {}
     }

@@ -259,13 +259,20 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
             kv(text, "rdb_last_load_keys_expired", p.loaded_expired.load(Ordering::Relaxed));
             kv(text, "rdb_last_load_keys_loaded", p.loaded_keys.load(Ordering::Relaxed));
             kv(text, "aof_enabled", u8::from(appendonly && p.aof.enabled.load(Ordering::Relaxed)));
-            kv(text, "aof_rewrite_in_progress", 0);
-            kv(text, "aof_rewrite_scheduled", 0);
-            kv(text, "aof_last_rewrite_time_sec", -1);
-            kv(text, "aof_current_rewrite_time_sec", -1);
-            kv(text, "aof_last_bgrewrite_status", "ok");
-            kv(text, "aof_rewrites", 0);
-            kv(text, "aof_rewrites_consecutive_failures", 0);
+            let r = &p.rewrite;
+            let rewriting = r.running.load(Ordering::Relaxed);
+            kv(text, "aof_rewrite_in_progress", u8::from(rewriting));
+            kv(text, "aof_rewrite_scheduled", u8::from(r.scheduled.load(Ordering::Relaxed)));
+            kv(text, "aof_last_rewrite_time_sec", r.last_secs.load(Ordering::Relaxed));
+            let current = if rewriting {
+                (crate::db::Clock::now().now_ms.saturating_sub(r.started_ms.load(Ordering::Relaxed)) / 1000) as i64
+            } else {
+                -1
+            };
+            kv(text, "aof_current_rewrite_time_sec", current);
+            kv(text, "aof_last_bgrewrite_status", if r.last_ok.load(Ordering::Relaxed) { "ok" } else { "err" });
+            kv(text, "aof_rewrites", r.rewrites.load(Ordering::Relaxed));
+            kv(text, "aof_rewrites_consecutive_failures", r.failures.load(Ordering::Relaxed));
             kv(text, "aof_last_write_status", if p.aof.last_write_ok.load(Ordering::Relaxed) { "ok" } else { "err" });
             kv(text, "aof_last_cow_size", 0);
             kv(text, "module_fork_in_progress", 0);

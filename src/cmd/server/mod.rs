@@ -36,6 +36,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("shutdown", Handler::Async(crate::async_handler!(cmd_shutdown))),
     ("save", Handler::Async(crate::async_handler!(cmd_save))),
     ("bgsave", Handler::Async(crate::async_handler!(cmd_bgsave))),
+    ("bgrewriteaof", Handler::Async(crate::async_handler!(cmd_bgrewriteaof))),
     ("debug", Handler::Async(crate::async_handler!(cmd_debug))),
 ];
 
@@ -146,11 +147,30 @@ pub(crate) fn exit() -> ! {
 
 /// SAVE — O(N). Takes a snapshot and replies once it is on disk.
 async fn cmd_save(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
-    crate::persist::save::save(&s.core).await.map_err(|e| match e {
-        crate::persist::save::SaveError::InProgress => CmdError::err("Background save already in progress"),
-        crate::persist::save::SaveError::Io(_) => CmdError::new("ERR"),
-    })?;
+    use crate::persist::save::{save, SaveError};
+    loop {
+        match save(&s.core).await {
+            Ok(_) => break,
+            // An AOF rewrite takes its snapshot: SAVE follows it.
+            Err(SaveError::Busy) => crate::runtime::sleep(std::time::Duration::from_millis(5)).await,
+            Err(SaveError::InProgress) => return Err(CmdError::err("Background save already in progress")),
+            Err(SaveError::Io(_)) => return Err(CmdError::new("ERR")),
+        }
+    }
     out.ok();
+    Ok(())
+}
+
+/// BGREWRITEAOF — O(1) to start. Rewrites the append-only files in the background.
+async fn cmd_bgrewriteaof(s: &mut Session, _args: &[Bytes], out: &mut Out) -> CmdResult {
+    use crate::persist::rewrite::{start, Refused};
+    match start(&s.core) {
+        Ok(()) => out.simple("Background append only file rewriting started"),
+        Err(Refused::Scheduled) => out.simple("Background append only file rewriting scheduled"),
+        Err(Refused::Running) => {
+            return Err(CmdError::err("Background append only file rewriting already in progress"))
+        }
+    }
     Ok(())
 }
 
@@ -163,12 +183,17 @@ async fn cmd_bgsave(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult
     };
     let status = &s.core.shared.persist;
     if status.saving.load(Ordering::Acquire) {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    if status.rewrite.running.load(Ordering::Acquire) {
         if schedule {
             status.scheduled.store(true, Ordering::Release);
             out.simple("Background saving scheduled");
             return Ok(());
         }
-        return Err(CmdError::err("Background save already in progress"));
+        return Err(CmdError::err(
+            "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
     }
     let core = s.core.clone();
     crate::runtime::spawn(async move {
