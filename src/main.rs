@@ -14,7 +14,14 @@ The config file uses redis.conf syntax; every directive can also be given on the
 command line as --name value, which overrides the file. Directives:
   port, bind, shards, cpus, numa-node, spin-before-park-us, databases,
   requirepass, maxclients, timeout, tcp-keepalive, tcp-backlog, loglevel, logfile,
-  dir, dbfilename, appendonly, save, proto-max-bulk-len, client-query-buffer-limit
+  dir, dbfilename, save, appendonly, appendfsync, appenddirname, appendfilename,
+  aof-load-truncated, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size,
+  proto-max-bulk-len, client-query-buffer-limit
+
+File tools:
+  tessera check-aof [--fix] FILE            verify an append-only file, or cut it
+                                            before its first bad record
+  tessera check-snapshot FILE               verify a snapshot part or set file
 
 Examples:
   tessera                                   serve on 127.0.0.1:6379, one shard per CPU
