@@ -73,11 +73,16 @@ pub fn admit(core: &Rc<Core>, stream: &Stream, config: &crate::script::BusyConfi
     let now = core.refresh_clock().now_ms;
     let info = Rc::new(ClientInfo::new(id, addr, laddr, stream.raw_fd(), now));
     core.clients.borrow_mut().add(info.clone());
-    Ok(Session {
+    Ok(new_session(core, info, config.open))
+}
+
+/// A fresh session of `client`: database 0, replies on, no transaction.
+fn new_session(core: &Rc<Core>, client: Rc<ClientInfo>, authenticated: bool) -> Session {
+    Session {
         core: core.clone(),
-        client: info,
+        client,
         db: 0,
-        authenticated: config.open,
+        authenticated,
         reply_mode: ReplyMode::On,
         skip_current: false,
         close_after_reply: false,
@@ -85,7 +90,7 @@ pub fn admit(core: &Rc<Core>, stream: &Stream, config: &crate::script::BusyConfi
         multi: None,
         in_exec: false,
         watch: Default::default(),
-    })
+    }
 }
 
 /// Client id of the loader's session: it runs commands while the server is
@@ -97,19 +102,7 @@ pub const LOADER_ID: u64 = 0;
 pub async fn replay(core: &Rc<Core>, commands: Vec<(usize, Vec<Bytes>)>) {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let info = Rc::new(ClientInfo::new(LOADER_ID, addr, addr, -1, core.clock().now_ms));
-    let mut session = Session {
-        core: core.clone(),
-        client: info,
-        db: 0,
-        authenticated: true,
-        reply_mode: ReplyMode::On,
-        skip_current: false,
-        close_after_reply: false,
-        tx: None,
-        multi: None,
-        in_exec: false,
-        watch: Default::default(),
-    };
+    let mut session = new_session(core, info, true);
     let mut out = Out::new(Proto::Resp2);
     let mut items = Vec::new();
     let mut commands = commands.into_iter().peekable();
