@@ -74,7 +74,7 @@ for round in $(seq "$ROUNDS"); do
     start $name $port "$WORK/$name-snap-$round"
     seq 1 "$KEYS" | awk '{printf "*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$16\r\nvalue-%010d\r\n", length("key:" $1), $1, $1}' \
       | redis-cli -p $port --pipe >/dev/null
-    pattern="port $port "
+    pattern="[ :]$port( |$)"
     base=$(rss_of "$pattern")
     t0=$(date +%s.%N)
     redis-cli -p $port bgsave >/dev/null

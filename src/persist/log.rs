@@ -45,6 +45,8 @@ pub struct Log {
     /// A rewrite began: bytes before this point of the buffer end the old
     /// file, the rest start this file.
     rotate: Option<(usize, PathBuf)>,
+    /// Connections of this shard waiting for the next sync (`durable`).
+    sync_waiters: Vec<Waker>,
 }
 
 impl Log {
@@ -210,6 +212,7 @@ pub fn start(core: &Core, path: PathBuf) {
         id: core.id,
         stopping: false,
         rotate: None,
+        sync_waiters: Vec::new(),
     };
     let mut st = core.state.borrow_mut();
     st.aof = Some(Box::new(log));
@@ -360,6 +363,11 @@ async fn writer(core: Rc<Core>, mut path: PathBuf) {
         }
         if policy == Fsync::No || !unsynced {
             progress.synced.store(written, Ordering::Release);
+            if let Some(log) = core.state.borrow_mut().aof.as_mut() {
+                for w in log.sync_waiters.drain(..) {
+                    w.wake();
+                }
+            }
         }
     }
 }
@@ -369,17 +377,31 @@ async fn writer(core: Rc<Core>, mut path: PathBuf) {
 pub async fn durable(core: &Core) {
     let aof = &core.shared.persist.aof;
     let targets: Vec<u64> = aof.shards.iter().map(|p| p.logged.load(Ordering::Acquire)).collect();
-    let mut spins = 0u32;
+    let behind = |i: usize| aof.shards[i].synced.load(Ordering::Acquire) < targets[i];
     loop {
-        if aof.shards.iter().zip(&targets).all(|(p, &t)| p.synced.load(Ordering::Acquire) >= t) {
+        let others = (0..targets.len()).any(|i| i != core.id && behind(i));
+        if !others && !behind(core.id) {
             return;
         }
-        spins += 1;
-        if spins < 64 {
-            crate::runtime::yield_now().await;
-        } else {
+        if others {
+            // Another shard's writer cannot wake this one: look again shortly.
             crate::runtime::sleep(Duration::from_micros(50)).await;
+            continue;
         }
+        // Only this shard's sync is awaited: its writer wakes us.
+        poll_fn(|cx| {
+            if !behind(core.id) {
+                return Poll::Ready(());
+            }
+            match core.state.borrow_mut().aof.as_mut() {
+                Some(log) => {
+                    log.sync_waiters.push(cx.waker().clone());
+                    Poll::Pending
+                }
+                None => Poll::Ready(()),
+            }
+        })
+        .await;
     }
 }
 
