@@ -499,3 +499,24 @@ fn bgrewriteaof_loses_nothing() {
         .collect();
     assert_eq!(names.len(), 1 + 2 * 2, "{names:?}");
 }
+
+/// `appendfsync everysec`: what was acknowledged more than a second before a
+/// kill -9 is there after it.
+#[test]
+fn aof_everysec_loses_at_most_about_a_second() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-everysec");
+    let s = start(2, &dir, &["--appendonly", "yes", "--appendfsync", "everysec"]);
+    let mut c = s.client();
+    for i in 0..300 {
+        let _: () = query(&mut c, &["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    drop(s);
+    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let n: i64 = query(&mut c, &["DBSIZE"]);
+    assert_eq!(n, 300);
+}
