@@ -371,14 +371,17 @@ pub fn plan<'c>(
     let mut parts: Vec<crate::shard::tx::Part> =
         (0..n).map(|_| crate::shard::tx::Part { db: s.db, ..Default::default() }).collect();
     let mut whole = false;
+    let mut any_write = false;
     let mut used = vec![false; n];
     // SELECT inside the transaction changes the database of what follows: lock whole then.
     for (cmd, args) in cmds {
         if reaches_beyond_keys(cmd, args) || cmd.name() == "select" {
             whole = true;
+            any_write |= cmd.flags.intersects(super::Flags::WRITE | super::Flags::MAY_REPLICATE);
             continue;
         }
         let write = cmd.flags.contains(super::Flags::WRITE);
+        any_write |= write;
         for i in cmd.keys.positions(args) {
             let shard = crate::shard::key_shard(&args[i], n);
             parts[shard].keys.push((args[i].clone(), write));
@@ -394,7 +397,9 @@ pub fn plan<'c>(
         used[shard] = true;
     }
     if whole {
-        return (0..n).map(|i| (i, crate::shard::tx::Part { db: s.db, keys: Vec::new(), whole: true })).collect();
+        return (0..n)
+            .map(|i| (i, crate::shard::tx::Part { db: s.db, keys: Vec::new(), whole: true, write: any_write }))
+            .collect();
     }
     parts.into_iter().enumerate().filter(|(i, _)| used[*i]).collect()
 }

@@ -99,6 +99,16 @@ impl Encoder {
         }
     }
 
+    /// Appends the commands another encoder wrote (a transaction's part
+    /// inside its frame); the current database is forgotten, since they may
+    /// have changed it.
+    pub fn append_commands(&mut self, other: &Encoder) {
+        self.buf.extend_from_slice(&other.buf);
+        if !other.buf.is_empty() {
+            self.db = None;
+        }
+    }
+
     /// Closes the transaction [`Encoder::begin`] opened.
     pub fn end(&mut self) {
         debug_assert!(self.in_tx, "EXEC without MULTI");

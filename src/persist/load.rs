@@ -17,7 +17,11 @@ use crate::cmd::keys::dump::{restored_entry, Restored};
 use crate::shard::{key_shard, Core, ShardState};
 
 /// Shards done with each start-up phase (base data, replay, logging).
-static PHASES: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+static PHASES: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+
+/// Frames of each cross-shard transaction found in the files being replayed.
+static FRAMES: std::sync::Mutex<std::collections::BTreeMap<u64, u32>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
 
 /// What the shards do at start, decided before they start.
 #[derive(Debug, Clone, Default)]
@@ -94,14 +98,45 @@ pub async fn start_shard(core: Rc<Core>, plan: Plan) {
         load_shard(&core, data).await;
     }
     phase_done(&core, 0).await;
+    let mut mine = Vec::new();
     if let Some((dir, Some(m))) = &plan.aof {
         let n = core.nshards;
-        for (i, name) in m.incr.iter().enumerate().filter(|(i, _)| i % n == core.id) {
-            let _ = i;
-            replay_file(&core, &dir.join(name)).await;
+        for (_, name) in m.incr.iter().enumerate().filter(|(i, _)| i % n == core.id) {
+            let path = dir.join(name);
+            let items = scan_file(&core, &path);
+            mine.push((path, items));
         }
     }
+    // Cross-shard transactions apply only if every shard's frame is there.
     phase_done(&core, 1).await;
+    for (path, items) in mine {
+        let mut commands = Vec::new();
+        let mut dropped = 0;
+        for item in items {
+            match item {
+                super::aof::Item::Command { db, args } => commands.push((db, args)),
+                super::aof::Item::Tx { seq: Some((seq, n)), commands: c, .. } => {
+                    let frames = FRAMES.lock().map(|f| f.get(&seq).copied().unwrap_or(0)).unwrap_or(0);
+                    if frames == n {
+                        commands.extend(c);
+                    } else {
+                        dropped += 1;
+                    }
+                }
+                super::aof::Item::Tx { seq: None, commands: c, .. } => commands.extend(c),
+            }
+        }
+        if dropped > 0 {
+            tracing::warn!(
+                "{}: {dropped} cross-shard transaction(s) not applied: the crash came before every shard had logged its part",
+                path.display()
+            );
+        }
+        let n = commands.len();
+        crate::server::conn::replay(&core, commands).await;
+        tracing::info!("shard {}: replayed {n} commands from {}", core.id, path.display());
+    }
+    phase_done(&core, 2).await;
     if let Some((dir, m)) = &plan.aof {
         if core.id == 0 {
             let generation = m.as_ref().map_or(1, |m| m.generation + 1);
@@ -110,7 +145,7 @@ pub async fn start_shard(core: Rc<Core>, plan: Plan) {
             }
         }
     }
-    phase_done(&core, 2).await;
+    phase_done(&core, 3).await;
     if core.id == 0 && plan.loads() {
         let p = &core.shared.persist;
         p.loading.store(false, Ordering::Release);
@@ -152,18 +187,23 @@ pub(crate) async fn new_base(
     m.commit(dir, appendfilename).map_err(|e| e.to_string())
 }
 
-/// Replays one append-only file through the normal dispatch.
-async fn replay_file(core: &Rc<Core>, path: &Path) {
+/// Reads one append-only file: its commands and transactions, in order.
+/// Frames of cross-shard transactions are counted in `FRAMES`.
+fn scan_file(core: &Core, path: &Path) -> Vec<super::aof::Item> {
     let shown = path.display();
     let bytes = match std::fs::read(path) {
         Ok(b) => bytes::Bytes::from(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
         Err(e) => fail(&format!("cannot read the AOF file {shown}: {e}")),
     };
-    let mut commands = Vec::new();
-    let end = super::aof::scan_shared(&bytes, |item| match item {
-        super::aof::Item::Command { db, args } => commands.push((db, args)),
-        super::aof::Item::Tx { commands: c, .. } => commands.extend(c),
+    let mut items = Vec::new();
+    let end = super::aof::scan_shared(&bytes, |item| {
+        if let super::aof::Item::Tx { seq: Some((seq, _)), .. } = &item {
+            if let Ok(mut f) = FRAMES.lock() {
+                *f.entry(*seq).or_default() += 1;
+            }
+        }
+        items.push(item);
     });
     match end {
         Ok(super::aof::End::Clean) => {}
@@ -177,9 +217,7 @@ async fn replay_file(core: &Rc<Core>, path: &Path) {
         }
         Err(e) => fail(&format!("{shown}: {e}; run `tessera check-aof --fix {shown}` to cut the file there")),
     }
-    let n = commands.len();
-    crate::server::conn::replay(core, commands).await;
-    tracing::info!("shard {}: replayed {n} commands from {shown}", core.id);
+    items
 }
 
 /// Keys handed from the reading thread to the shard at a time.

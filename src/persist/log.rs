@@ -47,6 +47,9 @@ pub struct Log {
     rotate: Option<(usize, PathBuf)>,
     /// Connections of this shard waiting for the next sync (`durable`).
     sync_waiters: Vec<Waker>,
+    /// Effects of cross-shard transactions holding write locks here, logged
+    /// as one frame each when they release (`end_frame`).
+    frames: std::collections::BTreeMap<u64, Encoder>,
 }
 
 impl Log {
@@ -112,10 +115,29 @@ pub fn after_command(st: &mut ShardState, cmd: &Command, db: usize, args: &[Byte
     if before > log.covered {
         state_of(st, before);
     }
+    let key: &[u8] = cmd.keys.positions(args).next().map_or(b"", |i| &args[i]);
+    let frame = st.locks.framed_writer(db, key).map(|(seq, _)| seq);
     let Some(log) = st.aof.as_mut() else { return };
     let from = log.enc.len();
-    log.enc.command_bytes(db, args);
+    match frame {
+        Some(seq) => log.frames.entry(seq).or_default().command_bytes(db, args),
+        None => log.enc.command_bytes(db, args),
+    }
     log.covered = now;
+    log.appended(from);
+}
+
+/// A cross-shard transaction releases this shard: what it changed here goes
+/// to the file as one frame, `MULTI seq nparts` ... `EXEC` (empty if it
+/// changed nothing here), which replay applies only if all `nparts` frames
+/// are in the files.
+pub fn end_frame(st: &mut ShardState, seq: u64, nparts: u32) {
+    let Some(log) = st.aof.as_mut() else { return };
+    let part = log.frames.remove(&seq).unwrap_or_default();
+    let from = log.enc.len();
+    log.enc.begin(Some((seq, nparts)));
+    log.enc.append_commands(&part);
+    log.enc.end();
     log.appended(from);
 }
 
@@ -126,9 +148,14 @@ pub fn physical(st: &mut ShardState) {
     if !st.signals.flushed.is_empty() {
         let from = log.enc.len();
         for f in &st.signals.flushed {
+            let frame = st.locks.framed_writer(f.unwrap_or(0), b"").map(|(seq, _)| seq);
+            let enc = match frame {
+                Some(seq) => log.frames.entry(seq).or_default(),
+                None => &mut log.enc,
+            };
             match f {
-                Some(db) => log.enc.command(*db, &[b"FLUSHDB"]),
-                None => log.enc.command(0, &[b"FLUSHALL"]),
+                Some(db) => enc.command(*db, &[b"FLUSHDB"]),
+                None => enc.command(0, &[b"FLUSHALL"]),
             }
         }
         log.appended(from);
@@ -148,8 +175,7 @@ fn state_of(st: &mut ShardState, end: usize) {
     if start == end {
         return;
     }
-    let ShardState { aof, signals, dbs, config, .. } = st;
-    let _ = &signals.flushed;
+    let ShardState { aof, signals, dbs, config, locks, .. } = st;
     let Some(log) = aof.as_mut() else { return };
     let from = log.enc.len();
     let mut seen: Vec<(usize, &[u8])> = Vec::new();
@@ -159,29 +185,33 @@ fn state_of(st: &mut ShardState, end: usize) {
         }
         seen.push((*db, key));
         let Some(d) = dbs.get(*db) else { continue };
+        let enc = match locks.framed_writer(*db, key) {
+            Some((seq, _)) => log.frames.entry(seq).or_default(),
+            None => &mut log.enc,
+        };
         match d.table().get(key) {
-            None => log.enc.command(*db, &[b"DEL", key]),
+            None => enc.command(*db, &[b"DEL", key]),
             Some(e) => match e.obj() {
                 None => match e.expire_at() {
                     Some(at) => {
-                        log.enc.start(*db, 5);
-                        log.enc.arg(b"SET");
-                        log.enc.arg(key);
-                        log.enc.arg(e.value());
-                        log.enc.arg(b"PXAT");
-                        log.enc.arg_int(at as i64);
+                        enc.start(*db, 5);
+                        enc.arg(b"SET");
+                        enc.arg(key);
+                        enc.arg(e.value());
+                        enc.arg(b"PXAT");
+                        enc.arg_int(at as i64);
                     }
-                    None => log.enc.command(*db, &[b"SET", key, e.value()]),
+                    None => enc.command(*db, &[b"SET", key, e.value()]),
                 },
                 Some(_) => {
                     let payload = crate::cmd::keys::dump::dump_entry(e, &config.limits);
-                    log.enc.start(*db, 6);
-                    log.enc.arg(b"RESTORE");
-                    log.enc.arg(key);
-                    log.enc.arg_int(e.expire_at().unwrap_or(0) as i64);
-                    log.enc.arg(&payload);
-                    log.enc.arg(b"REPLACE");
-                    log.enc.arg(b"ABSTTL");
+                    enc.start(*db, 6);
+                    enc.arg(b"RESTORE");
+                    enc.arg(key);
+                    enc.arg_int(e.expire_at().unwrap_or(0) as i64);
+                    enc.arg(&payload);
+                    enc.arg(b"REPLACE");
+                    enc.arg(b"ABSTTL");
                 }
             },
         }
@@ -213,6 +243,7 @@ pub fn start(core: &Core, path: PathBuf) {
         stopping: false,
         rotate: None,
         sync_waiters: Vec::new(),
+        frames: Default::default(),
     };
     let mut st = core.state.borrow_mut();
     st.aof = Some(Box::new(log));

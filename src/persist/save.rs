@@ -161,7 +161,7 @@ pub async fn snapshot_parts(
 ) -> Result<(Vec<String>, u64), SaveError> {
     let n = core.nshards;
     // Start on every shard at one instant: no transaction is half applied.
-    let plan = (0..n).map(|s| (s, Part { db: 0, keys: Vec::new(), whole: true })).collect();
+    let plan = (0..n).map(|s| (s, Part { db: 0, keys: Vec::new(), whole: true, write: false })).collect();
     let tx = tx::lock(core, plan).await;
     core.call_all(move |c: &Core| {
         {

@@ -434,7 +434,9 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
     session.tx = outer;
     // Released in the background: the reply need not wait for it, and a later
     // command on these keys waits for the release.
-    drop(tx);
+    if let Some(t) = tx {
+        t.finish().await;
+    }
     let result = result.unwrap_or_else(|p| {
         out.buf.truncate(start);
         Err(cmd::internal_error(cmd, &p))

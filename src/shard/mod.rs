@@ -273,8 +273,15 @@ impl Core {
     /// Releases transaction `seq`'s locks on this shard and lets whatever
     /// waited for them try again.
     pub fn unlock(&self, seq: u64) {
-        if !self.state.borrow_mut().locks.release(seq) {
-            return;
+        {
+            let mut st = self.state.borrow_mut();
+            // The transaction's logged effects here go to the file as one frame.
+            if let Some(n) = st.locks.frame(seq) {
+                crate::persist::log::end_frame(&mut st, seq, n);
+            }
+            if !st.locks.release(seq) {
+                return;
+            }
         }
         for w in self.unlock_wakers.borrow_mut().drain(..) {
             w.wake();

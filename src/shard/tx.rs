@@ -37,6 +37,9 @@ struct Req {
 struct Held {
     keys: Vec<(usize, Bytes)>,
     whole: bool,
+    /// This part may write: with the append-only file on, its effects are
+    /// logged in one frame with the number of such parts (see `persist::log`).
+    frame: Option<u32>,
 }
 
 /// The lock requests queued on one shard.
@@ -58,6 +61,8 @@ pub struct Part {
     pub keys: Vec<(Bytes, bool)>,
     /// Lock the whole shard (every key of every database).
     pub whole: bool,
+    /// The transaction may write here (its keys, or anything when whole).
+    pub write: bool,
 }
 
 impl Locks {
@@ -95,6 +100,11 @@ impl Locks {
     /// Queues transaction `seq`'s requests. False (and nothing queued) when a
     /// conflicting request with a higher number is already here.
     pub fn schedule(&mut self, seq: u64, part: &Part) -> bool {
+        self.schedule_framed(seq, part, 1)
+    }
+
+    /// [`Locks::schedule`] for a transaction that writes on `writers` shards.
+    pub fn schedule_framed(&mut self, seq: u64, part: &Part, writers: u32) -> bool {
         let later = self.txs.range(seq + 1..).next().is_some();
         if later {
             if part.whole || self.whole.iter().any(|&w| w > seq) {
@@ -109,6 +119,9 @@ impl Locks {
             }
         }
         let held = self.txs.entry(seq).or_default();
+        if part.write || part.keys.iter().any(|(_, w)| *w) {
+            held.frame = Some(writers);
+        }
         if part.whole {
             held.whole = true;
             let at = self.whole.partition_point(|&w| w < seq);
@@ -148,6 +161,30 @@ impl Locks {
         })
     }
 
+    /// The transaction whose granted write lock covers `key` here, if its
+    /// effects are framed: who made a change to that key now.
+    pub fn framed_writer(&self, db: usize, key: &[u8]) -> Option<(u64, u32)> {
+        if self.is_idle() {
+            return None;
+        }
+        if let Some(&w) = self.whole.front() {
+            if self.txs.keys().next() == Some(&w) {
+                if let Some(n) = self.txs.get(&w).and_then(|h| h.frame) {
+                    return Some((w, n));
+                }
+            }
+        }
+        let q = self.queue(db, key)?;
+        let front = q.front().filter(|r| r.write)?;
+        self.granted(front.seq).then_some(())?;
+        self.txs.get(&front.seq).and_then(|h| h.frame).map(|n| (front.seq, n))
+    }
+
+    /// The frame of transaction `seq` on this shard, if it writes here.
+    pub fn frame(&self, seq: u64) -> Option<u32> {
+        self.txs.get(&seq).and_then(|h| h.frame)
+    }
+
     /// Drops every request of `seq`. True when it had any.
     pub fn release(&mut self, seq: u64) -> bool {
         let Some(held) = self.txs.remove(&seq) else {
@@ -181,11 +218,14 @@ pub struct Tx {
 /// until every request is granted.
 pub async fn lock(core: &Rc<Core>, plan: Vec<(ShardId, Part)>) -> Tx {
     let shards: Vec<ShardId> = plan.iter().map(|(s, _)| *s).collect();
+    let writers = plan.iter().filter(|(_, p)| p.write || p.keys.iter().any(|(_, w)| *w)).count() as u32;
     let mut backoff = 0u32;
     let seq = loop {
         let seq = core.shared.tx_seq.fetch_add(1, Ordering::Relaxed);
         let accepted = core
-            .call_each(plan.clone(), move |c: &Core, part: Part| c.state.borrow_mut().locks.schedule(seq, &part))
+            .call_each(plan.clone(), move |c: &Core, part: Part| {
+                c.state.borrow_mut().locks.schedule_framed(seq, &part, writers)
+            })
             .await;
         if accepted.iter().all(|&a| a) {
             break seq;
@@ -210,6 +250,17 @@ pub async fn lock(core: &Rc<Core>, plan: Vec<(ShardId, Part)>) -> Tx {
 }
 
 impl Tx {
+    /// Releases the locks when the command is done: in the background, but
+    /// now with `appendfsync always`, where releasing writes the
+    /// transaction's frames that the reply must wait for.
+    pub async fn finish(self) {
+        let always = self.core.shared.persist.aof.enabled.load(Ordering::Relaxed)
+            && self.core.state.borrow().config.appendfsync == crate::config::Fsync::Always;
+        if always {
+            self.release().await;
+        }
+    }
+
     /// Releases the locks on every shard now.
     pub async fn release(self) {
         self.released.set(true);
@@ -242,6 +293,7 @@ mod tests {
             db: 0,
             keys: keys.iter().map(|(k, w)| (Bytes::copy_from_slice(k.as_bytes()), *w)).collect(),
             whole: false,
+            write: false,
         }
     }
 

@@ -71,7 +71,7 @@ pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>,
         }
     }
     let lock = if s.tx.is_none() && n > 1 {
-        let plan = (0..n).map(|i| (i, tx::Part { db: s.db, keys: Vec::new(), whole: true })).collect();
+        let plan = (0..n).map(|i| (i, tx::Part { db: s.db, keys: Vec::new(), whole: true, write: true })).collect();
         Some(tx::lock(&core, plan).await)
     } else {
         None
@@ -89,7 +89,9 @@ pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>,
     };
     core.sync_calls.set(false);
     (s.tx, s.in_exec) = outer;
-    drop(lock);
+    if let Some(t) = lock {
+        t.finish().await;
+    }
     match result {
         Ok(r) => r.map(|_| ()),
         Err(p) => std::panic::resume_unwind(p),
