@@ -178,6 +178,10 @@ fn state_of(st: &mut ShardState, end: usize) {
     let ShardState { aof, signals, dbs, config, locks, .. } = st;
     let Some(log) = aof.as_mut() else { return };
     let from = log.enc.len();
+    // The keys one command or job changed are logged together, as a
+    // transaction when there are several: replay applies all or none.
+    let mut batch = Encoder::new();
+    let mut records = 0;
     let mut seen: Vec<(usize, &[u8])> = Vec::new();
     for (db, key) in &signals.modified[start..end] {
         if seen.iter().any(|(d, k)| d == db && *k == &key[..]) {
@@ -187,7 +191,10 @@ fn state_of(st: &mut ShardState, end: usize) {
         let Some(d) = dbs.get(*db) else { continue };
         let enc = match locks.framed_writer(*db, key) {
             Some((seq, _)) => log.frames.entry(seq).or_default(),
-            None => &mut log.enc,
+            None => {
+                records += 1;
+                &mut batch
+            }
         };
         match d.table().get(key) {
             None => enc.command(*db, &[b"DEL", key]),
@@ -215,6 +222,13 @@ fn state_of(st: &mut ShardState, end: usize) {
                 }
             },
         }
+    }
+    if records > 1 {
+        log.enc.begin(None);
+        log.enc.append_commands(&batch);
+        log.enc.end();
+    } else {
+        log.enc.append_commands(&batch);
     }
     log.covered = end;
     log.appended(from);
