@@ -521,8 +521,9 @@ fn aof_everysec_loses_at_most_about_a_second() {
     assert_eq!(n, 300);
 }
 
-/// Cross-shard MSETs under kill -9 with `appendfsync always`: each is whole
-/// after the restart, and the last acknowledged one is there.
+/// Cross-shard MSETs and MULTI/EXECs under kill -9 with `appendfsync
+/// always`: each is whole after the restart, and the last acknowledged one
+/// is there.
 #[test]
 fn aof_cross_shard_writes_are_whole_after_a_crash() {
     if against_redis() {
@@ -536,11 +537,22 @@ fn aof_cross_shard_writes_are_whole_after_a_crash() {
         let (keys, acked, mut c) = (keys.clone(), acked.clone(), s.client());
         std::thread::spawn(move || {
             for i in 1u64.. {
-                let mut cmd = redis::cmd("MSET");
-                for k in &keys {
-                    cmd.arg(k).arg(i);
-                }
-                if cmd.query::<()>(&mut c).is_err() {
+                // MSET and MULTI/EXEC in turn, each over keys on every shard.
+                let ok = if i % 2 == 0 {
+                    let mut cmd = redis::cmd("MSET");
+                    for k in &keys {
+                        cmd.arg(k).arg(i);
+                    }
+                    cmd.query::<()>(&mut c).is_ok()
+                } else {
+                    let mut p = redis::pipe();
+                    p.atomic();
+                    for k in &keys {
+                        p.cmd("SET").arg(k).arg(i).ignore();
+                    }
+                    p.query::<()>(&mut c).is_ok()
+                };
+                if !ok {
                     break;
                 }
                 acked.store(i, Ordering::Release);
@@ -599,4 +611,32 @@ fn aof_replay_skips_incomplete_cross_shard_transactions() {
     let mut c = s.client();
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "torn", "plain", "whole-a", "whole-b"]);
     assert_eq!(v, [None, Some("1".into()), Some("1".into()), Some("1".into())]);
+}
+
+/// auto-aof-rewrite-percentage / -min-size start a rewrite once the files grew enough.
+#[test]
+fn aof_rewrites_itself_when_it_grows() {
+    if against_redis() {
+        return;
+    }
+    let dir = data_dir("aof-auto");
+    let s = start(
+        2,
+        &dir,
+        &["--appendonly", "yes", "--auto-aof-rewrite-min-size", "1kb", "--auto-aof-rewrite-percentage", "50"],
+    );
+    let mut c = s.client();
+    let big = "x".repeat(200);
+    for i in 0..200 {
+        let _: () = query(&mut c, &["SET", &format!("k{}", i % 10), &big]);
+    }
+    assert!(
+        wait_until(Duration::from_secs(10), || info_field(&s, "aof_rewrites").parse::<u64>().unwrap() >= 1),
+        "no automatic rewrite"
+    );
+    drop(s);
+    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let n: i64 = query(&mut c, &["DBSIZE"]);
+    assert_eq!(n, 10);
 }
