@@ -182,12 +182,11 @@ fn state_of(st: &mut ShardState, end: usize) {
     // transaction when there are several: replay applies all or none.
     let mut batch = Encoder::new();
     let mut records = 0;
-    let mut seen: Vec<(usize, &[u8])> = Vec::new();
+    let mut seen: hashbrown::HashSet<(usize, &[u8]), ahash::RandomState> = Default::default();
     for (db, key) in &signals.modified[start..end] {
-        if seen.iter().any(|(d, k)| d == db && *k == &key[..]) {
+        if !seen.insert((*db, &key[..])) {
             continue;
         }
-        seen.push((*db, key));
         let Some(d) = dbs.get(*db) else { continue };
         let enc = match locks.framed_writer(*db, key) {
             Some((seq, _)) => log.frames.entry(seq).or_default(),

@@ -91,24 +91,9 @@ impl Manifest {
     /// Replaces the manifest atomically, then removes the files of `dir`
     /// that belong to `appendfilename` and that it no longer names.
     pub fn commit(&self, dir: &Path, appendfilename: &str) -> std::io::Result<()> {
-        use std::io::Write;
-        let path = dir.join(Self::name(appendfilename));
-        let tmp = dir.join(format!("temp-{}.{}", Self::name(appendfilename), std::process::id()));
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(self.text().as_bytes())?;
-            f.sync_all()?;
-        }
-        crate::runtime::fs::rename_durable(&tmp, &path)?;
-        let prefix = format!("{appendfilename}.");
-        for e in std::fs::read_dir(dir)?.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name.ends_with(".incr.aof") || name.ends_with(".tsnap");
-            if name.starts_with(&prefix) && ours && !self.base.contains(&name) && !self.incr.contains(&name) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-        Ok(())
+        let named: Vec<&String> = self.base.iter().chain(&self.incr).collect();
+        let name = Self::name(appendfilename);
+        super::commit_index(dir, &name, &self.text(), appendfilename, &[".incr.aof", ".tsnap"], &named)
     }
 }
 

@@ -9,14 +9,14 @@
 //! write, per key). When every part is on disk, the set file (`dir/dbfilename`)
 //! is replaced atomically to name the new parts, and the old parts go.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::snapshot::{Meta, Writer};
-use crate::runtime::fs::{self, File};
+use crate::runtime::fs::File;
 use crate::shard::tx::{self, Part};
 use crate::shard::Core;
 
@@ -95,11 +95,6 @@ pub enum SaveError {
     Busy,
     #[error("{0}")]
     Io(String),
-}
-
-/// The set file and where its parts go.
-fn set_path(dir: &str, dbfilename: &str) -> PathBuf {
-    Path::new(dir).join(dbfilename)
 }
 
 /// The part of shard `shard` of the snapshot started at `id` (unix ms).
@@ -257,30 +252,13 @@ async fn write_part_inner(core: &Rc<Core>, path: &Path, meta: Meta) -> std::io::
 /// Replaces the set file atomically with one naming `parts`, then removes
 /// the parts of older sets.
 fn commit_set(dir: &str, dbfilename: &str, parts: &[String]) -> std::io::Result<()> {
-    let path = set_path(dir, dbfilename);
-    let tmp = Path::new(dir).join(format!("temp-{dbfilename}.{}", std::process::id()));
     let mut text = format!("{SET_HEADER}\nshards {}\n", parts.len());
     for p in parts {
         text.push_str(&format!("part {p}\n"));
     }
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    fs::rename_durable(&tmp, &path)?;
-    // Older parts of this set file are no longer named by it.
-    let prefix = format!("{dbfilename}.");
-    if let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && name.ends_with(".tsnap") && !parts.contains(&name) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-    Ok(())
+    let dir = if dir.is_empty() { Path::new(".") } else { Path::new(dir) };
+    let named: Vec<&String> = parts.iter().collect();
+    super::commit_index(dir, dbfilename, &text, dbfilename, &[".tsnap"], &named)
 }
 
 /// Reads a set file: the names of its parts, in shard order.
