@@ -78,6 +78,17 @@ pub struct Config {
     pub notify_keyspace_events: u32,
     /// `tracking-table-max-keys`: keys remembered for client-side caching (0: no limit).
     pub tracking_table_max_keys: u64,
+    /// `maxmemory`: bytes of used memory before keys are evicted (0: no limit).
+    pub maxmemory: u64,
+    pub maxmemory_policy: crate::db::evict::Policy,
+    /// `maxmemory-samples`: keys sampled per eviction.
+    pub maxmemory_samples: u32,
+    /// `maxmemory-eviction-tenacity`: how long one command may keep evicting (0-100).
+    pub maxmemory_eviction_tenacity: u32,
+    /// `lfu-log-factor`: how slowly the LFU counter saturates.
+    pub lfu_log_factor: u32,
+    /// `lfu-decay-time`: minutes after which an idle key's LFU counter drops by one (0: never).
+    pub lfu_decay_time: u32,
 }
 
 impl Default for Config {
@@ -119,6 +130,12 @@ impl Default for Config {
             config_file: None,
             notify_keyspace_events: 0,
             tracking_table_max_keys: 1_000_000,
+            maxmemory: 0,
+            maxmemory_policy: crate::db::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
         }
     }
 }
@@ -382,6 +399,64 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.tracking_table_max_keys.to_string(),
         set: |c, a| {
             c.tracking_table_max_keys = int_in(a, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxmemory",
+        mutable: true,
+        get: |c| c.maxmemory.to_string(),
+        set: |c, a| {
+            c.maxmemory = mem_in(a, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxmemory-policy",
+        mutable: true,
+        get: |c| c.maxmemory_policy.name().to_string(),
+        set: |c, a| {
+            use crate::db::evict::Policy;
+            c.maxmemory_policy = Policy::parse(one(a)?).ok_or_else(|| {
+                let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+                format!("argument(s) must be one of the following: {}", names.join(", "))
+            })?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxmemory-samples",
+        mutable: true,
+        get: |c| c.maxmemory_samples.to_string(),
+        set: |c, a| {
+            c.maxmemory_samples = int_in(a, 1, 64)? as u32;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "maxmemory-eviction-tenacity",
+        mutable: true,
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+        set: |c, a| {
+            c.maxmemory_eviction_tenacity = int_in(a, 0, 100)? as u32;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "lfu-log-factor",
+        mutable: true,
+        get: |c| c.lfu_log_factor.to_string(),
+        set: |c, a| {
+            c.lfu_log_factor = int_in(a, 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "lfu-decay-time",
+        mutable: true,
+        get: |c| c.lfu_decay_time.to_string(),
+        set: |c, a| {
+            c.lfu_decay_time = int_in(a, 0, i32::MAX as i64)? as u32;
             Ok(())
         },
     },

@@ -2,6 +2,7 @@
 //! tracking, and the bounded active-expiry cycle.
 
 pub mod entry;
+pub mod evict;
 pub mod segment;
 pub mod slab;
 pub mod table;
