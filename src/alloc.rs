@@ -33,7 +33,8 @@ fn add(delta: i64) {
 
 /// Bytes currently allocated by the whole process.
 pub fn used_memory() -> usize {
-    COUNTERS.iter().map(|s| s.0.load(Ordering::Relaxed)).sum::<i64>().max(0) as usize
+    let slots = NEXT_SLOT.load(Ordering::Relaxed).clamp(1, SLOTS);
+    COUNTERS[..slots].iter().map(|s| s.0.load(Ordering::Relaxed)).sum::<i64>().max(0) as usize
 }
 
 /// A global allocator that counts usable sizes. The inner allocator must

@@ -88,6 +88,11 @@ impl Segment {
         self.tags.len()
     }
 
+    /// Bytes of the slot arrays.
+    pub fn memory_bytes(&self) -> usize {
+        self.tags.len() * std::mem::size_of::<u8>() + self.slots.len() * std::mem::size_of::<Option<Entry>>()
+    }
+
     /// True when one more insert would pass the maximum fill.
     pub fn is_full(&self) -> bool {
         (self.len + 1) as f64 > self.capacity() as f64 * MAX_LOAD

@@ -353,6 +353,51 @@ impl Table {
         self.segs.len()
     }
 
+    /// Bytes the table itself takes beyond its entries: the directory, the
+    /// segment list and every segment's slot arrays (Redis's
+    /// `overhead.hashtable.main`).
+    pub fn overhead_bytes(&self) -> usize {
+        self.dir.capacity() * std::mem::size_of::<u32>()
+            + self.segs.capacity() * std::mem::size_of::<Seg>()
+            + self.segs.iter().map(|s| s.map.memory_bytes()).sum::<usize>()
+    }
+
+    /// Eviction sampling (Redis's `dictGetSomeKeys`): from a random slot of a
+    /// random segment, hands `f` up to `n` consecutive entries (only those with
+    /// an expiry if `volatile_only`), wrapping within the segment. `r` is the
+    /// source of randomness. Returns how many entries `f` was given.
+    pub fn sample(&self, n: usize, volatile_only: bool, mut r: impl FnMut() -> u64, mut f: impl FnMut(&Entry)) -> usize {
+        if self.len == 0 || (volatile_only && self.volatile == 0) {
+            return 0;
+        }
+        let segs = self.segs.len();
+        // A few random tries, then the first segment that has candidates.
+        let pick = (0..8)
+            .map(|_| (r() % segs as u64) as usize)
+            .chain(0..segs)
+            .find(|&s| {
+                let seg = &self.segs[s];
+                !seg.map.is_empty() && (!volatile_only || seg.volatile > 0)
+            });
+        let Some(s) = pick else { return 0 };
+        let map = &self.segs[s].map;
+        let cap = map.capacity();
+        let start = (r() % cap as u64) as usize;
+        let mut given = 0;
+        for i in 0..cap {
+            if given == n {
+                break;
+            }
+            if let Some(e) = map.get((start + i) % cap) {
+                if !volatile_only || e.expire_at().is_some() {
+                    f(e);
+                    given += 1;
+                }
+            }
+        }
+        given
+    }
+
     /// Every entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
         self.segs.iter().flat_map(|s| s.map.iter())
