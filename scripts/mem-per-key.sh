@@ -7,8 +7,22 @@
 # loads one collection of N elements of each kind (16-byte fields, members and
 # values; scores 0..N) and prints the growth per element.
 #
+# Other kinds:
+#   string-ttl   N string keys as above, each SET with EX 100000000 (a TTL of
+#                about three years), to compare with `string`.
+#   small-hash   SMALL_KEYS keys (default 100,000; names hash:%08d), each a hash
+#                of 8 fields field:0..field:7 with 8-byte values v%07d (the
+#                packed encoding: Redis's listpack).
+#   small-set    SMALL_KEYS sets of 8 members member:0..member:7 (listpack;
+#                not integers, which would be Redis's intset).
+#   small-zset   SMALL_KEYS sorted sets of 8 members member:0..member:7 with
+#                scores 1..8 (listpack).
+# The small kinds report growth per element (SMALL_KEYS * 8), the key included.
+#
 #   scripts/mem-per-key.sh            # N=1000000
 #   N=200000 scripts/mem-per-key.sh
+#   KINDS="string string-ttl" scripts/mem-per-key.sh
+#   KINDS="small-hash small-set small-zset" scripts/mem-per-key.sh
 #   KINDS="hash set zset" scripts/mem-per-key.sh
 #
 # Each kind is loaded into freshly started servers, so RSS growth is not
@@ -18,6 +32,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
+SMALL_KEYS=${SMALL_KEYS:-100000}
 
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
@@ -54,17 +69,27 @@ rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$1/status"; }
 # The load for one kind as RESP on stdout: N SETs, or N elements added to one
 # collection (100 per command).
 gen() {
-  python3 - "$N" "$1" <<'PY'
+  python3 - "$N" "$1" "$SMALL_KEYS" <<'PY'
 import sys
-n, kind = int(sys.argv[1]), sys.argv[2]
+n, kind, small = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 out = sys.stdout.buffer
 def cmd(*args):
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 buf = []
+if kind.startswith("small-"):
+    n = small
 for start in range(0, n, 100):
     ids = range(start, min(n, start + 100))
     if kind == "string":
         buf.extend(cmd(b"SET", b"key:%012d" % i, b"%016d" % i) for i in ids)
+    elif kind == "string-ttl":
+        buf.extend(cmd(b"SET", b"key:%012d" % i, b"%016d" % i, b"EX", b"100000000") for i in ids)
+    elif kind == "small-hash":
+        buf.extend(cmd(b"HSET", b"hash:%08d" % i, *[x for j in range(8) for x in (b"field:%d" % j, b"v%07d" % i)]) for i in ids)
+    elif kind == "small-set":
+        buf.extend(cmd(b"SADD", b"set:%08d" % i, *[b"member:%d" % j for j in range(8)]) for i in ids)
+    elif kind == "small-zset":
+        buf.extend(cmd(b"ZADD", b"zset:%08d" % i, *[x for j in range(8) for x in (b"%d" % (j + 1), b"member:%d" % j)]) for i in ids)
     elif kind == "hash":
         buf.append(cmd(b"HSET", b"h", *[x for i in ids for x in (b"field:%010d" % i, b"%016d" % i)]))
     elif kind == "set":
@@ -80,7 +105,7 @@ PY
 }
 
 read -ra KIND_LIST <<<"${KINDS:-string}"
-printf '| server | type | elements | used_memory/element (B) | RSS/element (B) |\n|---|---|---|---|---|\n'
+printf '| server | type | elements | used_memory/element (B) | RSS/element (B) | encoding |\n|---|---|---|---|---|---|\n'
 for kind in "${KIND_LIST[@]}"; do
   servers
   for spec in "${SPECS[@]}"; do
@@ -89,13 +114,17 @@ for kind in "${KIND_LIST[@]}"; do
     u0=$(field "$port" used_memory); r0=$(rss "$pid")
     gen "$kind" | redis-cli -p "$port" --pipe >/dev/null
     u1=$(field "$port" used_memory); r1=$(rss "$pid")
+    enc=-
     case $kind in
-      string) count=$(redis-cli -p "$port" dbsize) ;;
+      string | string-ttl) count=$(redis-cli -p "$port" dbsize) ;;
+      small-*)
+        count=$(($(redis-cli -p "$port" dbsize) * 8))
+        enc=$(redis-cli -p "$port" object encoding "${kind#small-}:00000000") ;;
       hash) count=$(redis-cli -p "$port" hlen h) ;;
       set) count=$(redis-cli -p "$port" scard s) ;;
       zset) count=$(redis-cli -p "$port" zcard z) ;;
       list) count=$(redis-cli -p "$port" llen l) ;;
     esac
-    python3 -c "print('| $name | $kind | $count | %.1f | %.1f |' % (($u1-$u0)/$N, ($r1-$r0)/$N))"
+    python3 -c "print('| $name | $kind | $count | %.1f | %.1f | $enc |' % (($u1-$u0)/$count, ($r1-$r0)/$count))"
   done
 done
