@@ -89,7 +89,7 @@ impl<'a> Ks<'a> {
     /// Stores a value object, fresh in LRU terms as Redis's `createObject` is;
     /// a key that did not exist raises a "new" event, as Redis's `dbAdd` does.
     pub fn insert(&mut self, mut e: Entry) {
-        e.set_access(self.clock.lru());
+        e.set_access(self.access_for(e.key()));
         if self.notify & class::NEW != 0 && self.db.table().get(e.key()).is_none() {
             self.signals.notify(self.notify, class::NEW, "new", self.db_index, e.key());
         }
@@ -99,8 +99,20 @@ impl<'a> Ks<'a> {
     /// Replaces a key's value (Redis's `dbOverwrite` or `setKey` on a key the
     /// command has just removed): no "new" event.
     pub fn overwrite(&mut self, mut e: Entry) {
-        e.set_access(self.clock.lru());
+        e.set_access(self.access_for(e.key()));
         self.db.insert(e);
+    }
+
+    /// The access field of a value stored at `key`: fresh, except that under
+    /// an LFU policy a replaced value's counter carries over (Redis's
+    /// `dbSetValue`), so rewriting a key does not make it look new.
+    fn access_for(&self, key: &[u8]) -> u32 {
+        if let crate::db::evict::Access::Lfu { .. } = self.clock.access {
+            if let Some(old) = self.db.table().get(key) {
+                return old.access();
+            }
+        }
+        self.clock.fresh_access()
     }
 
     pub fn now_ms(&self) -> u64 {

@@ -167,6 +167,19 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
         Handler::Sync(f) | Handler::SyncCross(f, _) => f,
         Handler::Async(_) => unreachable!("async handlers never run on a shard"),
     };
+    // maxmemory: writes make room first; deny-oom ones are refused if none can be made.
+    if state.config.maxmemory > 0
+        && cmd.flags.intersects(Flags::WRITE | Flags::DENYOOM)
+        && crate::shard::evict::refuse(core, state)
+        && cmd.flags.contains(Flags::DENYOOM)
+        && !state.evictions.exempt
+    {
+        let e = CmdError::new(crate::shard::evict::OOM);
+        count_rejection(state, Some(cmd), &e);
+        out.error(&e.0);
+        crate::shard::signal::hand_on(core, state);
+        return;
+    }
     let clock = core.clock();
     let start = out.len();
     let changes = state.signals.modified.len();
@@ -189,6 +202,14 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     crate::shard::block::serve_ready(core, state);
     let caller = crate::shard::signal::hand_on(core, state);
     crate::notify::remember(state, caller, cmd, args);
+}
+
+/// [`run_sync`] for a command of a transaction or script whose whole was
+/// checked against maxmemory before it began: never refused for memory alone.
+pub fn run_sync_exempt(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, args: &[Bytes], out: &mut Out) {
+    let was = std::mem::replace(&mut state.evictions.exempt, true);
+    run_sync(core, state, cmd, db, args, out);
+    state.evictions.exempt = was;
 }
 
 /// Starts timing a run of synchronous commands on this shard.

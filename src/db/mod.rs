@@ -18,11 +18,13 @@ pub type Map<K, V> = hashbrown::HashMap<K, V, ahash::RandomState>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Clock {
     pub now_ms: u64,
+    /// How accesses update keys' access fields (from `maxmemory-policy`).
+    pub access: evict::Access,
 }
 
 impl Clock {
     pub fn at(now_ms: u64) -> Clock {
-        Clock { now_ms }
+        Clock { now_ms, access: evict::Access::Lru }
     }
 
     /// Wall-clock now.
@@ -31,7 +33,7 @@ impl Clock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        Clock { now_ms: ms }
+        Clock::at(ms)
     }
 
     /// Redis's 24-bit LRU clock, in seconds.
@@ -66,7 +68,15 @@ pub struct Db {
     /// every entry existing then is not yet saved.
     mark: bool,
     snap: Option<Box<Snap>>,
+    /// Under allkeys-tinylfu: every access counted, stored keys or not.
+    sketch: Option<Box<evict::Sketch>>,
+    /// Under allkeys-tinylfu: the keys created last, offered as eviction
+    /// candidates so a newcomer competes with the sampled keys (admission).
+    newcomers: std::collections::VecDeque<bytes::Bytes>,
 }
+
+/// Newcomers kept as eviction candidates under allkeys-tinylfu.
+const NEWCOMERS: usize = 8;
 
 /// A point-in-time snapshot in progress: the state of each key as it was when
 /// the snapshot began is saved either by the walk over the table or, if the
@@ -130,25 +140,63 @@ impl Db {
 
     /// Looks a key up for reading: lazy expiry, hit/miss counting, access update.
     pub fn lookup_read(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&Entry> {
+        if clock.access == evict::Access::Sketch {
+            self.count_access(key);
+        }
         let Some(p) = self.live(key, clock, stats) else {
             stats.misses += 1;
             return None;
         };
         stats.hits += 1;
         let e = self.table.at_mut(p)?;
-        e.set_access(clock.lru());
+        e.set_access(clock.touched_access(e.access()));
         Some(e)
     }
 
     /// Looks a key up for writing: lazy expiry and access update, no hit counting.
     pub fn lookup_write(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&mut Entry> {
+        if clock.access == evict::Access::Sketch {
+            self.count_access(key);
+        }
         let p = self.live(key, clock, stats)?;
         let e = self.table.at_mut(p)?;
         if let Some(snap) = &mut self.snap {
             keep(snap, self.mark, e);
         }
-        e.set_access(clock.lru());
+        e.set_access(clock.touched_access(e.access()));
         Some(e)
+    }
+
+    /// Counts an access to `key` in the frequency sketch (allkeys-tinylfu),
+    /// sizing the sketch to the key count as the database grows.
+    fn count_access(&mut self, key: &[u8]) {
+        let want = self.table.len();
+        let sketch = match &mut self.sketch {
+            Some(s) if s.counters() >= want => s,
+            slot => slot.insert(Box::new(evict::Sketch::new(want * 2))),
+        };
+        sketch.increment(self.table.hash(key));
+    }
+
+    /// The sketch's estimate of how often `key` was accessed recently (0-15).
+    pub fn frequency(&self, key: &[u8]) -> u32 {
+        self.sketch.as_ref().map_or(0, |s| s.estimate(self.table.hash(key)))
+    }
+
+    /// Bytes of the frequency sketch, if allkeys-tinylfu made one.
+    pub fn sketch_bytes(&self) -> usize {
+        self.sketch.as_ref().map_or(0, |s| s.memory_bytes())
+    }
+
+    /// The keys created last (allkeys-tinylfu's admission candidates).
+    pub fn newcomers(&self) -> impl Iterator<Item = &bytes::Bytes> {
+        self.newcomers.iter()
+    }
+
+    /// Leaves the frequency data of allkeys-tinylfu behind (another policy was set).
+    pub fn drop_sketch(&mut self) {
+        self.sketch = None;
+        self.newcomers = Default::default();
     }
 
     /// A live entry without touching access data or stats (TYPE-like peeks
@@ -165,6 +213,15 @@ impl Db {
         }
         // Created after a snapshot began: not part of it.
         entry.set_mark(self.mark);
+        if self.sketch.is_some() {
+            self.count_access(entry.key());
+            if self.table.get(entry.key()).is_none() {
+                if self.newcomers.len() == NEWCOMERS {
+                    self.newcomers.pop_front();
+                }
+                self.newcomers.push_back(bytes::Bytes::copy_from_slice(entry.key()));
+            }
+        }
         let mut old = self.table.insert(entry);
         if let (Some(snap), Some(o)) = (&mut self.snap, &mut old) {
             keep(snap, self.mark, o);

@@ -407,6 +407,10 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
         }
         return;
     };
+    if !session.in_exec && session.tx.is_none() && denies_oom(session, cmd) && out_of_memory(session) {
+        reject(session, Some(cmd), &it.args, &CmdError::new(crate::shard::evict::OOM), out);
+        return;
+    }
     session.client.last_cmd.set(cmd.name());
     // Push messages that arrived before this command go before its reply:
     // an (un)subscription or RESET must not be followed by older messages.
@@ -480,6 +484,8 @@ fn queue(session: &mut Session, it: &mut Item, out: &mut Out) {
         (_, Some(cmd)) if cmd.flags.contains(Flags::NO_MULTI) => {
             Some(CmdError::err("Command not allowed inside a transaction"))
         }
+        // Queuing could take any amount of memory: over maxmemory nothing is queued.
+        (_, Some(_)) if out_of_memory(session) => Some(CmdError::new(crate::shard::evict::OOM)),
         _ => None,
     };
     let Some(multi) = session.multi.as_mut() else { return };
@@ -509,6 +515,28 @@ pub(crate) fn run_queued<'a>(
         let mut items: Vec<Item> = cmds.into_iter().map(|(_, args)| classify(session, args)).collect();
         execute(session, &mut items, out).await;
     })
+}
+
+/// Redis's maxmemory check before a command the connection runs itself
+/// (queuing in MULTI, EXEC, commands across shards): this shard makes room
+/// from its own keys; true if used memory is still over `maxmemory`.
+fn out_of_memory(session: &Session) -> bool {
+    let core = &session.core;
+    let mut st = core.state.borrow_mut();
+    if st.config.maxmemory == 0 {
+        return false;
+    }
+    let refused = crate::shard::evict::refuse(core, &mut st);
+    crate::shard::signal::hand_on(core, &mut st);
+    refused
+}
+
+/// Whether `cmd` is refused over maxmemory: deny-oom commands, and EXEC of a
+/// transaction that queued one (Redis's `is_denyoom_command`).
+fn denies_oom(session: &Session, cmd: &Command) -> bool {
+    cmd.flags.contains(Flags::DENYOOM)
+        || (cmd.name() == "exec"
+            && session.multi.as_ref().is_some_and(|m| m.queued.iter().any(|(c, _)| c.flags.contains(Flags::DENYOOM))))
 }
 
 fn reject(session: &mut Session, cmd: Option<&'static Command>, args: &[Bytes], e: &CmdError, out: &mut Out) {
@@ -554,7 +582,11 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
                     {
                         let mut st = core.state.borrow_mut();
                         st.signals.caller = crate::notify::caller(&session.client, me, cmd);
-                        cmd::run_sync(&core, &mut st, cmd, db, &it.args, out);
+                        if session.tx.is_some() || session.in_exec {
+                            cmd::run_sync_exempt(&core, &mut st, cmd, db, &it.args, out);
+                        } else {
+                            cmd::run_sync(&core, &mut st, cmd, db, &it.args, out);
+                        }
                     }
                     suppress(session, out, start);
                 }
@@ -609,7 +641,11 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
                 wait_unlocked(&core, cmd, db, &it.args, session.tx).await;
                 let mut st = core.state.borrow_mut();
                 st.signals.caller = crate::notify::caller(&session.client, me, cmd);
-                cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
+                if session.tx.is_some() || session.in_exec {
+                    cmd::run_sync_exempt(&core, &mut st, cmd, db, &it.args, &mut local_out);
+                } else {
+                    cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
+                }
             }
             (Route::Reject(e), cmd) => {
                 cmd::count_rejection(&mut core.state.borrow_mut(), cmd, e);
@@ -689,7 +725,10 @@ fn run_batch(core: &Core, slot: &mut Option<Batch>, db: usize, proto: Proto, own
             return None;
         }
         st.signals.caller = batch.caller;
-        cmd::run_sync(core, &mut st, cmd, db, args, &mut out);
+        match owner {
+            Some(_) => cmd::run_sync_exempt(core, &mut st, cmd, db, args, &mut out),
+            None => cmd::run_sync(core, &mut st, cmd, db, args, &mut out),
+        }
         batch.ends.push(out.len());
     }
     batch.out = out.buf;

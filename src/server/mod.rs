@@ -358,6 +358,11 @@ async fn cron(core: Rc<Core>) {
                 active_expire_cycle(&mut st, clock);
                 crate::shard::signal::hand_on(&core, &mut st);
             }
+            // Eviction a write or CONFIG SET maxmemory left running goes on.
+            if st.config.maxmemory > 0 {
+                crate::shard::evict::make_room(&core, &mut st, crate::shard::evict::CRON_LIMIT);
+                crate::shard::signal::hand_on(&core, &mut st);
+            }
             let calls = st.cmd_stats.iter().map(|c| c.calls).sum();
             if let Some(slot) = core.shared.ops_per_sec.get(core.id) {
                 slot.store(ops.sample(clock.now_ms, calls), Ordering::Relaxed);

@@ -7,6 +7,7 @@ pub mod hop;
 pub mod signal;
 pub mod slot;
 pub mod tx;
+pub mod evict;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -71,6 +72,8 @@ pub struct ShardState {
     pub dirty_at_save: u64,
     /// This shard's append-only file buffer, with `appendonly yes`.
     pub aof: Option<Box<crate::persist::log::Log>>,
+    /// maxmemory: the eviction pool and counters.
+    pub evictions: evict::Evictions,
 }
 
 impl ShardState {
@@ -99,6 +102,7 @@ impl ShardState {
             dirty: 0,
             dirty_at_save: 0,
             aof: None,
+            evictions: evict::Evictions::default(),
         }
     }
 
@@ -132,6 +136,8 @@ pub struct Core {
     pub pubsub: crate::pubsub::ShardPubSub,
     /// Cached clock, refreshed once per batch of commands.
     clock: Cell<Clock>,
+    /// How accesses update keys' access fields, from `maxmemory-policy`.
+    access: Cell<crate::db::evict::Access>,
     req_tx: Vec<Option<Sender<Request>>>,
     rep_tx: Vec<Option<Sender<Response>>>,
     pending: Rc<RefCell<Pending>>,
@@ -212,6 +218,7 @@ impl Core {
                 Conn::Rep(s) => rep_tx[to] = Some(s),
             }
         }
+        let access = Cell::new(crate::db::evict::Access::of(&state.config));
         let core = Rc::new_cyclic(|me| Core {
             id,
             me: me.clone(),
@@ -221,7 +228,8 @@ impl Core {
             shared,
             clients: RefCell::new(Registry::default()),
             pubsub: crate::pubsub::ShardPubSub::new(n),
-            clock: Cell::new(Clock::now()),
+            clock: Cell::new(Clock { access: access.get(), ..Clock::now() }),
+            access,
             req_tx,
             rep_tx,
             pending: Rc::new(RefCell::new(Pending::default())),
@@ -355,8 +363,14 @@ impl Core {
         self.clock.get()
     }
 
+    /// The configuration changed how accesses are recorded.
+    pub fn set_access(&self, access: crate::db::evict::Access) {
+        self.access.set(access);
+        self.clock.set(Clock { access, ..self.clock.get() });
+    }
+
     pub fn refresh_clock(&self) -> Clock {
-        let c = Clock::now();
+        let c = Clock { access: self.access.get(), ..Clock::now() };
         self.clock.set(c);
         c
     }

@@ -6,8 +6,7 @@ use crate::cmd::{CmdError, CmdResult, Ctx};
 use crate::db::{Entry, StrEncoding};
 use crate::resp::Out;
 
-/// Redis's `LRU_CLOCK_MAX`: the 24-bit access clock wraps at this value.
-pub(crate) const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+pub(crate) use crate::db::evict::{idle_seconds, LRU_CLOCK_MAX};
 /// Redis's `OBJ_SHARED_REFCOUNT` (INT_MAX), reported for shared integers.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Integers 0..10000 are Redis's shared objects (`OBJ_SHARED_INTEGERS`).
@@ -33,16 +32,6 @@ const HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// Redis's `estimateObjectIdleTime` in seconds: the distance from the access
-/// time to the (wrapping) 24-bit LRU clock.
-pub(crate) fn idle_seconds(lru_now: u32, access: u32) -> u64 {
-    if lru_now >= access {
-        (lru_now - access) as u64
-    } else {
-        lru_now as u64 + (LRU_CLOCK_MAX - access.min(LRU_CLOCK_MAX)) as u64
-    }
-}
-
 /// What OBJECT REFCOUNT answers: Redis shares the integers 0..9999 it stores
 /// with int encoding.
 pub(crate) fn refcount(e: &Entry) -> i64 {
@@ -56,10 +45,9 @@ pub(crate) fn refcount(e: &Entry) -> i64 {
     }
 }
 
-/// Whether an LFU maxmemory-policy is in force. maxmemory-policy is not
-/// configurable yet, so it is always Redis's default, noeviction.
-fn lfu_policy(_ctx: &Ctx<'_>) -> bool {
-    false
+/// Whether an LFU maxmemory-policy is in force (the access field holds LFU data).
+fn lfu_policy(ctx: &Ctx<'_>) -> bool {
+    ctx.state.config.maxmemory_policy.is_lfu()
 }
 
 /// The entry behind an OBJECT subcommand: counts a hit or miss, never touches.
@@ -82,14 +70,14 @@ pub(super) fn cmd_encoding(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> 
 
 /// OBJECT FREQ key — O(1).
 pub(super) fn cmd_freq(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    if lookup(ctx, &args[2], out).is_none() {
+    let (now, decay) = (ctx.clock.now_ms, ctx.state.config.lfu_decay_time);
+    let Some(access) = lookup(ctx, &args[2], out).map(Entry::access) else {
         return Ok(());
-    }
+    };
     if !lfu_policy(ctx) {
         return Err(CmdError::err(LFU_OFF));
     }
-    // With an LFU policy the access field would hold Redis's LFU counter.
-    out.int(0);
+    out.int(crate::db::evict::lfu_decayed(access, now, decay) as i64);
     Ok(())
 }
 

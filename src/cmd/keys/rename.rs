@@ -176,7 +176,7 @@ fn parse_copy(args: &[Bytes], db: usize, ndbs: usize) -> Result<(usize, bool), C
 /// The source of a COPY, read as Redis's `lookupKeyRead` does (hit, access
 /// time). The copy is a new object: its access time is now.
 fn copy_source(db: &mut Db, key: &[u8], clock: Clock, st: &mut DbStats) -> Option<OwnedValue> {
-    db.lookup_read(key, clock, st).map(|e| OwnedValue { access: clock.lru(), ..OwnedValue::of(e) })
+    db.lookup_read(key, clock, st).map(|e| OwnedValue { access: clock.fresh_access(), ..OwnedValue::of(e) })
 }
 
 /// Stores a COPY's value at `dst` unless it exists and `replace` is off.

@@ -72,6 +72,8 @@ pub async fn cmd_config_set(s: &mut Session, args: &[Bytes], out: &mut Out) -> C
                     let _ = d.set(&mut st.config, std::slice::from_ref(value));
                 }
             }
+            crate::shard::evict::configured(core, &mut st);
+            crate::shard::signal::hand_on(core, &mut st);
         })
         .await;
     match aof_switch {

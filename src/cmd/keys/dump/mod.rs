@@ -20,6 +20,8 @@ mod zset;
 
 use bytes::Bytes;
 
+use crate::db::evict::{lfu_minutes, Access};
+
 use super::object::LRU_CLOCK_MAX;
 use crate::cmd::{args, CmdError, CmdResult, Ctx, Ks, OpError};
 use crate::db::{Clock, Entry, StrEncoding};
@@ -191,8 +193,13 @@ pub(super) fn cmd_restore(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> C
     }
     let at = expire_at.map(|at| at as u64);
     let mut e = restored_entry(key, value, at);
-    // FREQ only matters under an LFU policy, which cannot be selected yet.
-    e.set_access(opts.idletime.map_or(ks.clock.lru(), |idle| lru_for_idle(ks.clock, idle)));
+    // Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME otherwise.
+    let access = match (ks.clock.access, opts.freq, opts.idletime) {
+        (Access::Lfu { .. }, Some(f), _) => (lfu_minutes(ks.clock.now_ms) << 8) | f as u32,
+        (Access::Lfu { .. }, None, _) | (_, _, None) => ks.clock.fresh_access(),
+        (_, _, Some(idle)) => lru_for_idle(ks.clock, idle),
+    };
+    e.set_access(access);
     // Inserting wakes clients blocked on the key.
     ks.notify(class::NEW, "new", key);
     ks.db.insert(e);

@@ -1,0 +1,212 @@
+//! maxmemory on a shard: when the process's used memory is above the limit,
+//! the shard running a write gives up some of its own keys, chosen by
+//! `maxmemory-policy` (Redis's `performEvictions`).
+//!
+//! The limit is one number for the whole process, as in Redis, and each
+//! shard enforces it on the keys it owns. A shard reads the other threads'
+//! allocation counters at most once per clock tick (a millisecond) and its
+//! own counter live, so checking costs two loads when memory is below the
+//! limit; while evicting it rereads all counters every few keys, so shards
+//! evicting at once see each other's progress and do not overshoot.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::{Core, ShardState};
+use crate::db::evict::{score, Access, Policy};
+use crate::db::Clock;
+
+thread_local! {
+    /// (clock ms when read, the other threads' used memory then).
+    static OTHERS: Cell<(u64, i64)> = const { Cell::new((u64::MAX, 0)) };
+}
+
+/// Redis's `shared.oomerr`.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Process-wide used memory as this shard sees it; `fresh` rereads every counter.
+fn used(now_ms: u64, fresh: bool) -> u64 {
+    let mine = crate::alloc::thread_used();
+    let (at, mut others) = OTHERS.get();
+    if fresh || at != now_ms {
+        others = crate::alloc::used_memory() as i64 - mine;
+        OTHERS.set((now_ms, others));
+    }
+    (others + mine).max(0) as u64
+}
+
+/// Eviction bookkeeping a shard keeps.
+#[derive(Default)]
+pub struct Evictions {
+    pub pool: crate::db::evict::Pool,
+    /// The policy the pool's scores were computed under.
+    pool_policy: Option<Policy>,
+    /// Keys evicted (INFO stats `evicted_keys`).
+    pub evicted_keys: u64,
+    /// Next database random policies take a key from.
+    next_db: usize,
+    /// Since when used memory has been over the limit, and the time over it
+    /// before that (INFO's `*_eviction_exceeded_time`), in ms.
+    pub over_since: Option<u64>,
+    pub over_total_ms: u64,
+    /// Running a transaction's or script's commands: they are not refused for
+    /// memory one by one (the whole was checked before it began).
+    pub exempt: bool,
+}
+
+/// Redis's `evictionTimeLimitUs` for `maxmemory-eviction-tenacity`.
+pub fn time_limit(tenacity: u32) -> Duration {
+    if tenacity <= 10 {
+        Duration::from_micros(50 * tenacity as u64)
+    } else if tenacity < 100 {
+        Duration::from_micros((500.0 * 1.15f64.powi(tenacity as i32 - 10)) as u64)
+    } else {
+        Duration::MAX
+    }
+}
+
+/// Evicts this shard's keys while the process uses more than `maxmemory`,
+/// for at most `limit`. False if memory is still over the limit and nothing
+/// more can be evicted here (the caller refuses deny-oom commands then);
+/// true if under the limit, or still evicting when the time ran out (the
+/// shard's cron goes on, as Redis's eviction timer does).
+pub fn make_room(core: &Core, st: &mut ShardState, limit: Duration) -> bool {
+    let max = st.config.maxmemory;
+    if max == 0 {
+        return true;
+    }
+    let clock = core.clock();
+    if used(clock.now_ms, false) <= max {
+        if let Some(since) = st.evictions.over_since.take() {
+            st.evictions.over_total_ms += clock.now_ms.saturating_sub(since);
+        }
+        return true;
+    }
+    st.evictions.over_since.get_or_insert(clock.now_ms);
+    if st.config.maxmemory_policy == Policy::NoEviction {
+        return false;
+    }
+    let started = Instant::now();
+    let mut n = 0u32;
+    loop {
+        let Some((db, key)) = victim(st, clock) else {
+            return used(clock.now_ms, true) <= max;
+        };
+        let ShardState { dbs, stats, .. } = st;
+        if dbs[db].remove(&key, clock, stats).is_some() {
+            st.evictions.evicted_keys += 1;
+            super::signal::evicted(st, db, &key);
+        }
+        n += 1;
+        let fresh = n.is_multiple_of(16);
+        if used(clock.now_ms, fresh) <= max {
+            return true;
+        }
+        if fresh && started.elapsed() > limit {
+            return true;
+        }
+    }
+}
+
+/// The next key to evict under the configured policy, if any key qualifies.
+fn victim(st: &mut ShardState, clock: Clock) -> Option<(usize, Bytes)> {
+    let policy = st.config.maxmemory_policy;
+    if matches!(policy, Policy::AllKeysRandom | Policy::VolatileRandom) {
+        return random_victim(st, policy.volatile_only());
+    }
+    if st.evictions.pool_policy != Some(policy) {
+        st.evictions.pool.clear();
+        st.evictions.pool_policy = Some(policy);
+    }
+    let samples = st.config.maxmemory_samples as usize;
+    let volatile = policy.volatile_only();
+    // Redis's loop: fill the pool from every database, take the best
+    // candidate that still exists, and sample again if none does.
+    for _ in 0..16 {
+        let ShardState { dbs, evictions, rng, .. } = st;
+        let mut any = false;
+        for (d, db) in dbs.iter().enumerate() {
+            let mut keys: Vec<(u64, Bytes)> = Vec::new();
+            let given = db.table().sample(samples, volatile, || super::xorshift(rng), |e| {
+                let s = score(policy, e, clock, || db.frequency(e.key()));
+                keys.push((s, Bytes::copy_from_slice(e.key())));
+            });
+            if policy == Policy::AllKeysTinyLfu {
+                // Newcomers compete with the sampled keys: one that is rarer
+                // than every sampled key is the one given up (admission).
+                for k in db.newcomers() {
+                    if let Some(e) = db.table().get(k) {
+                        keys.push((score(policy, e, clock, || db.frequency(k)), k.clone()));
+                    }
+                }
+            }
+            any |= given > 0;
+            for (s, k) in keys {
+                evictions.pool.offer(s, d, &k);
+            }
+        }
+        while let Some(c) = st.evictions.pool.pop() {
+            if st.dbs.get(c.db).is_some_and(|db| db.table().get(&c.key).is_some()) {
+                return Some((c.db, c.key));
+            }
+        }
+        if !any {
+            return None;
+        }
+    }
+    None
+}
+
+/// allkeys-random and volatile-random: a random key of the next database
+/// that has one (Redis visits the databases round robin).
+fn random_victim(st: &mut ShardState, volatile: bool) -> Option<(usize, Bytes)> {
+    let ndb = st.dbs.len();
+    for _ in 0..ndb {
+        let d = st.evictions.next_db % ndb;
+        st.evictions.next_db = (d + 1) % ndb;
+        let ShardState { dbs, rng, .. } = st;
+        let mut key = None;
+        dbs[d].table().sample(1, volatile, || super::xorshift(rng), |e| key = Some(Bytes::copy_from_slice(e.key())));
+        if let Some(k) = key {
+            return Some((d, k));
+        }
+    }
+    None
+}
+
+/// Applies a configuration change on this shard: how accesses are recorded,
+/// and a lower limit starts evicting at once (the cron goes on with it).
+pub fn configured(core: &Core, st: &mut ShardState) {
+    let access = Access::of(&st.config);
+    if access != Access::Sketch {
+        for db in &mut st.dbs {
+            db.drop_sketch();
+        }
+    }
+    core.set_access(access);
+    make_room(core, st, CRON_LIMIT);
+}
+
+/// How long the cron may evict per run while memory is over the limit.
+pub const CRON_LIMIT: Duration = Duration::from_millis(25);
+
+/// Redis's `getMaxmemoryState` check before a command: make room, and say
+/// whether a deny-oom command must be refused.
+pub fn refuse(core: &Core, st: &mut ShardState) -> bool {
+    !make_room(core, st, time_limit(st.config.maxmemory_eviction_tenacity))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenacity_limits_match_redis() {
+        assert_eq!(time_limit(0), Duration::ZERO);
+        assert_eq!(time_limit(10), Duration::from_micros(500));
+        assert_eq!(time_limit(11), Duration::from_micros(575));
+        assert_eq!(time_limit(100), Duration::MAX);
+    }
+}
