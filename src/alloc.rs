@@ -37,6 +37,74 @@ pub fn used_memory() -> usize {
     COUNTERS[..slots].iter().map(|s| s.0.load(Ordering::Relaxed)).sum::<i64>().max(0) as usize
 }
 
+/// The calling thread's own counter: what it allocated minus what it freed
+/// (negative when it frees blocks other threads allocated). Cheap: one load
+/// of a line no other thread writes.
+pub fn thread_used() -> i64 {
+    let slot = MY_SLOT.try_with(|s| *s).unwrap_or(0);
+    COUNTERS[slot].0.load(Ordering::Relaxed)
+}
+
+/// Bytes the allocator really holds for a request of `n` bytes: mimalloc's
+/// size class for it (what `mi_usable_size` of such a block reports).
+pub fn block_bytes(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    // SAFETY: a pure computation on mimalloc's size classes.
+    unsafe { libmimalloc_sys::mi_good_size(n) }
+}
+
+/// What mimalloc itself reports about the memory it took from the OS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllocatorStats {
+    /// Bytes mimalloc has committed (read/write accessible pages it keeps):
+    /// its own measure of what it holds, live blocks plus free space in its pages.
+    pub committed: usize,
+    /// The highest `committed` so far.
+    pub peak_committed: usize,
+}
+
+/// mimalloc's process-wide counters (`mi_process_info`).
+pub fn allocator_stats() -> AllocatorStats {
+    let (mut committed, mut peak_committed) = (0usize, 0usize);
+    let null = std::ptr::null_mut();
+    // SAFETY: every out-parameter is either null (not wanted) or a valid
+    // pointer to a local usize.
+    unsafe {
+        libmimalloc_sys::mi_process_info(null, null, null, null, null, &mut committed, &mut peak_committed, null)
+    };
+    AllocatorStats { committed, peak_committed }
+}
+
+/// Returns the free memory of this thread's mimalloc heap to the OS at once
+/// (`mi_collect(true)`): empty pages are freed and their memory purged
+/// without waiting for mimalloc's purge delay. Each shard runs it for its own
+/// heap (MEMORY PURGE).
+pub fn purge_thread() {
+    // SAFETY: collecting the calling thread's own heap has no preconditions.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+/// mimalloc's statistics report as text (`mi_stats_print_out`).
+pub fn allocator_report() -> String {
+    unsafe extern "C" fn append(msg: *const std::ffi::c_char, arg: *mut std::ffi::c_void) {
+        if msg.is_null() || arg.is_null() {
+            return;
+        }
+        // SAFETY: `arg` is the `String` passed below, alive for the whole
+        // call; mimalloc hands NUL-terminated messages.
+        unsafe {
+            let out = &mut *(arg as *mut String);
+            out.push_str(&std::ffi::CStr::from_ptr(msg).to_string_lossy());
+        }
+    }
+    let mut out = String::new();
+    // SAFETY: the callback only appends to `out`, which outlives the call.
+    unsafe { libmimalloc_sys::mi_stats_print_out(Some(append), &mut out as *mut String as *mut std::ffi::c_void) };
+    out
+}
+
 /// A global allocator that counts usable sizes. The inner allocator must
 /// report usable sizes; mimalloc does.
 pub struct Counting<A> {

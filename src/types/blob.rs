@@ -428,6 +428,19 @@ impl<const N: usize> BlobTable<N> {
         let tables = self.main.allocation_size() + self.old.as_ref().map_or(0, |o| o.table.allocation_size());
         tables + self.iter().map(Blob::size).sum::<usize>()
     }
+
+    /// Bytes the allocator holds for the table (MEMORY USAGE): the bucket
+    /// arrays, plus the blobs' blocks estimated from the first `samples` of
+    /// them as Redis's `objectComputeSize` does (exact when `samples >= len`).
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        use crate::alloc::block_bytes;
+        let old = self
+            .old
+            .as_ref()
+            .map_or(0, |o| block_bytes(std::mem::size_of::<Old<N>>()) + block_bytes(o.table.allocation_size()));
+        let blobs = super::sampled(self.iter().map(|b| block_bytes(b.size())), samples, self.len());
+        block_bytes(self.main.allocation_size()) + old + blobs
+    }
 }
 
 impl<const N: usize> std::fmt::Debug for BlobTable<N> {

@@ -217,6 +217,15 @@ impl Hash {
             Repr::Table(t) => t.heap_bytes(),
         }
     }
+
+    /// Bytes the allocator holds for the hash, fields sampled as
+    /// [`BlobTable::mem_usage`] does (MEMORY USAGE).
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Pack(p) => p.mem_usage(),
+            Repr::Table(t) => t.mem_usage(samples),
+        }
+    }
 }
 
 /// (field, value) pairs of a packed hash.

@@ -167,6 +167,19 @@ impl List {
         self.nodes().fold((0, 0), |(n, b), p| (n + 1, b + p.bytes()))
     }
 
+    /// Bytes the allocator holds for the list (MEMORY USAGE): a quicklist's
+    /// node array plus its nodes, estimated from the first `samples` nodes as
+    /// Redis samples quicklist nodes.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Listpack(p) => p.mem_usage(),
+            Repr::Quicklist { nodes, .. } => {
+                crate::alloc::block_bytes(nodes.capacity() * std::mem::size_of::<Pack>())
+                    + super::sampled(nodes.iter().map(Pack::mem_usage), samples, nodes.len())
+            }
+        }
+    }
+
     /// (node, offset in node) of element `i`.
     fn locate(&self, i: usize) -> Option<(usize, usize)> {
         match &self.repr {

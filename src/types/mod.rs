@@ -86,6 +86,33 @@ impl Value {
             Value::ZSet(v) => v.encoding(),
         }
     }
+
+    /// Bytes the allocator holds for the collection's contents (not the box
+    /// around the `Value`), with elements past the first `samples` estimated
+    /// from their average, as Redis's `objectComputeSize` (MEMORY USAGE).
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match self {
+            Value::List(v) => v.mem_usage(samples),
+            Value::Hash(v) => v.mem_usage(samples),
+            Value::Set(v) => v.mem_usage(samples),
+            Value::ZSet(v) => v.mem_usage(samples),
+        }
+    }
+}
+
+/// The sum of `total` item sizes estimated from the first `samples` of
+/// `sizes`: their sum when they are all of them, else their average times
+/// `total` (Redis's `objectComputeSize` sampling).
+pub fn sampled(sizes: impl Iterator<Item = usize>, samples: usize, total: usize) -> usize {
+    let (mut n, mut sum) = (0usize, 0usize);
+    for s in sizes.take(samples.max(1)) {
+        n += 1;
+        sum += s;
+    }
+    if n == 0 || n >= total {
+        return sum;
+    }
+    (sum as f64 / n as f64 * total as f64) as usize
 }
 
 /// A collection type a [`Value`] can hold, for typed access to it.

@@ -215,6 +215,11 @@ impl Pack {
     pub fn shrink(&mut self) {
         self.buf.shrink_to_fit();
     }
+
+    /// Bytes the allocator holds for the buffer (MEMORY USAGE).
+    pub fn mem_usage(&self) -> usize {
+        crate::alloc::block_bytes(self.buf.capacity())
+    }
 }
 
 impl std::fmt::Debug for Pack {

@@ -285,6 +285,16 @@ impl Set {
         out
     }
 
+    /// Bytes the allocator holds for the set, members of a hash table sampled
+    /// as [`BlobTable::mem_usage`] does (MEMORY USAGE).
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Ints(s) => s.mem_usage(),
+            Repr::Pack(p) => p.mem_usage(),
+            Repr::Table(t) => t.mem_usage(samples),
+        }
+    }
+
     /// One SSCAN step. A packed set answers everything at once with cursor 0;
     /// a hash table walks from `cursor` and returns the next one.
     pub fn scan(&self, cursor: u64, count: usize, mut emit: impl FnMut(&[u8])) -> u64 {

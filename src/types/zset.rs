@@ -546,6 +546,15 @@ impl ZSet {
             Repr::Indexed(x) => std::mem::size_of::<Indexed>() + x.heap_bytes(),
         }
     }
+
+    /// Bytes the allocator holds for the sorted set, members of the indexed
+    /// form sampled (MEMORY USAGE).
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        match &self.repr {
+            Repr::Packed(p) => p.mem_usage(),
+            Repr::Indexed(x) => crate::alloc::block_bytes(std::mem::size_of::<Indexed>()) + x.mem_usage(samples),
+        }
+    }
 }
 
 /// Entries of a [`ZSet`] in rank order (or reverse).

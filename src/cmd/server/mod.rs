@@ -1,8 +1,9 @@
-//! Server commands: CONFIG, INFO, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG.
+//! Server commands: CONFIG, INFO, MEMORY, COMMAND, TIME, LASTSAVE, SHUTDOWN, DEBUG.
 
 mod command;
 mod config;
 mod info;
+mod memory;
 
 use std::sync::atomic::Ordering;
 
@@ -24,6 +25,12 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("config|rewrite", Handler::Sync(config::cmd_config_rewrite)),
     ("config|help", Handler::Sync(config::cmd_config_help)),
     ("info", Handler::Async(crate::async_handler!(info::cmd_info))),
+    ("memory|usage", Handler::Sync(memory::cmd_memory_usage)),
+    ("memory|stats", Handler::Async(crate::async_handler!(memory::cmd_memory_stats))),
+    ("memory|doctor", Handler::Async(crate::async_handler!(memory::cmd_memory_doctor))),
+    ("memory|purge", Handler::Async(crate::async_handler!(memory::cmd_memory_purge))),
+    ("memory|malloc-stats", Handler::Sync(memory::cmd_memory_malloc_stats)),
+    ("memory|help", Handler::Sync(memory::cmd_memory_help)),
     ("command", Handler::Sync(command::cmd_command)),
     ("command|count", Handler::Sync(command::cmd_command_count)),
     ("command|info", Handler::Sync(command::cmd_command_info)),

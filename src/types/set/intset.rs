@@ -40,6 +40,11 @@ impl IntSet {
         self.data.len()
     }
 
+    /// Bytes the allocator holds for the element buffer (MEMORY USAGE).
+    pub fn mem_usage(&self) -> usize {
+        crate::alloc::block_bytes(self.data.capacity())
+    }
+
     /// The element at `i` (must be in range).
     pub fn get(&self, i: usize) -> i64 {
         let w = self.w();

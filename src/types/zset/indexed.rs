@@ -214,6 +214,17 @@ impl Indexed {
             + self.tree.heap_bytes()
     }
 
+    /// Bytes the allocator holds (MEMORY USAGE): slab and score arrays, table
+    /// and tree, plus the member blobs estimated from the first `samples`.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        use crate::alloc::block_bytes;
+        block_bytes(self.slab.capacity() * std::mem::size_of::<Blob<1>>())
+            + block_bytes(self.scores.capacity() * 8)
+            + self.index.heap_bytes()
+            + self.tree.heap_bytes()
+            + crate::types::sampled(self.slab.iter().map(|b| block_bytes(b.size())), samples, self.slab.len())
+    }
+
     /// Checks that slab, table and tree agree (tests only).
     #[cfg(test)]
     pub fn check(&self) {

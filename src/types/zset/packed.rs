@@ -139,6 +139,11 @@ impl Packed {
     pub fn heap_bytes(&self) -> usize {
         self.buf.capacity()
     }
+
+    /// Bytes the allocator holds for the buffer (MEMORY USAGE).
+    pub fn mem_usage(&self) -> usize {
+        crate::alloc::block_bytes(self.buf.capacity())
+    }
 }
 
 impl std::fmt::Debug for Packed {
