@@ -1,8 +1,17 @@
 //! `used_memory` as Redis means it: bytes the allocator handed out. A wrapper
 //! around the global allocator adds each block's usable size to a per-thread
 //! counter (a cache line of its own, so cores never contend); INFO sums them.
+//!
+//! Free memory goes back to the OS. mimalloc purges (decommits) free pages a
+//! delay after they were freed, but only when the thread calls into it again;
+//! a shard that deleted a lot and then went idle would keep the pages. So when
+//! a thread's count falls well below its recent high (a net shrink, not the
+//! churn of overwrites), the wrapper has mimalloc collect that thread's heap
+//! and purge at once: after a step of max(8 MiB, an eighth of the high), so a
+//! shard emptying 10 GB collects a few dozen times, not a thousand.
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 const SLOTS: usize = 256;
@@ -13,8 +22,30 @@ struct Slot(AtomicI64);
 static COUNTERS: [Slot; SLOTS] = [const { Slot(AtomicI64::new(0)) }; SLOTS];
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
+/// A thread's counter slot and the high-water mark of its count since its
+/// heap was last collected.
+struct Me {
+    slot: usize,
+    high: Cell<i64>,
+}
+
 thread_local! {
-    static MY_SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    static ME: Me = Me { slot: NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS, high: Cell::new(0) };
+}
+
+/// Collects triggered by shrinking, process-wide.
+static SHRINK_COLLECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many times a shrinking thread had its free pages returned to the OS.
+pub fn shrink_collects() -> usize {
+    SHRINK_COLLECTS.load(Ordering::Relaxed)
+}
+
+/// A net shrink below the high-water mark that returns free pages to the OS.
+const SHRINK_MIN: i64 = 8 << 20;
+
+fn shrink_step(high: i64) -> i64 {
+    (high / 8).max(SHRINK_MIN)
 }
 
 /// Adjusts the count by `delta` bytes: the entry slab reports live slots
@@ -26,9 +57,30 @@ pub fn adjust(delta: i64) {
 
 #[inline]
 fn add(delta: i64) {
-    // During thread teardown the slot may be gone; count on slot 0 then.
-    let slot = MY_SLOT.try_with(|s| *s).unwrap_or(0);
-    COUNTERS[slot].0.fetch_add(delta, Ordering::Relaxed);
+    let shrunk = ME.try_with(|me| {
+        let now = COUNTERS[me.slot].0.fetch_add(delta, Ordering::Relaxed) + delta;
+        let high = me.high.get();
+        if now > high {
+            me.high.set(now);
+            false
+        } else if high - now > shrink_step(high) {
+            me.high.set(now);
+            true
+        } else {
+            false
+        }
+    });
+    match shrunk {
+        Ok(true) => {
+            SHRINK_COLLECTS.fetch_add(1, Ordering::Relaxed);
+            purge_thread();
+        }
+        Ok(false) => {}
+        // During thread teardown the slot may be gone; count on slot 0 then.
+        Err(_) => {
+            COUNTERS[0].0.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Bytes currently allocated by the whole process.
@@ -41,7 +93,7 @@ pub fn used_memory() -> usize {
 /// (negative when it frees blocks other threads allocated). Cheap: one load
 /// of a line no other thread writes.
 pub fn thread_used() -> i64 {
-    let slot = MY_SLOT.try_with(|s| *s).unwrap_or(0);
+    let slot = ME.try_with(|me| me.slot).unwrap_or(0);
     COUNTERS[slot].0.load(Ordering::Relaxed)
 }
 
@@ -157,8 +209,10 @@ unsafe impl<A: GlobalAlloc + UsableSize> GlobalAlloc for Counting<A> {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        add(-(unsafe { self.inner.usable(ptr, layout) } as i64));
-        unsafe { self.inner.dealloc(ptr, layout) }
+        let size = unsafe { self.inner.usable(ptr, layout) } as i64;
+        unsafe { self.inner.dealloc(ptr, layout) };
+        // Counted after the block is free, so a collect it triggers sees it.
+        add(-size);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -169,5 +223,53 @@ unsafe impl<A: GlobalAlloc + UsableSize> GlobalAlloc for Counting<A> {
             add(unsafe { self.inner.usable(p, new_layout) } as i64 - old);
         }
         p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_follow_mimalloc_classes() {
+        assert_eq!(block_bytes(0), 0);
+        for n in [1, 7, 9, 24, 100, 1000, 5000, 70_000] {
+            let b = block_bytes(n);
+            assert!(b >= n && b <= n + n / 4 + 8, "{n} -> {b}");
+        }
+    }
+
+    #[test]
+    fn a_net_shrink_collects_and_churn_does_not() {
+        std::thread::spawn(|| {
+            let high = || ME.with(|me| me.high.get());
+            // Growth, then churn within a step: the mark stays at the high.
+            adjust(64 << 20);
+            let top = thread_used();
+            for _ in 0..100 {
+                adjust(-(4 << 20));
+                adjust(4 << 20);
+            }
+            assert_eq!(high(), top);
+            // Freeing more than a step below the high collects, and the mark
+            // follows the count down; a smaller drop after that does not.
+            let before = shrink_collects();
+            adjust(-(9 << 20));
+            assert!(shrink_collects() > before);
+            assert_eq!(high(), thread_used());
+            adjust(-(4 << 20));
+            assert_eq!(high(), thread_used() + (4 << 20));
+            adjust(-(51 << 20));
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn allocator_reports() {
+        let s = allocator_stats();
+        assert!(s.peak_committed >= s.committed);
+        assert!(!allocator_report().is_empty());
+        purge_thread();
     }
 }

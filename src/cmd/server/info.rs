@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use super::super::{CmdResult, Session};
+use super::memory::{page_size, ratio, Overhead};
 use super::REDIS_VERSION;
 use crate::resp::Out;
 use crate::shard::CmdStat;
@@ -60,6 +61,9 @@ struct ShardReport {
     hits: u64,
     misses: u64,
     expired: u64,
+    /// Keys evicted, and ms over maxmemory: in total and in the current stretch.
+    evicted: u64,
+    over_ms: [u64; 2],
     cmd_stats: Vec<CmdStat>,
     errors: Vec<(String, u64)>,
     max_qbuf: usize,
@@ -75,6 +79,11 @@ fn report(core: &crate::shard::Core) -> ShardReport {
         hits: st.stats.hits,
         misses: st.stats.misses,
         expired: st.stats.expired,
+        evicted: st.evictions.evicted_keys,
+        over_ms: {
+            let current = st.evictions.over_since.map_or(0, |t| core.clock().now_ms.saturating_sub(t));
+            [st.evictions.over_total_ms + current, current]
+        },
         cmd_stats: st.cmd_stats.clone(),
         errors: st.error_stats.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         max_qbuf: core.clients.borrow().clients.values().map(|c| c.qbuf.get()).max().unwrap_or(0),
@@ -90,6 +99,8 @@ struct Totals {
     hits: u64,
     misses: u64,
     expired: u64,
+    evicted: u64,
+    over_ms: [u64; 2],
     cmd_stats: Vec<CmdStat>,
     errors: std::collections::BTreeMap<String, u64>,
     max_qbuf: usize,
@@ -97,6 +108,8 @@ struct Totals {
     blocked: usize,
     /// Distinct channels, patterns and shard channels subscribed to.
     pubsub: [usize; 3],
+    /// The memory report, when the memory section is asked for.
+    mem: Option<Overhead>,
 }
 
 fn sum(reports: Vec<ShardReport>) -> Totals {
@@ -118,6 +131,9 @@ fn sum(reports: Vec<ShardReport>) -> Totals {
         t.hits += r.hits;
         t.misses += r.misses;
         t.expired += r.expired;
+        t.evicted += r.evicted;
+        // Every shard watches the same process-wide figure: the longest is the answer.
+        t.over_ms = [t.over_ms[0].max(r.over_ms[0]), t.over_ms[1].max(r.over_ms[1])];
         if t.cmd_stats.len() < r.cmd_stats.len() {
             t.cmd_stats.resize(r.cmd_stats.len(), CmdStat::default());
         }
@@ -166,6 +182,9 @@ pub async fn cmd_info(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResu
     let mut totals = if needs_shards { sum(s.core.call_all(report).await) } else { Totals::default() };
     if sections.contains(&"stats") {
         totals.pubsub = crate::pubsub::totals(&s.core).await;
+    }
+    if sections.contains(&"memory") {
+        totals.mem = Some(super::memory::overhead(&s.core).await);
     }
     let mut text = String::new();
     for name in sections {
@@ -231,7 +250,7 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
             kv(text, "tracking_clients", 0);
             kv(text, "clients_in_timeout_table", 0);
         }
-        "memory" => memory(s, text),
+        "memory" => memory(s, t.mem.as_ref().unwrap_or(&Overhead::default()), text),
         "persistence" => {
             text.push_str("# Persistence\r\n");
             let p = &shared.persist;
@@ -341,62 +360,70 @@ fn section(s: &Session, name: &str, t: &Totals, text: &mut String) {
     }
 }
 
-fn memory(s: &Session, text: &mut String) {
-    let shared = &s.core.shared;
-    let used = crate::alloc::used_memory() as u64;
-    let peak = shared.peak_memory.fetch_max(used, Ordering::Relaxed).max(used);
-    let startup = shared.startup_memory.load(Ordering::Relaxed).min(used);
-    let rss = rss_bytes();
+fn memory(s: &Session, o: &Overhead, text: &mut String) {
+    let (maxmemory, policy) = {
+        let st = s.core.state.borrow();
+        (st.config.maxmemory, st.config.maxmemory_policy.name())
+    };
     let system = system_memory();
-    let dataset = used - startup;
-    let net = (used - startup).max(1);
+    let functions = o.functions_caches;
     text.push_str("# Memory\r\n");
-    kv(text, "used_memory", used);
-    kv(text, "used_memory_human", bytes_to_human(used));
-    kv(text, "used_memory_rss", rss);
-    kv(text, "used_memory_rss_human", bytes_to_human(rss));
-    kv(text, "used_memory_peak", peak);
-    kv(text, "used_memory_peak_human", bytes_to_human(peak));
-    kv(text, "used_memory_peak_perc", format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64));
-    kv(text, "used_memory_overhead", startup);
-    kv(text, "used_memory_startup", startup);
-    kv(text, "used_memory_dataset", dataset);
-    kv(text, "used_memory_dataset_perc", format!("{:.2}%", dataset as f64 * 100.0 / net as f64));
+    kv(text, "used_memory", o.used);
+    kv(text, "used_memory_human", bytes_to_human(o.used));
+    kv(text, "used_memory_rss", o.rss);
+    kv(text, "used_memory_rss_human", bytes_to_human(o.rss));
+    kv(text, "used_memory_peak", o.peak);
+    kv(text, "used_memory_peak_human", bytes_to_human(o.peak));
+    kv(text, "used_memory_peak_perc", format!("{:.2}%", o.peak_perc()));
+    kv(text, "used_memory_overhead", o.overhead_total);
+    kv(text, "used_memory_startup", o.startup);
+    kv(text, "used_memory_dataset", o.dataset);
+    kv(text, "used_memory_dataset_perc", format!("{:.2}%", o.dataset_perc()));
+    kv(text, "allocator_allocated", o.allocator_allocated());
+    kv(text, "allocator_active", o.allocator_active());
+    kv(text, "allocator_resident", o.allocator_resident());
     kv(text, "total_system_memory", system);
     kv(text, "total_system_memory_human", bytes_to_human(system));
-    // No scripting engine yet: its memory fields are all zero.
+    // Lua states allocate through the counted allocator, so their memory is
+    // part of used_memory; it is not broken out per state.
     for k in ["used_memory_lua", "used_memory_vm_eval"] {
         kv(text, k, 0);
     }
     kv(text, "used_memory_lua_human", "0B");
-    for k in [
-        "used_memory_scripts_eval",
-        "number_of_cached_scripts",
-        "number_of_functions",
-        "number_of_libraries",
-        "used_memory_vm_functions",
-        "used_memory_vm_total",
-    ] {
-        kv(text, k, 0);
-    }
+    kv(text, "used_memory_scripts_eval", 0);
+    kv(text, "number_of_cached_scripts", 0);
+    kv(text, "number_of_functions", o.number_of_functions);
+    kv(text, "number_of_libraries", o.number_of_libraries);
+    kv(text, "used_memory_vm_functions", 0);
+    kv(text, "used_memory_vm_total", 0);
     kv(text, "used_memory_vm_total_human", "0B");
-    kv(text, "used_memory_functions", 0);
-    kv(text, "used_memory_scripts", 0);
-    kv(text, "used_memory_scripts_human", "0B");
-    kv(text, "maxmemory", 0);
-    kv(text, "maxmemory_human", "0B");
-    kv(text, "maxmemory_policy", "noeviction");
-    kv(text, "mem_fragmentation_ratio", format!("{:.2}", rss as f64 / used.max(1) as f64));
-    kv(text, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    kv(text, "used_memory_functions", functions);
+    kv(text, "used_memory_scripts", functions);
+    kv(text, "used_memory_scripts_human", bytes_to_human(functions));
+    kv(text, "maxmemory", maxmemory);
+    kv(text, "maxmemory_human", bytes_to_human(maxmemory));
+    kv(text, "maxmemory_policy", policy);
+    let (r, b) = ratio(o.allocator_active(), o.allocator_allocated());
+    kv(text, "allocator_frag_ratio", format!("{r:.2}"));
+    kv(text, "allocator_frag_bytes", b);
+    let (r, b) = ratio(o.allocator_resident(), o.allocator_active());
+    kv(text, "allocator_rss_ratio", format!("{r:.2}"));
+    kv(text, "allocator_rss_bytes", b);
+    let (r, b) = ratio(o.rss, o.allocator_resident());
+    kv(text, "rss_overhead_ratio", format!("{r:.2}"));
+    kv(text, "rss_overhead_bytes", b);
+    kv(text, "mem_fragmentation_ratio", format!("{:.2}", o.total_frag()));
+    kv(text, "mem_fragmentation_bytes", o.total_frag_bytes());
     kv(text, "mem_not_counted_for_evict", 0);
     kv(text, "mem_replication_backlog", 0);
     kv(text, "mem_total_replication_buffers", 0);
     kv(text, "mem_clients_slaves", 0);
-    kv(text, "mem_clients_normal", 0);
+    kv(text, "mem_clients_normal", o.clients_normal);
     kv(text, "mem_cluster_links", 0);
-    kv(text, "mem_aof_buffer", 0);
-    kv(text, "mem_allocator", "mimalloc");
+    kv(text, "mem_aof_buffer", o.aof_buffer);
+    kv(text, "mem_allocator", super::memory::ALLOCATOR);
     kv(text, "active_defrag_running", 0);
+    // Values are freed where they are deleted, never on a background thread.
     kv(text, "lazyfree_pending_objects", 0);
     kv(text, "lazyfreed_objects", 0);
 }
@@ -428,16 +455,13 @@ fn stats(s: &Session, t: &Totals, text: &mut String) {
     kv(text, "sync_partial_err", 0);
     kv(text, "expired_keys", t.expired);
     kv(text, "expired_stale_perc", "0.00");
-    for k in [
-        "expired_time_cap_reached_count",
-        "expire_cycle_cpu_milliseconds",
-        "evicted_keys",
-        "evicted_clients",
-        "total_eviction_exceeded_time",
-        "current_eviction_exceeded_time",
-    ] {
+    for k in ["expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds"] {
         kv(text, k, 0);
     }
+    kv(text, "evicted_keys", t.evicted);
+    kv(text, "evicted_clients", 0);
+    kv(text, "total_eviction_exceeded_time", t.over_ms[0]);
+    kv(text, "current_eviction_exceeded_time", t.over_ms[1]);
     kv(text, "keyspace_hits", t.hits);
     kv(text, "keyspace_misses", t.misses);
     kv(text, "pubsub_channels", t.pubsub[0]);
@@ -501,22 +525,6 @@ fn os_name() -> String {
         let f = |s: &[libc::c_char]| std::ffi::CStr::from_ptr(s.as_ptr()).to_string_lossy().into_owned();
         format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
     }
-}
-
-fn page_size() -> u64 {
-    // SAFETY: sysconf has no memory effects.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 {
-        p as u64
-    } else {
-        4096
-    }
-}
-
-/// Resident set size from /proc/self/statm.
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * page_size()
 }
 
 fn system_memory() -> u64 {
