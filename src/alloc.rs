@@ -8,7 +8,10 @@
 //! a thread's count falls well below its recent high (a net shrink, not the
 //! churn of overwrites), the wrapper has mimalloc collect that thread's heap
 //! and purge at once: after a step of max(8 MiB, an eighth of the high), so a
-//! shard emptying 10 GB collects a few dozen times, not a thousand.
+//! shard emptying 10 GB collects a few dozen times, not a thousand. Pages whose
+//! last block goes in the final stretch of a shrink are caught by one more
+//! collect once the thread has not shrunk for a second (checked on every 16th
+//! allocation or free while one is pending: each shard's cron allocates too).
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -27,10 +30,30 @@ static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 struct Me {
     slot: usize,
     high: Cell<i64>,
+    /// When the last shrink collect ran (coarse monotonic ms), while the
+    /// final one is pending; 0 otherwise.
+    pending_since: Cell<u64>,
+    calls: Cell<u32>,
 }
 
 thread_local! {
-    static ME: Me = Me { slot: NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS, high: Cell::new(0) };
+    static ME: Me = Me {
+        slot: NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS,
+        high: Cell::new(0),
+        pending_since: Cell::new(0),
+        calls: Cell::new(0),
+    };
+}
+
+/// Quiet time after a shrink before the final collect.
+const QUIET_MS: u64 = 1000;
+
+/// A cheap monotonic clock in ms (the vDSO's coarse clock, a few ns).
+fn coarse_ms() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime fills a caller-owned timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000 + 1
 }
 
 /// Collects triggered by shrinking, process-wide.
@@ -62,13 +85,21 @@ fn add(delta: i64) {
         let high = me.high.get();
         if now > high {
             me.high.set(now);
-            false
         } else if high - now > shrink_step(high) {
             me.high.set(now);
-            true
-        } else {
-            false
+            me.pending_since.set(coarse_ms());
+            return true;
         }
+        let since = me.pending_since.get();
+        if since != 0 {
+            let calls = me.calls.get().wrapping_add(1);
+            me.calls.set(calls);
+            if calls.is_multiple_of(16) && coarse_ms() >= since + QUIET_MS {
+                me.pending_since.set(0);
+                return true;
+            }
+        }
+        false
     });
     match shrunk {
         Ok(true) => {
@@ -259,6 +290,16 @@ mod tests {
             assert_eq!(high(), thread_used());
             adjust(-(4 << 20));
             assert_eq!(high(), thread_used() + (4 << 20));
+            // Once the thread stopped shrinking for a while, one last collect
+            // catches what was freed after the step.
+            assert_ne!(ME.with(|me| me.pending_since.get()), 0);
+            std::thread::sleep(std::time::Duration::from_millis(QUIET_MS + 50));
+            let before = shrink_collects();
+            for _ in 0..16 {
+                adjust(0);
+            }
+            assert!(shrink_collects() > before);
+            assert_eq!(ME.with(|me| me.pending_since.get()), 0);
             adjust(-(51 << 20));
         })
         .join()
