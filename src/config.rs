@@ -429,7 +429,7 @@ pub static DIRECTIVES: &[Directive] = &[
         mutable: true,
         get: |c| c.maxmemory_samples.to_string(),
         set: |c, a| {
-            c.maxmemory_samples = int_in(a, 1, 64)? as u32;
+            c.maxmemory_samples = int_in(a, 1, i32::MAX as i64)? as u32;
             Ok(())
         },
     },

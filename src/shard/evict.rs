@@ -2,12 +2,12 @@
 //! the shard running a write gives up some of its own keys, chosen by
 //! `maxmemory-policy` (Redis's `performEvictions`).
 //!
-//! The limit is one number for the whole process, as in Redis, and each
-//! shard enforces it on the keys it owns. A shard reads the other threads'
+//! The limit is one number for the whole process, as in Redis, split over
+//! the shards by what each holds: a shard over the limit frees its part of
+//! the excess from the keys it owns. A shard reads the other threads'
 //! allocation counters at most once per clock tick (a millisecond) and its
 //! own counter live, so checking costs two loads when memory is below the
-//! limit; while evicting it rereads all counters every few keys, so shards
-//! evicting at once see each other's progress and do not overshoot.
+//! limit.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -68,31 +68,38 @@ pub fn time_limit(tenacity: u32) -> Duration {
 }
 
 /// Evicts this shard's keys while the process uses more than `maxmemory`,
-/// for at most `limit`. False if memory is still over the limit and nothing
-/// more can be evicted here (the caller refuses deny-oom commands then);
-/// true if under the limit, or still evicting when the time ran out (the
-/// shard's cron goes on, as Redis's eviction timer does).
+/// for at most `limit`. Each shard frees its part of the excess, in
+/// proportion to the memory it holds (at least one key), so shards evicting
+/// at once neither starve one another's keys nor overshoot; what is left
+/// over is freed by the next write or cron run. False if memory is over the
+/// limit and this shard can evict nothing (the caller refuses deny-oom
+/// commands then); true otherwise, as Redis lets a command run while its
+/// eviction is still in progress.
 pub fn make_room(core: &Core, st: &mut ShardState, limit: Duration) -> bool {
     let max = st.config.maxmemory;
     if max == 0 {
         return true;
     }
     let clock = core.clock();
-    if used(clock.now_ms, false) <= max {
+    let now = clock.now_ms;
+    if used(now, false) <= max {
         if let Some(since) = st.evictions.over_since.take() {
-            st.evictions.over_total_ms += clock.now_ms.saturating_sub(since);
+            st.evictions.over_total_ms += now.saturating_sub(since);
         }
         return true;
     }
-    st.evictions.over_since.get_or_insert(clock.now_ms);
+    st.evictions.over_since.get_or_insert(now);
     if st.config.maxmemory_policy == Policy::NoEviction {
         return false;
     }
+    let total = used(now, false);
+    let mine = crate::alloc::thread_used();
+    let goal = ((total - max) as u128 * mine.max(0) as u128 / total as u128) as i64;
     let started = Instant::now();
     let mut n = 0u32;
     loop {
         let Some((db, key)) = victim(st, clock) else {
-            return used(clock.now_ms, true) <= max;
+            return n > 0 || used(now, true) <= max;
         };
         let ShardState { dbs, stats, .. } = st;
         if dbs[db].remove(&key, clock, stats).is_some() {
@@ -100,11 +107,10 @@ pub fn make_room(core: &Core, st: &mut ShardState, limit: Duration) -> bool {
             super::signal::evicted(st, db, &key);
         }
         n += 1;
-        let fresh = n.is_multiple_of(16);
-        if used(clock.now_ms, fresh) <= max {
+        if mine - crate::alloc::thread_used() >= goal || used(now, n.is_multiple_of(16)) <= max {
             return true;
         }
-        if fresh && started.elapsed() > limit {
+        if n.is_multiple_of(16) && started.elapsed() > limit {
             return true;
         }
     }
