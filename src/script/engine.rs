@@ -60,6 +60,9 @@ struct Ctl {
     served: Cell<Option<Instant>>,
     function: Cell<bool>,
     wrote: Cell<bool>,
+    /// Over maxmemory when called, without `allow-oom`: deny-oom calls fail
+    /// until the script has written.
+    oom: Cell<bool>,
     /// Stop the script at the next hook: a key was elsewhere, a kill, a timeout.
     abort: Cell<bool>,
     killed: Cell<bool>,
@@ -190,6 +193,7 @@ fn new_state(shard: usize, scripts: &Scripts, rng: Rc<Cell<u64>>) -> mlua::Resul
         served: Cell::new(None),
         function: Cell::new(false),
         wrote: Cell::new(false),
+        oom: Cell::new(false),
         abort: Cell::new(false),
         killed: Cell::new(false),
         resp3: Cell::new(false),
@@ -448,6 +452,10 @@ fn redis_call(
     if write && readonly {
         return err_table(lua, "ERR Write commands are not allowed from read-only scripts.");
     }
+    // Redis's scriptVerifyOOM: once a script wrote, it may finish its work.
+    if ctl.oom.get() && !ctl.wrote.get() && cmd.flags.contains(Flags::DENYOOM) {
+        return err_table(lua, crate::shard::evict::OOM);
+    }
     let mut reply = Out::new(if ctl.resp3.get() { Proto::Resp3 } else { Proto::Resp2 });
     if cmd.name() == "select" {
         match crate::cmd::args::int(&argv[1]) {
@@ -664,6 +672,12 @@ pub(super) fn run(core: &Core, host: &mut dyn Host, call: &Call<'_>, out: &mut O
         if !flags.contains(ScriptFlags::EVAL_COMPAT) && !flags.contains(ScriptFlags::NO_WRITES) && call.readonly {
             return Err(CmdError::err("Can not execute a script with write flag using *_ro command."));
         }
+        // Redis's scriptPrepareForRun: a script that may write is refused over maxmemory.
+        let compat = flags.contains(ScriptFlags::EVAL_COMPAT);
+        if call.oom && !compat && !flags.intersects(ScriptFlags::NO_WRITES | ScriptFlags::ALLOW_OOM) {
+            return Err(CmdError::new(crate::shard::evict::OOM));
+        }
+        st.ctl.oom.set(call.oom && !flags.contains(ScriptFlags::ALLOW_OOM));
         let readonly = call.readonly || flags.contains(ScriptFlags::NO_WRITES);
         execute(st, host, f, call, readonly, function, &name, out)
     })

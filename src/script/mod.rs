@@ -96,6 +96,10 @@ pub struct Call<'a> {
     pub readonly: bool,
     /// The caller's database (SELECT inside the script changes only the script's).
     pub db: usize,
+    /// Used memory was over maxmemory when the script was called (Redis's
+    /// `pre_command_oom_state`): scripts that may write are refused, and a
+    /// script's deny-oom calls fail until it has written.
+    pub oom: bool,
 }
 
 /// How a script invocation ended.

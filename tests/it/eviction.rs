@@ -308,3 +308,25 @@ fn tinylfu_resists_one_off_keys() {
     assert!(tiny >= 450, "allkeys-tinylfu kept {tiny} of 500 hot keys (allkeys-lru {lru})");
     assert!(lru < tiny, "allkeys-lru kept {lru}, allkeys-tinylfu {tiny}");
 }
+
+/// Scripts over the limit, as Redis 7 treats them: a script that may write is
+/// refused, `no-writes` and `allow-oom` scripts run, and in a script without a
+/// shebang deny-oom calls fail until the script has written.
+#[test]
+fn scripts_over_the_limit() {
+    each_shards(|s| {
+        let mut c = s.client();
+        let _: () = query(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
+        assert_eq!(err(&mut c, &["EVAL", "#!lua\nreturn 1", "0"]), OOM);
+        assert_eq!(query::<i64>(&mut c, &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"]), 1);
+        let ok: String =
+            query(&mut c, &["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','{k}y','1')", "1", "{k}y"]);
+        assert_eq!(ok, "OK");
+        let e = err(&mut c, &["EVAL", "return redis.call('set',KEYS[1],'1')", "1", "{k}x"]);
+        assert!(e.starts_with(OOM), "{e}");
+        let ok: String =
+            query(&mut c, &["EVAL", "redis.call('del',KEYS[1]) return redis.call('set',KEYS[1],'1')", "1", "{k}x"]);
+        assert_eq!(ok, "OK");
+        let _: () = query(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    });
+}

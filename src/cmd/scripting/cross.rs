@@ -50,6 +50,12 @@ fn identity(body: &Body<'_>) -> Vec<u8> {
 pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>, readonly: bool) -> CmdResult {
     let (keys, _) = split_keys(args).map_err(|e| unknown(&s.core, &body).unwrap_or(e))?;
     let core = s.core.clone();
+    let oom = {
+        let mut st = core.state.borrow_mut();
+        let over = st.config.maxmemory > 0 && crate::shard::evict::refuse(&core, &mut st);
+        crate::shard::signal::hand_on(&core, &mut st);
+        over
+    };
     let n = core.nshards;
     let id = identity(&body);
     let spanning = n > 1 && SPANNING.with(|m| m.borrow().contains_key(&id));
@@ -59,7 +65,7 @@ pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>,
     if s.tx.is_none() && one_shard && !spanning {
         let (db, proto, owned) = (s.db, out.proto, args.to_vec());
         let (outcome, reply) = core
-            .call_when(home, move |c: &Core| fast_run(c, &owned, db, proto, readonly))
+            .call_when(home, move |c: &Core| fast_run(c, &owned, db, proto, readonly, oom))
             .await
             .map_err(|e| CmdError(e.into()))?;
         if outcome == Outcome::Done {
@@ -81,7 +87,7 @@ pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>,
         s.tx = Some(t.seq);
     }
     let (keys, argv) = split_keys(args)?;
-    let call = Call { body, keys, args: argv, readonly, db: s.db };
+    let call = Call { body, keys, args: argv, readonly, db: s.db, oom };
     core.sync_calls.set(true);
     let result = {
         let mut host = Anywhere { s: &mut *s };
@@ -119,6 +125,7 @@ fn fast_run(
     db: usize,
     proto: Proto,
     readonly: bool,
+    oom: bool,
 ) -> Option<Result<(Outcome, BytesMut), String>> {
     let mut st = core.state.borrow_mut();
     let (keys, argv) = match split_keys(args) {
@@ -133,7 +140,7 @@ fn fast_run(
         b"evalsha" | b"evalsha_ro" => Body::Sha(&args[1]),
         _ => Body::Function(&args[1]),
     };
-    let call = Call { body, keys, args: argv, readonly, db };
+    let call = Call { body, keys, args: argv, readonly, db, oom };
     let mut out = Out::new(proto);
     let mut host = Undoable { local: LocalHost::new(core, &mut st), saved: Vec::new() };
     let outcome = match script::run(core, &mut host, &call, &mut out) {
