@@ -307,9 +307,7 @@ pub async fn cmd_memory_stats(s: &mut Session, _args: &[Bytes], out: &mut Out) -
 /// Redis's `getMemoryDoctorReport` on this server's figures.
 pub fn doctor_report(o: &Overhead) -> String {
     let mut reports = 0;
-    // Redis's "empty" is under 5 MB used; Tessera's own start-up footprint
-    // (shard buffers, rings) is larger, so the 5 MB are counted above it.
-    let empty = o.used.saturating_sub(o.startup) < 5 * 1024 * 1024;
+    let empty = o.used < 5 * 1024 * 1024;
     let (mut big_peak, mut high_frag, mut high_alloc_frag, mut high_alloc_rss, mut high_proc_rss, mut big_client_buf) =
         (false, false, false, false, false, false);
     if empty {
