@@ -6,7 +6,10 @@
 //!
 //! Capacities follow the allocator's size classes (2^k times 1, 1.25, 1.5 or
 //! 1.75), so growing by one step costs 14-25% and the arrays waste no bytes to
-//! rounding: the table stays between 72% and 90% full at every size.
+//! rounding: the table stays between 72% and 90% full at every size. Each
+//! array is one slot short of its class: mimalloc serves an 8-aligned block
+//! whose size is not a power of two by over-allocating `size + 7`, which for a
+//! block of exactly a class's size takes the next class (25% more).
 
 use super::entry::Entry;
 
@@ -59,9 +62,15 @@ pub fn capacity_step(n: usize) -> usize {
     pow
 }
 
-/// Capacity for `n` entries at no more than 80% fill.
+/// Slots for `n` entries at no more than 80% fill (before rounding to a step).
 pub fn capacity_for(n: usize) -> usize {
-    capacity_step((n as f64 / 0.8).ceil() as usize)
+    (n as f64 / 0.8).ceil() as usize
+}
+
+/// The slot count of the smallest segment with at least `n` slots: a
+/// [`capacity_step`] less one (see the module comment).
+pub fn slots_for(n: usize) -> usize {
+    capacity_step(n + 1) - 1
 }
 
 pub struct Segment {
@@ -71,9 +80,12 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// An empty segment of at least `cap` slots ([`slots_for`]).
     pub fn with_capacity(cap: usize) -> Self {
-        let cap = capacity_step(cap);
-        Segment { tags: vec![0u8; cap].into_boxed_slice(), slots: (0..cap).map(|_| None).collect(), len: 0 }
+        let cap = slots_for(cap);
+        let mut slots = Vec::with_capacity(cap);
+        slots.resize_with(cap, || None);
+        Segment { tags: vec![0u8; cap].into_boxed_slice(), slots: slots.into_boxed_slice(), len: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -215,11 +227,25 @@ impl Segment {
         (0..cap).find_map(|i| self.slots[(slot + i) % cap].as_ref())
     }
 
-    /// Takes every entry out, leaving the segment empty.
+    /// Takes every entry out, leaving the segment empty. Entries a few slots
+    /// ahead are prefetched: the caller rehashes each key, and a segment's
+    /// entries lie scattered over the slab, so without it every key is a
+    /// cache miss in turn (a split or growth at millions of keys took several
+    /// times longer).
     pub fn drain(&mut self) -> impl Iterator<Item = Entry> + '_ {
+        const AHEAD: usize = 8;
         self.len = 0;
         self.tags.fill(0);
-        self.slots.iter_mut().filter_map(|s| s.take())
+        let slots = &mut self.slots;
+        for s in slots.iter().take(AHEAD).flatten() {
+            prefetch_line(s.block_addr());
+        }
+        (0..slots.len()).filter_map(move |i| {
+            if let Some(Some(e)) = slots.get(i + AHEAD) {
+                prefetch_line(e.block_addr());
+            }
+            slots[i].take()
+        })
     }
 }
 
@@ -241,6 +267,10 @@ mod tests {
         assert_eq!(capacity_step(2049), 2560);
         assert_eq!(capacity_step(3073), 3584);
         assert_eq!(capacity_step(3585), 4096);
+        assert_eq!(slots_for(0), 15);
+        assert_eq!(slots_for(2559), 2559);
+        assert_eq!(slots_for(2560), 3071);
+        assert_eq!(Segment::with_capacity(2305).capacity(), 2559);
     }
 
     #[test]

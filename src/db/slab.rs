@@ -1,10 +1,11 @@
-//! A per-thread slab for keyspace entries: 8-byte size classes up to 256 bytes
-//! carved from 1 MiB pages, so a 38-byte entry takes 40 bytes instead of the
-//! general allocator's 48. Each shard thread has its own slab; entries are not
-//! `Send`, so a block is always freed on the thread that allocated it.
+//! A per-thread slab for keyspace entries: 2-byte size classes up to 256 bytes
+//! carved from 1 MiB pages, so a 38-byte entry takes 38 bytes instead of the
+//! general allocator's 48. Entries are read unaligned, so slots need no
+//! alignment. Each shard thread has its own slab; entries are not `Send`, so a
+//! block is always freed on the thread that allocated it.
 //!
 //! A page starts with its header; a freed slot stores the next free slot in its
-//! first 8 bytes. Pages with free slots sit on a per-class list; a page that
+//! first 8 bytes (unaligned), so the smallest slot is 8 bytes. Pages with free slots sit on a per-class list; a page that
 //! becomes empty goes back to the allocator unless it is its class's last one.
 //! `used_memory` counts the bytes of live slots, not whole pages.
 
@@ -16,11 +17,13 @@ use std::ptr;
 /// serves 1 MiB-aligned 1 MiB blocks exactly (a 64 KiB-aligned 64 KiB block costs
 /// it 128 KiB), and untouched parts of a page take no RSS.
 const PAGE: usize = 1024 * 1024;
-const GRAIN: usize = 8;
+const GRAIN: usize = 2;
+/// The smallest slot: a free slot holds the free list's next pointer.
+const MIN_SLOT: usize = 8;
 /// Largest block the slab serves; larger ones go to the global allocator.
 pub const MAX_SMALL: usize = 256;
 const CLASSES: usize = MAX_SMALL / GRAIN;
-/// Slots start after the header, at an 8-byte aligned offset.
+/// Slots start after the header.
 const HEADER: usize = 64;
 
 #[repr(C)]
@@ -35,7 +38,7 @@ struct Page {
     listed: bool,
 }
 
-const _: () = assert!(std::mem::size_of::<Page>() <= HEADER && HEADER.is_multiple_of(GRAIN));
+const _: () = assert!(std::mem::size_of::<Page>() <= HEADER && MIN_SLOT.is_multiple_of(GRAIN));
 
 struct Slab {
     /// Per class, the pages that have a free slot.
@@ -52,7 +55,7 @@ fn page_layout() -> Layout {
 }
 
 fn class_of(size: usize) -> usize {
-    size.div_ceil(GRAIN).max(1) - 1
+    size.max(MIN_SLOT).div_ceil(GRAIN) - 1
 }
 
 /// Bytes a block of `size` occupies.
@@ -122,7 +125,7 @@ impl Slab {
             }
             let block = if !(*p).free.is_null() {
                 let b = (*p).free;
-                (*p).free = (b as *mut *mut u8).read();
+                (*p).free = (b as *mut *mut u8).read_unaligned();
                 b
             } else {
                 let b = (*p).bump;
@@ -143,7 +146,7 @@ impl Slab {
         let c = class_of(size);
         unsafe {
             let p = (block as usize & !(PAGE - 1)) as *mut Page;
-            (block as *mut *mut u8).write((*p).free);
+            (block as *mut *mut u8).write_unaligned((*p).free);
             (*p).free = block;
             (*p).live -= 1;
             crate::alloc::adjust(-((*p).slot as i64));
@@ -198,8 +201,9 @@ mod tests {
     #[test]
     fn classes() {
         assert_eq!(block_size(1), 8);
-        assert_eq!(block_size(38), 40);
-        assert_eq!(block_size(40), 40);
+        assert_eq!(block_size(9), 10);
+        assert_eq!(block_size(37), 38);
+        assert_eq!(block_size(38), 38);
         assert_eq!(block_size(256), 256);
         assert_eq!(block_size(257), 257);
     }

@@ -7,10 +7,13 @@
 //! Segments never merge, which keeps SCAN cursors (hash prefixes) stable.
 
 use super::entry::Entry;
-use super::segment::{capacity_for, capacity_step, Segment};
+use super::segment::{capacity_for, Segment};
 
-/// Largest segment before it splits instead of growing.
-pub const SEGMENT_MAX_CAPACITY: usize = 4096;
+/// Largest segment before it splits instead of growing (slots). A split or a
+/// growth rehashes every key of one segment, and each key is a cache (and TLB)
+/// miss: at 10M keys that is about 0.3 us a key here, so 2,047 slots (1,842
+/// keys at most) keep the worst insert well under a millisecond.
+pub const SEGMENT_MAX_CAPACITY: usize = 2047;
 /// Entries a segment holds at most (90% of its largest capacity).
 pub const SEGMENT_MAX: usize = SEGMENT_MAX_CAPACITY * 9 / 10;
 /// Bits of hash prefix used in SCAN cursors.
@@ -46,6 +49,8 @@ pub struct Table {
     segs: Vec<Seg>,
     len: usize,
     volatile: usize,
+    /// Segment growths and splits so far (for the growth benchmark).
+    resizes: u64,
 }
 
 impl Default for Table {
@@ -63,6 +68,7 @@ impl Table {
             segs: Vec::new(),
             len: 0,
             volatile: 0,
+            resizes: 0,
         }
     }
 
@@ -195,10 +201,16 @@ impl Table {
         *self = Table { hasher: self.hasher.clone(), ..Table::new() };
     }
 
+    /// Segment growths and splits since the table was made: each one moved
+    /// one segment's entries.
+    pub fn resize_count(&self) -> u64 {
+        self.resizes
+    }
+
     /// Moves segment `s` into the next capacity step.
     fn grow(&mut self, s: usize) {
-        let cap = capacity_step(self.segs[s].map.capacity() + 1);
-        let mut bigger = Segment::with_capacity(cap);
+        self.resizes += 1;
+        let mut bigger = Segment::with_capacity(self.segs[s].map.capacity() + 1);
         let hasher = &self.hasher;
         for e in self.segs[s].map.drain() {
             bigger.insert_new(hasher.hash_one(e.key()), e);
@@ -208,6 +220,7 @@ impl Table {
 
     /// Splits segment `s` by the next hash bit, doubling the directory if needed.
     fn split(&mut self, s: usize, h: u64) {
+        self.resizes += 1;
         let depth = self.segs[s].depth;
         if depth == self.global_depth {
             let old = std::mem::take(&mut self.dir);
@@ -227,7 +240,7 @@ impl Table {
             let (seg, v) = if eh & bit == 0 { (&mut low, &mut vlow) } else { (&mut high, &mut vhigh) };
             if seg.is_full() {
                 // A skewed split: give that half the next capacity step.
-                let mut bigger = Segment::with_capacity(capacity_step(seg.capacity() + 1));
+                let mut bigger = Segment::with_capacity(seg.capacity() + 1);
                 for moved in seg.drain() {
                     bigger.insert_new(hasher.hash_one(moved.key()), moved);
                 }
@@ -366,19 +379,22 @@ impl Table {
     /// random segment, hands `f` up to `n` consecutive entries (only those with
     /// an expiry if `volatile_only`), wrapping within the segment. `r` is the
     /// source of randomness. Returns how many entries `f` was given.
-    pub fn sample(&self, n: usize, volatile_only: bool, mut r: impl FnMut() -> u64, mut f: impl FnMut(&Entry)) -> usize {
+    pub fn sample(
+        &self,
+        n: usize,
+        volatile_only: bool,
+        mut r: impl FnMut() -> u64,
+        mut f: impl FnMut(&Entry),
+    ) -> usize {
         if self.len == 0 || (volatile_only && self.volatile == 0) {
             return 0;
         }
         let segs = self.segs.len();
         // A few random tries, then the first segment that has candidates.
-        let pick = (0..8)
-            .map(|_| (r() % segs as u64) as usize)
-            .chain(0..segs)
-            .find(|&s| {
-                let seg = &self.segs[s];
-                !seg.map.is_empty() && (!volatile_only || seg.volatile > 0)
-            });
+        let pick = (0..8).map(|_| (r() % segs as u64) as usize).chain(0..segs).find(|&s| {
+            let seg = &self.segs[s];
+            !seg.map.is_empty() && (!volatile_only || seg.volatile > 0)
+        });
         let Some(s) = pick else { return 0 };
         let map = &self.segs[s].map;
         let cap = map.capacity();
@@ -431,6 +447,7 @@ mod tests {
         }
         assert_eq!(t.len(), 10_000);
         assert!(t.get(b"key:2").is_none());
+        assert_eq!(super::super::segment::slots_for(SEGMENT_MAX_CAPACITY), SEGMENT_MAX_CAPACITY);
         assert!(t.insert(ent("key:1", None)).is_some());
     }
 
