@@ -181,3 +181,73 @@ impl Default for Limits {
         }
     }
 }
+
+#[cfg(test)]
+mod mem_usage_tests {
+    use super::*;
+    use crate::alloc::block_bytes;
+
+    #[test]
+    fn sampling_extrapolates_from_the_first_items() {
+        assert_eq!(sampled([10, 20, 30].into_iter(), usize::MAX, 3), 60);
+        assert_eq!(sampled([10, 20, 30].into_iter(), 3, 3), 60);
+        // The average of the first two, times all of them.
+        assert_eq!(sampled([10, 20, 30, 40].into_iter(), 2, 4), 60);
+        assert_eq!(sampled(std::iter::empty(), 5, 0), 0);
+        // Zero samples still looks at one item, as Redis's loop does.
+        assert_eq!(sampled([8, 100].into_iter(), 0, 2), 16);
+    }
+
+    #[test]
+    fn packed_values_count_their_buffer_and_tables_their_elements() {
+        let lim = Limits::default();
+        let mut h = Hash::new();
+        h.insert(b"field", b"value", &lim);
+        assert!(h.is_packed());
+        assert!(h.mem_usage(5) >= h.heap_bytes() && h.mem_usage(5) <= block_bytes(64));
+        // Past the thresholds: every element is a blob, counted exactly with
+        // all samples and estimated from five otherwise.
+        for i in 0..2000 {
+            h.insert(format!("field:{i:06}").as_bytes(), format!("value:{i:06}").as_bytes(), &lim);
+        }
+        assert!(!h.is_packed());
+        let exact = h.mem_usage(usize::MAX);
+        assert!(exact >= h.heap_bytes(), "{exact} < {}", h.heap_bytes());
+        // Near-uniform elements: the estimate is close to the exact figure.
+        assert!(h.mem_usage(5).abs_diff(exact) < exact / 100, "{} vs {exact}", h.mem_usage(5));
+        let per = exact / 2000;
+        assert!((24..=64).contains(&per), "{per} bytes per field");
+
+        let mut s = Set::new();
+        for i in 0..100 {
+            s.insert(i.to_string().as_bytes(), &lim);
+        }
+        assert_eq!(s.encoding(), "intset");
+        assert_eq!(s.mem_usage(5), block_bytes(200).max(s.mem_usage(5)));
+        for i in 0..1000 {
+            s.insert(format!("member:{i:06}").as_bytes(), &lim);
+        }
+        assert_eq!(s.encoding(), "hashtable");
+        assert!(s.mem_usage(usize::MAX) > 1100 * 16);
+
+        let mut z = ZSet::new();
+        for i in 0..1000 {
+            z.insert(format!("member:{i:06}").as_bytes(), i as f64, &lim);
+        }
+        assert_eq!(z.encoding(), "skiplist");
+        let exact = z.mem_usage(usize::MAX);
+        assert_eq!(z.mem_usage(5), exact);
+        assert!(exact >= 1000 * 24 && exact <= z.heap_bytes() * 2, "{exact} vs {}", z.heap_bytes());
+
+        let mut l = List::new();
+        for i in 0..10_000 {
+            l.push_back(format!("element:{i:06}").as_bytes(), &lim);
+        }
+        assert_eq!(l.encoding(), "quicklist");
+        let (nodes, bytes) = l.node_stats();
+        let exact = l.mem_usage(usize::MAX);
+        assert!(exact >= bytes && exact <= bytes + nodes * 8192, "{exact} vs {bytes} in {nodes} nodes");
+        let v = Value::List(l);
+        assert_eq!(v.mem_usage(usize::MAX), exact);
+    }
+}

@@ -396,3 +396,73 @@ pub fn page_size() -> u64 {
         4096
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::StrEncoding;
+    use crate::types::{Hash, Limits, Value};
+
+    #[test]
+    fn entry_usage_counts_block_table_share_and_value() {
+        let slot = crate::db::slab::block_size;
+        // 4 header + 1 key length + 3 key + 1 value length + 3 value = 12 bytes
+        // in the slab's class for 12.
+        let e = Entry::new_string(b"foo", b"bar", StrEncoding::Embstr, None);
+        assert_eq!(entry_usage(&e, 5, 0), slot(12));
+        assert_eq!(entry_usage(&e, 5, 13), slot(12) + 13);
+        // An expiry adds its 8 bytes to the block.
+        let e = Entry::new_string(b"foo", b"bar", StrEncoding::Embstr, Some(1));
+        assert_eq!(entry_usage(&e, 5, 0), slot(20));
+        // Past the slab's largest class the block is mimalloc's.
+        let big = vec![b'x'; 1000];
+        let e = Entry::new_string(b"k", &big, StrEncoding::Raw, None);
+        assert_eq!(entry_usage(&e, 5, 0), crate::alloc::block_bytes(4 + 1 + 1 + 2 + 1000));
+        // A collection: the block with its pointer, the box and the contents.
+        let mut h = Hash::new();
+        h.insert(b"f", b"v", &Limits::default());
+        let contents = h.mem_usage(5);
+        let e = Entry::new_obj(b"h", Value::Hash(h), None);
+        let boxed = crate::alloc::block_bytes(std::mem::size_of::<Value>());
+        // 4 header + 1 + 1 key + 1 + 8 pointer = 15.
+        assert_eq!(entry_usage(&e, 5, 0), slot(15) + boxed + contents);
+    }
+
+    fn report(used: u64, peak: u64, rss: u64) -> Overhead {
+        Overhead {
+            used,
+            peak,
+            startup: 500_000,
+            rss,
+            nclients: 1,
+            allocator: crate::alloc::AllocatorStats { committed: used as usize, peak_committed: peak as usize },
+            ..Overhead::default()
+        }
+    }
+
+    #[test]
+    fn doctor_texts() {
+        assert!(doctor_report(&report(1 << 20, 1 << 20, 4 << 20)).starts_with("Hi Sam, this instance is empty"));
+        assert_eq!(
+            doctor_report(&report(100 << 20, 110 << 20, 105 << 20)),
+            "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+        );
+        let r = doctor_report(&report(100 << 20, 200 << 20, 180 << 20));
+        assert!(r.starts_with("Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory:"));
+        assert!(r.contains(" * High total RSS:") && r.contains("\"mimalloc\""));
+        assert!(r.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
+        let mut big_clients = report(100 << 20, 100 << 20, 100 << 20);
+        big_clients.clients_normal = 300 * 1024;
+        assert!(doctor_report(&big_clients).contains(" * Big client buffers:"));
+    }
+
+    #[test]
+    fn overhead_ratios() {
+        let o = report(100, 200, 150);
+        assert_eq!(o.peak_perc(), 50.0);
+        assert_eq!(o.total_frag(), 1.5);
+        assert_eq!(o.total_frag_bytes(), 50);
+        assert_eq!(ratio(10, 0), (10.0, 10));
+        assert_eq!(Overhead { used: 1000, startup: 200, total_keys: 4, ..Overhead::default() }.bytes_per_key(), 200);
+    }
+}
