@@ -448,7 +448,9 @@ mod tests {
             "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
         );
         let r = doctor_report(&report(100 << 20, 200 << 20, 180 << 20));
-        assert!(r.starts_with("Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory:"));
+        assert!(
+            r.starts_with("Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory:")
+        );
         assert!(r.contains(" * High total RSS:") && r.contains("\"mimalloc\""));
         assert!(r.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
         let mut big_clients = report(100 << 20, 100 << 20, 100 << 20);
