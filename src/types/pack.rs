@@ -43,6 +43,26 @@ pub(crate) fn get_varint(b: &[u8]) -> (usize, usize) {
     (v, b.len())
 }
 
+/// Makes room for `extra` more bytes in a packed buffer, growing it to the
+/// allocator's size class for the new length rather than doubling it: packed
+/// collections are many and small, and Redis's listpack is reallocated to its
+/// exact size on every change too. A block that stays within its class is
+/// resized in place by mimalloc, so most appends do not copy.
+pub(crate) fn reserve_packed(buf: &mut Vec<u8>, extra: usize) {
+    let need = buf.len() + extra;
+    if need > buf.capacity() {
+        let want = crate::alloc::block_bytes(need).max(need);
+        buf.reserve_exact(want - buf.len());
+    }
+}
+
+/// Gives back spare room once a packed buffer holds less than half of it.
+pub(crate) fn shrink_packed(buf: &mut Vec<u8>) {
+    if buf.capacity() > 2 * crate::alloc::block_bytes(buf.len()).max(16) {
+        buf.shrink_to(crate::alloc::block_bytes(buf.len()));
+    }
+}
+
 /// Appends one element: its length, its bytes, its length reversed.
 fn write_entry(out: &mut Vec<u8>, v: &[u8]) {
     put_varint(out, v.len());
@@ -143,6 +163,7 @@ impl Pack {
         let v = v.to_vec();
         self.buf.truncate(start);
         self.len -= 1;
+        shrink_packed(&mut self.buf);
         Some(v)
     }
 
@@ -155,6 +176,7 @@ impl Pack {
         let v = v.to_vec();
         self.buf.drain(..next);
         self.len -= 1;
+        shrink_packed(&mut self.buf);
         Some(v)
     }
 
@@ -164,6 +186,7 @@ impl Pack {
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
+        reserve_packed(&mut self.buf, Self::entry_size(v.len()));
         write_entry(&mut self.buf, v);
         self.len += 1;
     }
@@ -173,6 +196,7 @@ impl Pack {
         let off = self.offset_of(index);
         let mut item = Vec::with_capacity(Self::entry_size(v.len()));
         write_entry(&mut item, v);
+        reserve_packed(&mut self.buf, item.len());
         self.buf.splice(off..off, item);
         self.len += 1;
     }
@@ -194,6 +218,7 @@ impl Pack {
         }
         self.buf.drain(a..b);
         self.len -= end - start;
+        shrink_packed(&mut self.buf);
     }
 
     /// Removes and returns element `index`.

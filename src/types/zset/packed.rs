@@ -1,9 +1,57 @@
 //! The packed form of a small sorted set (Redis's "listpack" encoding): one
-//! buffer of `[len:varint][member][score:f64 LE]` entries sorted by score, then
-//! member bytes. Every operation is a linear walk, as in Redis; the sorted set
+//! buffer of `[len:varint][member][score]` entries sorted by score, then
+//! member bytes. A score that is an integer of at most 2^53 in magnitude is
+//! one varint, `zigzag(score) << 1` (scores 0..31 take one byte), as listpack
+//! stores integral scores as integers; any other is a `1` byte then the f64's
+//! 8 bytes. Every operation is a linear walk, as in Redis; the sorted set
 //! leaves this form past `zset-max-listpack-entries`/`-value`.
 
-use crate::types::pack::{get_varint, put_varint};
+use crate::types::pack::{get_varint, put_varint, reserve_packed, shrink_packed, varint_len};
+
+/// Largest magnitude of a score kept as an integer (every integer up to it is
+/// exact in an f64).
+const INT_SCORE_MAX: f64 = 9_007_199_254_740_992.0;
+
+/// The score's integer form, if it has one.
+fn int_score(score: f64) -> Option<i64> {
+    (score == score.trunc() && score.abs() <= INT_SCORE_MAX).then_some(score as i64)
+}
+
+/// Bytes the score takes in a pack.
+fn score_len(score: f64) -> usize {
+    match int_score(score) {
+        Some(i) => varint_len(zigzag(i) << 1),
+        None => 9,
+    }
+}
+
+fn zigzag(i: i64) -> usize {
+    ((i << 1) ^ (i >> 63)) as u64 as usize
+}
+
+/// Appends a score (see the module comment).
+fn put_score(out: &mut Vec<u8>, score: f64) {
+    match int_score(score) {
+        Some(i) => put_varint(out, zigzag(i) << 1),
+        None => {
+            out.push(1);
+            out.extend_from_slice(&score.to_le_bytes());
+        }
+    }
+}
+
+/// (score, bytes read) of the score at the start of `b`.
+fn get_score(b: &[u8]) -> (f64, usize) {
+    let (v, n) = get_varint(b);
+    if v & 1 == 0 {
+        let z = (v >> 1) as u64;
+        let i = ((z >> 1) as i64) ^ -((z & 1) as i64);
+        return (i as f64, n);
+    }
+    let mut sb = [0u8; 8];
+    sb.copy_from_slice(&b[n..n + 8]);
+    (f64::from_le_bytes(sb), n + 8)
+}
 
 /// A packed sorted set.
 #[derive(Clone, Default, PartialEq)]
@@ -46,9 +94,8 @@ impl Packed {
         let (n, h) = get_varint(&self.buf[off..]);
         let i = off + h;
         let member = &self.buf[i..i + n];
-        let mut sb = [0u8; 8];
-        sb.copy_from_slice(&self.buf[i + n..i + n + 8]);
-        (member, f64::from_le_bytes(sb), i + n + 8)
+        let (score, sn) = get_score(&self.buf[i + n..]);
+        (member, score, i + n + sn)
     }
 
     pub fn iter(&self) -> Iter<'_> {
@@ -93,10 +140,11 @@ impl Packed {
             }
             off = next;
         }
-        let mut item = Vec::with_capacity(member.len() + 10);
+        let mut item = Vec::with_capacity(varint_len(member.len()) + member.len() + score_len(score));
         put_varint(&mut item, member.len());
         item.extend_from_slice(member);
-        item.extend_from_slice(&score.to_le_bytes());
+        put_score(&mut item, score);
+        reserve_packed(&mut self.buf, item.len());
         self.buf.splice(off..off, item);
         self.len += 1;
     }
@@ -104,9 +152,10 @@ impl Packed {
     /// Appends an entry that sorts after every present one.
     pub fn push(&mut self, member: &[u8], score: f64) {
         let score = stored(score);
+        reserve_packed(&mut self.buf, varint_len(member.len()) + member.len() + score_len(score));
         put_varint(&mut self.buf, member.len());
         self.buf.extend_from_slice(member);
-        self.buf.extend_from_slice(&score.to_le_bytes());
+        put_score(&mut self.buf, score);
         self.len += 1;
     }
 
@@ -123,9 +172,7 @@ impl Packed {
         }
         self.buf.drain(a..b);
         self.len -= end - start;
-        if self.buf.capacity() > 256 && self.buf.len() < self.buf.capacity() / 4 {
-            self.buf.shrink_to_fit();
-        }
+        shrink_packed(&mut self.buf);
     }
 
     /// Removes `member`; returns its score.
@@ -168,5 +215,47 @@ impl<'a> Iterator for Iter<'a> {
         let (m, s, next) = self.pack.at(self.off);
         self.off = next;
         Some((m, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_round_trip_in_their_compact_forms() {
+        let scores = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            31.0,
+            32.0,
+            -123_456.0,
+            INT_SCORE_MAX,
+            -INT_SCORE_MAX,
+            INT_SCORE_MAX * 4.0,
+            1.5,
+            -0.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ];
+        let mut p = Packed::new();
+        for (i, &s) in scores.iter().enumerate() {
+            p.insert(format!("m{i}").as_bytes(), s);
+        }
+        for (i, &s) in scores.iter().enumerate() {
+            let got = p.find(format!("m{i}").as_bytes()).map(|(_, g)| g);
+            assert_eq!(got.map(f64::to_bits), Some(stored(s).to_bits()), "{s}");
+        }
+        let sorted: Vec<f64> = p.iter().map(|(_, s)| s).collect();
+        assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
+        let mut small = Packed::new();
+        small.push(b"a", 1.0);
+        assert_eq!(small.bytes(), 3, "a member of one byte and score 1 take 3 bytes");
+        small.push(b"b", 2.5);
+        assert_eq!(small.bytes(), 3 + 11);
     }
 }
