@@ -98,7 +98,6 @@ fn info_memory_fields_are_present_and_consistent() {
         let startup = field(&info, "used_memory_startup");
         assert!(field(&info, "used_memory_rss") > 0);
         assert!(overhead >= startup, "overhead {overhead} < startup {startup}");
-        assert!(field(&info, "mem_clients_normal") > 0, "this client's buffers");
         assert_eq!(info_field(&info, "maxmemory_policy"), Some("noeviction"));
         assert!(info_field(&info, "used_memory_peak_perc").is_some_and(|p| p.ends_with('%')));
         // Redis computes used_memory and the overhead report at two moments.
@@ -118,6 +117,8 @@ fn info_memory_fields_are_present_and_consistent() {
         assert!(field(&info, "used_memory_peak") >= used, "peak below used:\n{info}");
         assert_eq!(field(&info, "used_memory_dataset") + field(&info, "used_memory_overhead"), used);
         assert_eq!(info_field(&info, "mem_allocator"), Some("mimalloc"));
+        // Redis 7.0 refreshes its client memory figures in clientsCron.
+        assert!(field(&info, "mem_clients_normal") > 0, "this client's buffers");
     });
 }
 
@@ -196,12 +197,14 @@ fn stats_keys(r: &mut Raw) -> (Vec<String>, Vec<Reply>) {
 fn memory_stats_keys_and_values() {
     let redis = start_redis();
     let mut rr = redis.raw();
+    assert_eq!(rr.call(&["FLUSHALL"]), Reply::Simple("OK".into()));
     assert_eq!(rr.call(&["SET", "a", "1"]), Reply::Simple("OK".into()));
     assert_eq!(rr.call(&["SELECT", "2"]), Reply::Simple("OK".into()));
     assert_eq!(rr.call(&["SET", "b", "1"]), Reply::Simple("OK".into()));
     let (want, _) = stats_keys(&mut rr);
     each_shards(|s| {
         let mut r = s.raw();
+        assert_eq!(r.call(&["FLUSHALL"]), Reply::Simple("OK".into()));
         fill(&mut r, "k", 300, 50);
         assert_eq!(r.call(&["SELECT", "2"]), Reply::Simple("OK".into()));
         assert_eq!(r.call(&["SET", "b", "1"]), Reply::Simple("OK".into()));
@@ -236,7 +239,7 @@ fn memory_usage_tracks_what_a_value_takes() {
         assert!((1000..1100).contains(&n), "1000-byte string: {n}");
         let _: () = query(&mut c, &["SET", "t", "x"]);
         let small: i64 = query(&mut c, &["MEMORY", "USAGE", "t"]);
-        assert!(small > 0 && small < 64, "1-byte string: {small}");
+        assert!(small > 0 && small <= 64, "1-byte string: {small}");
         // A big hash: SAMPLES 0 counts every field; it matches what the
         // allocator handed out for it (the growth of the dataset: client
         // buffers are overhead) within 15%.
