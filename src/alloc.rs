@@ -7,11 +7,12 @@
 //! a shard that deleted a lot and then went idle would keep the pages. So when
 //! a thread's count falls well below its recent high (a net shrink, not the
 //! churn of overwrites), the wrapper has mimalloc collect that thread's heap
-//! and purge at once: after a step of max(8 MiB, an eighth of the high), so a
-//! shard emptying 10 GB collects a few dozen times, not a thousand. Pages whose
-//! last block goes in the final stretch of a shrink are caught by one more
-//! collect once the thread has not shrunk for a second (checked on every 16th
-//! allocation or free while one is pending: each shard's cron allocates too).
+//! after each step of max(8 MiB, an eighth of the high): empty pages go back to
+//! mimalloc's arenas, which purge them after their delay as the shrink goes on
+//! (a shard emptying 10 GB collects a few dozen times, not a thousand). Once the
+//! thread has not shrunk for a second, one forced collect purges whatever is
+//! left at once (checked on every 16th allocation or free while one is pending:
+//! each shard's cron allocates too), so an idle shard does not keep the pages.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -88,7 +89,7 @@ fn add(delta: i64) {
         } else if high - now > shrink_step(high) {
             me.high.set(now);
             me.pending_since.set(coarse_ms());
-            return true;
+            return Some(false);
         }
         let since = me.pending_since.get();
         if since != 0 {
@@ -96,17 +97,18 @@ fn add(delta: i64) {
             me.calls.set(calls);
             if calls.is_multiple_of(16) && coarse_ms() >= since + QUIET_MS {
                 me.pending_since.set(0);
-                return true;
+                return Some(true);
             }
         }
-        false
+        None
     });
     match shrunk {
-        Ok(true) => {
+        Ok(Some(force)) => {
             SHRINK_COLLECTS.fetch_add(1, Ordering::Relaxed);
-            purge_thread();
+            // SAFETY: collecting the calling thread's own heap has no preconditions.
+            unsafe { libmimalloc_sys::mi_collect(force) };
         }
-        Ok(false) => {}
+        Ok(None) => {}
         // During thread teardown the slot may be gone; count on slot 0 then.
         Err(_) => {
             COUNTERS[0].0.fetch_add(delta, Ordering::Relaxed);
