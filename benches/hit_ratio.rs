@@ -8,6 +8,7 @@
 //! ```sh
 //! cargo bench --bench hit_ratio
 //! HIT_KEYS=1000000 HIT_REQUESTS=4000000 HIT_CACHE_MB=24 cargo bench --bench hit_ratio
+//! HIT_POLICIES=allkeys-lru,allkeys-tinylfu HIT_SKEWS=0.8 cargo bench --bench hit_ratio
 //! ```
 //!
 //! Prints one Markdown table row per (skew, policy): hit ratio over the
@@ -145,17 +146,20 @@ fn main() {
     let keys = env_or("HIT_KEYS", if full { 1_000_000 } else { 20_000 });
     let requests = env_or("HIT_REQUESTS", if full { 4_000_000 } else { 40_000 }) as usize;
     let cache = env_or("HIT_CACHE_MB", if full { 24 } else { 1 }) << 20;
-    let policies: &[&str] =
-        if full { &["allkeys-random", "allkeys-lru", "allkeys-lfu", "allkeys-tinylfu"] } else { &["allkeys-tinylfu"] };
-    let skews: &[f64] = if full { &[0.8, 0.99, 1.2] } else { &[0.99] };
+    let policies = std::env::var("HIT_POLICIES").unwrap_or_else(|_| {
+        if full { "allkeys-random,allkeys-lru,allkeys-lfu,allkeys-tinylfu" } else { "allkeys-tinylfu" }.into()
+    });
+    let policies: Vec<&str> = policies.split(',').collect();
+    let skews = std::env::var("HIT_SKEWS").unwrap_or_else(|_| if full { "0.8,0.99,1.2" } else { "0.99" }.into());
+    let skews: Vec<f64> = skews.split(',').map(|v| v.parse().expect("HIT_SKEWS: numbers")).collect();
     println!(
         "{keys} keys (16-byte names, {VALUE_SIZE}-byte values), {requests} reads, maxmemory {} MiB above the empty server",
         cache >> 20
     );
     println!("| Zipf skew | policy | hit ratio | keys held | evictions | seconds |");
     println!("|---|---|---|---|---|---|");
-    for &skew in skews {
-        for policy in policies {
+    for &skew in &skews {
+        for policy in &policies {
             let o = run(policy, keys, skew, requests, cache);
             println!(
                 "| {skew} | {policy} | {:.2}% | {} | {} | {:.1} |",

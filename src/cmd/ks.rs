@@ -107,9 +107,17 @@ impl<'a> Ks<'a> {
     /// an LFU policy a replaced value's counter carries over (Redis's
     /// `dbSetValue`), so rewriting a key does not make it look new.
     fn access_for(&self, key: &[u8]) -> u32 {
-        if let crate::db::evict::Access::Lfu { .. } = self.clock.access {
+        use crate::db::evict::{lfu_from_reads, lfu_minutes, Access};
+        if let Access::Lfu { log_factor, sketch, .. } = self.clock.access {
             if let Some(old) = self.db.table().get(key) {
                 return old.access();
+            }
+            if sketch {
+                // allkeys-tinylfu: the reads the sketch remembers, less the
+                // miss that led to this write and one for the sketch's noise
+                // (other keys sharing its counters).
+                let reads = self.db.frequency(key).saturating_sub(2);
+                return (lfu_minutes(self.clock.now_ms) << 8) | lfu_from_reads(reads, log_factor);
             }
         }
         self.clock.fresh_access()

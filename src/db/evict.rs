@@ -12,8 +12,9 @@ pub enum Policy {
     VolatileLfu,
     VolatileRandom,
     VolatileTtl,
-    /// Tessera's own: sampled eviction by a shared frequency sketch that also
-    /// remembers keys no longer stored (TinyLFU), with recency breaking ties.
+    /// Tessera's own: allkeys-lfu whose new keys start from the reads a
+    /// frequency sketch remembers of them, stored or not (TinyLFU's history),
+    /// so a returning popular key is not evicted as a newcomer.
     AllKeysTinyLfu,
 }
 
@@ -52,7 +53,7 @@ impl Policy {
     /// Whether the access field holds LFU data (Redis's `MAXMEMORY_FLAG_LFU`)
     /// rather than the LRU clock.
     pub fn is_lfu(self) -> bool {
-        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
+        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu | Policy::AllKeysTinyLfu)
     }
 
     /// Whether only keys with an expiry may be evicted.
@@ -71,10 +72,10 @@ pub enum Access {
     Lfu {
         log_factor: u32,
         decay_time: u32,
+        /// Reads are also counted in the database's frequency sketch
+        /// (allkeys-tinylfu).
+        sketch: bool,
     },
-    /// LRU clock in the field, and every access counted in the database's
-    /// frequency sketch.
-    Sketch,
 }
 
 /// Redis's `LRU_CLOCK_MAX`: the 24-bit access clock wraps at this value.
@@ -95,13 +96,20 @@ pub const LFU_INIT_VAL: u32 = 5;
 
 impl Access {
     pub fn of(config: &crate::config::Config) -> Access {
-        match config.maxmemory_policy {
-            p if p.is_lfu() => {
-                Access::Lfu { log_factor: config.lfu_log_factor, decay_time: config.lfu_decay_time }
-            }
-            Policy::AllKeysTinyLfu => Access::Sketch,
-            _ => Access::Lru,
+        let p = config.maxmemory_policy;
+        if !p.is_lfu() {
+            return Access::Lru;
         }
+        Access::Lfu {
+            log_factor: config.lfu_log_factor,
+            decay_time: config.lfu_decay_time,
+            sketch: p == Policy::AllKeysTinyLfu,
+        }
+    }
+
+    /// Whether reads are counted in the frequency sketch.
+    pub fn sketch(self) -> bool {
+        matches!(self, Access::Lfu { sketch: true, .. })
     }
 }
 
@@ -172,7 +180,7 @@ impl super::Clock {
     /// (Redis's `updateLFU`, or the LRU clock).
     pub fn touched_access(&self, old: u32) -> u32 {
         match self.access {
-            Access::Lfu { log_factor, decay_time } => {
+            Access::Lfu { log_factor, decay_time, .. } => {
                 let counter = lfu_decayed(old, self.now_ms, decay_time);
                 let counter = lfu_log_incr(counter, log_factor, uniform());
                 (lfu_minutes(self.now_ms) << 8) | counter
@@ -183,13 +191,15 @@ impl super::Clock {
 }
 
 /// A count-min sketch of 4-bit counters (TinyLFU's frequency estimate): four
-/// counters per key in one table, halved every `10 * counters` additions so
-/// that old popularity fades. It also counts keys that are not stored, which
-/// is what lets a returning popular key win over a one-off.
+/// counters per key in one table of about four counters per stored key (two
+/// bytes a key), halved after ten additions per stored key (TinyLFU's sample
+/// of 10 times the cache size) so that old popularity fades. It also counts
+/// keys that are not stored, which is what lets a returning popular key win
+/// over a one-off.
 pub struct Sketch {
     /// 16 counters per word.
     table: Vec<u64>,
-    mask: u64,
+    counters: u64,
     additions: u64,
     reset_at: u64,
 }
@@ -197,20 +207,16 @@ pub struct Sketch {
 const SEEDS: [u64; 4] = [0xc3a5_c85c_97cb_3127, 0xb492_b66f_be98_f273, 0x9ae1_6a3b_2f90_404f, 0xcbf2_9ce4_8422_2325];
 
 impl Sketch {
-    /// A sketch for about `keys` keys (at least 4,096 counters).
+    /// A sketch for about `keys` stored keys.
     pub fn new(keys: usize) -> Sketch {
-        let counters = keys.max(4096).next_power_of_two();
-        Sketch {
-            table: vec![0; counters / 16],
-            mask: counters as u64 - 1,
-            additions: 0,
-            reset_at: counters as u64 * 10,
-        }
+        let keys = keys.max(1024);
+        let words = keys.div_ceil(4);
+        Sketch { table: vec![0; words], counters: words as u64 * 16, additions: 0, reset_at: keys as u64 * 10 }
     }
 
-    /// Counters in the sketch.
-    pub fn counters(&self) -> usize {
-        self.mask as usize + 1
+    /// Stored keys the sketch is sized for.
+    pub fn capacity(&self) -> usize {
+        self.counters as usize / 4
     }
 
     pub fn memory_bytes(&self) -> usize {
@@ -219,7 +225,8 @@ impl Sketch {
 
     fn index(&self, hash: u64, row: usize) -> usize {
         let h = (hash ^ SEEDS[row]).wrapping_mul(SEEDS[(row + 1) & 3]);
-        ((h ^ (h >> 29)) & self.mask) as usize
+        // Multiply-shift range reduction: any table size, no modulo.
+        (((h ^ (h >> 29)) as u128 * self.counters as u128) >> 64) as usize
     }
 
     fn get(&self, i: usize) -> u64 {
@@ -301,11 +308,10 @@ impl Pool {
 
 /// How good a victim `e` is under `policy` (higher: evict first), Redis's
 /// `evictionPoolPopulate` scores: idle time, 255 - LFU counter, or the
-/// inverse of the expiry time; TinyLFU ranks by sketch estimate, then idle time.
-pub fn score(policy: Policy, e: &super::Entry, clock: super::Clock, estimate: impl FnOnce() -> u32) -> u64 {
-    let idle = || idle_seconds(clock.lru(), e.access());
+/// inverse of the expiry time.
+pub fn score(policy: Policy, e: &super::Entry, clock: super::Clock) -> u64 {
     match policy {
-        Policy::AllKeysLfu | Policy::VolatileLfu => {
+        p if p.is_lfu() => {
             let decay = match clock.access {
                 Access::Lfu { decay_time, .. } => decay_time,
                 _ => 1,
@@ -313,9 +319,24 @@ pub fn score(policy: Policy, e: &super::Entry, clock: super::Clock, estimate: im
             255 - lfu_decayed(e.access(), clock.now_ms, decay) as u64
         }
         Policy::VolatileTtl => u64::MAX - e.expire_at().unwrap_or(u64::MAX),
-        Policy::AllKeysTinyLfu => ((15 - estimate().min(15) as u64) << 32) | idle().min(u32::MAX as u64),
-        _ => idle(),
+        _ => idle_seconds(clock.lru(), e.access()),
     }
+}
+
+/// The LFU counter a key reaches after `reads` accesses, on average (each
+/// step from `c` takes `(c - LFU_INIT_VAL) * log_factor + 1` of them): what
+/// allkeys-tinylfu gives a new key whose earlier reads the sketch remembers.
+pub fn lfu_from_reads(reads: u32, log_factor: u32) -> u32 {
+    let (mut k, mut spent) = (0u32, 0u64);
+    while LFU_INIT_VAL + k < 255 {
+        let step = k as u64 * log_factor as u64 + 1;
+        if spent + step > reads as u64 {
+            break;
+        }
+        spent += step;
+        k += 1;
+    }
+    LFU_INIT_VAL + k
 }
 
 #[cfg(test)]
@@ -335,6 +356,16 @@ mod tests {
         assert_eq!(lfu_decayed(access, now, 2), 19);
         assert_eq!(lfu_decayed(access, now, 0), 20);
         assert_eq!(lfu_decayed(access, now + 100 * 60_000, 1), 0);
+    }
+
+    #[test]
+    fn reads_map_to_the_counter_lfu_would_reach() {
+        assert_eq!(lfu_from_reads(0, 10), 5);
+        assert_eq!(lfu_from_reads(1, 10), 6);
+        assert_eq!(lfu_from_reads(11, 10), 6);
+        assert_eq!(lfu_from_reads(12, 10), 7);
+        assert_eq!(lfu_from_reads(33, 10), 8);
+        assert_eq!(lfu_from_reads(1000, 0), 255);
     }
 
     #[test]
@@ -360,7 +391,7 @@ mod tests {
         }
         assert_eq!(s.estimate(42), 15);
         // Enough other additions halve every counter.
-        for h in 0..s.counters() as u64 * 10 {
+        for h in 0..s.capacity() as u64 * 10 {
             s.increment(h.wrapping_mul(0x9e37_79b9_7f4a_7c15) | (1 << 63));
         }
         assert!(s.estimate(42) <= 8);

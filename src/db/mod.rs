@@ -68,15 +68,9 @@ pub struct Db {
     /// every entry existing then is not yet saved.
     mark: bool,
     snap: Option<Box<Snap>>,
-    /// Under allkeys-tinylfu: every access counted, stored keys or not.
+    /// Under allkeys-tinylfu: every read counted, of stored keys or not.
     sketch: Option<Box<evict::Sketch>>,
-    /// Under allkeys-tinylfu: the keys created last, offered as eviction
-    /// candidates so a newcomer competes with the sampled keys (admission).
-    newcomers: std::collections::VecDeque<bytes::Bytes>,
 }
-
-/// Newcomers kept as eviction candidates under allkeys-tinylfu.
-const NEWCOMERS: usize = 8;
 
 /// A point-in-time snapshot in progress: the state of each key as it was when
 /// the snapshot began is saved either by the walk over the table or, if the
@@ -140,7 +134,7 @@ impl Db {
 
     /// Looks a key up for reading: lazy expiry, hit/miss counting, access update.
     pub fn lookup_read(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&Entry> {
-        if clock.access == evict::Access::Sketch {
+        if clock.access.sketch() {
             self.count_access(key);
         }
         let Some(p) = self.live(key, clock, stats) else {
@@ -155,9 +149,6 @@ impl Db {
 
     /// Looks a key up for writing: lazy expiry and access update, no hit counting.
     pub fn lookup_write(&mut self, key: &[u8], clock: Clock, stats: &mut DbStats) -> Option<&mut Entry> {
-        if clock.access == evict::Access::Sketch {
-            self.count_access(key);
-        }
         let p = self.live(key, clock, stats)?;
         let e = self.table.at_mut(p)?;
         if let Some(snap) = &mut self.snap {
@@ -167,13 +158,15 @@ impl Db {
         Some(e)
     }
 
-    /// Counts an access to `key` in the frequency sketch (allkeys-tinylfu),
-    /// sizing the sketch to the key count as the database grows.
+    /// Counts a read of `key`, stored or not, in the frequency sketch
+    /// (allkeys-tinylfu), sizing the sketch to the key count as the database
+    /// grows. Only reads count: a cache-aside write after a miss is part of
+    /// the same request.
     fn count_access(&mut self, key: &[u8]) {
         let want = self.table.len();
         let sketch = match &mut self.sketch {
-            Some(s) if s.counters() >= want => s,
-            slot => slot.insert(Box::new(evict::Sketch::new(want * 2))),
+            Some(s) if s.capacity() >= want => s,
+            slot => slot.insert(Box::new(evict::Sketch::new(want + want / 4))),
         };
         sketch.increment(self.table.hash(key));
     }
@@ -188,15 +181,9 @@ impl Db {
         self.sketch.as_ref().map_or(0, |s| s.memory_bytes())
     }
 
-    /// The keys created last (allkeys-tinylfu's admission candidates).
-    pub fn newcomers(&self) -> impl Iterator<Item = &bytes::Bytes> {
-        self.newcomers.iter()
-    }
-
     /// Leaves the frequency data of allkeys-tinylfu behind (another policy was set).
     pub fn drop_sketch(&mut self) {
         self.sketch = None;
-        self.newcomers = Default::default();
     }
 
     /// A live entry without touching access data or stats (TYPE-like peeks
@@ -213,15 +200,6 @@ impl Db {
         }
         // Created after a snapshot began: not part of it.
         entry.set_mark(self.mark);
-        if self.sketch.is_some() {
-            self.count_access(entry.key());
-            if self.table.get(entry.key()).is_none() {
-                if self.newcomers.len() == NEWCOMERS {
-                    self.newcomers.pop_front();
-                }
-                self.newcomers.push_back(bytes::Bytes::copy_from_slice(entry.key()));
-            }
-        }
         let mut old = self.table.insert(entry);
         if let (Some(snap), Some(o)) = (&mut self.snap, &mut old) {
             keep(snap, self.mark, o);

@@ -134,24 +134,16 @@ fn victim(st: &mut ShardState, clock: Clock) -> Option<(usize, Bytes)> {
         let ShardState { dbs, evictions, rng, .. } = st;
         let mut any = false;
         for (d, db) in dbs.iter().enumerate() {
-            let mut keys: Vec<(u64, Bytes)> = Vec::new();
-            let given = db.table().sample(samples, volatile, || super::xorshift(rng), |e| {
-                let s = score(policy, e, clock, || db.frequency(e.key()));
-                keys.push((s, Bytes::copy_from_slice(e.key())));
-            });
-            if policy == Policy::AllKeysTinyLfu {
-                // Newcomers compete with the sampled keys: one that is rarer
-                // than every sampled key is the one given up (admission).
-                for k in db.newcomers() {
-                    if let Some(e) = db.table().get(k) {
-                        keys.push((score(policy, e, clock, || db.frequency(k)), k.clone()));
-                    }
-                }
-            }
+            let pool = &mut evictions.pool;
+            let given = db.table().sample(
+                samples,
+                volatile,
+                || super::xorshift(rng),
+                |e| {
+                    pool.offer(score(policy, e, clock), d, e.key());
+                },
+            );
             any |= given > 0;
-            for (s, k) in keys {
-                evictions.pool.offer(s, d, &k);
-            }
         }
         while let Some(c) = st.evictions.pool.pop() {
             if st.dbs.get(c.db).is_some_and(|db| db.table().get(&c.key).is_some()) {
@@ -186,7 +178,7 @@ fn random_victim(st: &mut ShardState, volatile: bool) -> Option<(usize, Bytes)> 
 /// and a lower limit starts evicting at once (the cron goes on with it).
 pub fn configured(core: &Core, st: &mut ShardState) {
     let access = Access::of(&st.config);
-    if access != Access::Sketch {
+    if !access.sketch() {
         for db in &mut st.dbs {
             db.drop_sketch();
         }
