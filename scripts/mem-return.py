@@ -10,6 +10,11 @@ deletes, and after MEMORY PURGE, and prints one CSV-ish table per server.
 Usage:
     python3 scripts/mem-return.py --port 7400 [--port 7391 ...]
         [--keys 20000] [--seconds 30] [--min 100] [--max 10240] [--seed 1]
+        [--maxmemory BYTES --policy allkeys-lru]
+
+With --maxmemory the servers get that limit and policy first, the key space
+should hold more than fits, and the report adds the highest used_memory seen
+during the churn over the limit.
 
 Each --port is measured in turn with the same seeded stream. Only the Python
 standard library is needed.
@@ -76,6 +81,7 @@ def memory(c):
 def run(port, a):
     c = Conn(port)
     c.call("FLUSHALL")
+    c.call("CONFIG", "SET", "maxmemory", str(a.maxmemory), "maxmemory-policy", a.policy)
     rnd = random.Random(a.seed)
     blob = bytes(rnd.getrandbits(8) for _ in range(a.max))
     rows = []
@@ -135,6 +141,8 @@ def main():
     p.add_argument("--pipeline", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--every", type=int, default=5, help="print every Nth churn sample")
+    p.add_argument("--maxmemory", type=int, default=0, help="bytes (0: no limit)")
+    p.add_argument("--policy", default="allkeys-lru")
     a = p.parse_args()
     for port in a.port:
         server = Conn(port).call("INFO", "server").decode()
@@ -152,6 +160,10 @@ def main():
             ratios = sorted(r[3] / max(r[2], 1) for r in steady)
             print("steady churn rss/used median %.2f, max %.2f; peak rss %s MB" % (
                 ratios[len(ratios) // 2], ratios[-1], mb(peak_rss)))
+        if a.maxmemory:
+            top = max(r[2] for r in churn)
+            print("maxmemory %s MB: highest used %s MB (%.3f of the limit)" % (
+                mb(a.maxmemory), mb(top), top / a.maxmemory))
         print()
 
 

@@ -133,7 +133,7 @@ fn lfu_elapsed(now_ms: u64, ldt: u32) -> u32 {
 pub fn lfu_decayed(access: u32, now_ms: u64, decay_time: u32) -> u32 {
     let ldt = access >> 8;
     let counter = access & 255;
-    let periods = if decay_time > 0 { lfu_elapsed(now_ms, ldt) / decay_time } else { 0 };
+    let periods = lfu_elapsed(now_ms, ldt).checked_div(decay_time).unwrap_or(0);
     counter.saturating_sub(periods)
 }
 

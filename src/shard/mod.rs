@@ -3,11 +3,11 @@
 //! touch queues and executors.
 
 pub mod block;
+pub mod evict;
 pub mod hop;
 pub mod signal;
 pub mod slot;
 pub mod tx;
-pub mod evict;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -67,10 +67,7 @@ const INFO_SLACK: u64 = 64 << 10;
 fn squeeze(c: &mut redis::Connection, bytes: u64) -> u64 {
     let limit = used(c) - bytes;
     let _: () = query(c, &["CONFIG", "SET", "maxmemory", &limit.to_string()]);
-    assert!(
-        wait_until(Duration::from_secs(10), || used(c) <= limit + INFO_SLACK),
-        "used memory stays above {limit}"
-    );
+    assert!(wait_until(Duration::from_secs(10), || used(c) <= limit + INFO_SLACK), "used memory stays above {limit}");
     limit
 }
 
@@ -108,10 +105,7 @@ fn exec_of_a_write_transaction_is_refused_over_the_limit() {
         assert_eq!(raw.cmd(&["MULTI"]), b"+OK\r\n");
         assert_eq!(raw.cmd(&["SET", "c", "3"]), b"+QUEUED\r\n");
         let _: () = query(&mut admin, &["CONFIG", "SET", "maxmemory", "1"]);
-        assert_eq!(
-            raw.cmd(&["EXEC"]),
-            format!("-EXECABORT Transaction discarded because of: {OOM}\r\n").into_bytes()
-        );
+        assert_eq!(raw.cmd(&["EXEC"]), format!("-EXECABORT Transaction discarded because of: {OOM}\r\n").into_bytes());
         // A transaction of reads runs.
         assert_eq!(raw.cmd(&["MULTI"]), b"+OK\r\n");
         let _: () = query(&mut admin, &["CONFIG", "SET", "maxmemory", "0"]);
