@@ -179,6 +179,14 @@ impl Poller {
     }
 }
 
+/// Hands on the readiness of this shard's sockets that is there already,
+/// without waiting: their tasks are woken.
+pub fn poll_ready() {
+    if let Some(poller) = POLLER.with(|p| p.borrow().clone()) {
+        poller.harvest();
+    }
+}
+
 /// For a shard whose executor is held up by a long synchronous job (a script
 /// past `busy-reply-threshold`): harvests readiness now, without waiting, and
 /// calls `f` with every socket that is readable, as Redis's
@@ -348,6 +356,10 @@ impl Stream {
     pub async fn read_into(&mut self, buf: &mut bytes::BytesMut, max: usize) -> io::Result<usize> {
         if self.full_reads >= FULL_READS_BEFORE_YIELD {
             self.full_reads = 0;
+            // With tasks runnable glommio does not poll its reactor, so the
+            // shard's epoll task would not learn that other sockets are
+            // readable until the preemption timer (100 ms): harvest first.
+            poll_ready();
             futures_lite::future::yield_now().await;
         }
         buf.reserve(max);
