@@ -286,10 +286,14 @@ fn tinylfu_resists_one_off_keys() {
         let mut c = s.client();
         let _: () = query(&mut c, &["CONFIG", "SET", "maxmemory-policy", policy]);
         load(&mut c, "hot", 500, 1000, None);
-        for _ in 0..5 {
+        // 30 reads each: an LFU counter of 7 or more, which a minute of
+        // decay (if one ends during the test) leaves above a new key's 5.
+        for _ in 0..30 {
+            let mut p = redis::pipe();
             for i in 0..500 {
-                let _: String = query(&mut c, &["GET", &format!("hot{i}")]);
+                p.cmd("GET").arg(format!("hot{i}")).ignore();
             }
+            let () = p.query(&mut c).unwrap();
         }
         let limit = used(&mut c) + 200_000;
         let _: () = query(&mut c, &["CONFIG", "SET", "maxmemory", &limit.to_string()]);
@@ -301,6 +305,31 @@ fn tinylfu_resists_one_off_keys() {
     let tiny = kept("allkeys-tinylfu");
     assert!(tiny >= 450, "allkeys-tinylfu kept {tiny} of 500 hot keys (allkeys-lru {lru})");
     assert!(lru < tiny, "allkeys-lru kept {lru}, allkeys-tinylfu {tiny}");
+}
+
+/// allkeys-tinylfu remembers reads of keys that are not stored: a key read
+/// while absent starts with the LFU counter those reads would have given it,
+/// where allkeys-lfu starts every new key at 5.
+#[test]
+fn tinylfu_remembers_reads_of_absent_keys() {
+    if against_redis() {
+        return;
+    }
+    let s = Server::start(1);
+    let mut c = s.client();
+    let start_freq = |c: &mut redis::Connection, policy: &str, key: &str| -> i64 {
+        let _: () = query(c, &["CONFIG", "SET", "maxmemory-policy", policy]);
+        for _ in 0..20 {
+            let _: Option<String> = query(c, &["GET", key]);
+        }
+        let _: () = query(c, &["SET", key, "v"]);
+        query(c, &["OBJECT", "FREQ", key])
+    };
+    assert_eq!(start_freq(&mut c, "allkeys-lfu", "plain"), 5);
+    assert!(start_freq(&mut c, "allkeys-tinylfu", "ghost") >= 6);
+    // A key never read starts as under allkeys-lfu.
+    let _: () = query(&mut c, &["SET", "fresh", "v"]);
+    assert_eq!(query::<i64>(&mut c, &["OBJECT", "FREQ", "fresh"]), 5);
 }
 
 /// Scripts over the limit, as Redis 7 treats them: a script that may write is
