@@ -204,10 +204,20 @@ pub fn run_sync(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, a
     crate::notify::remember(state, caller, cmd, args);
 }
 
-/// [`run_sync`] for a command of a transaction or script whose whole was
-/// checked against maxmemory before it began: never refused for memory alone.
-pub fn run_sync_exempt(core: &Core, state: &mut ShardState, cmd: &Command, db: usize, args: &[Bytes], out: &mut Out) {
-    let was = std::mem::replace(&mut state.evictions.exempt, true);
+/// [`run_sync`] for a command that may be part of a transaction or script:
+/// with `whole_checked` (the whole was checked against maxmemory before it
+/// began) it is never refused for memory alone.
+pub fn run_sync_in(
+    core: &Core,
+    state: &mut ShardState,
+    cmd: &Command,
+    db: usize,
+    args: &[Bytes],
+    out: &mut Out,
+    whole_checked: bool,
+) {
+    let was = state.evictions.exempt;
+    state.evictions.exempt = was || whole_checked;
     run_sync(core, state, cmd, db, args, out);
     state.evictions.exempt = was;
 }

@@ -341,7 +341,7 @@ async fn exec_on(
             super::start_laps(&mut st);
             st.hold_ready = true;
             for (cmd, args) in &cmds {
-                super::run_sync_exempt(c, &mut st, cmd, db, args, &mut o);
+                super::run_sync_in(c, &mut st, cmd, db, args, &mut o, true);
             }
             st.hold_ready = false;
             crate::shard::block::serve_ready(c, &mut st);

@@ -219,10 +219,6 @@ impl Sketch {
         self.counters as usize / 4
     }
 
-    pub fn memory_bytes(&self) -> usize {
-        self.table.capacity() * 8
-    }
-
     fn index(&self, hash: u64, row: usize) -> usize {
         let h = (hash ^ SEEDS[row]).wrapping_mul(SEEDS[(row + 1) & 3]);
         // Multiply-shift range reduction: any table size, no modulo.

@@ -176,11 +176,6 @@ impl Db {
         self.sketch.as_ref().map_or(0, |s| s.estimate(self.table.hash(key)))
     }
 
-    /// Bytes of the frequency sketch, if allkeys-tinylfu made one.
-    pub fn sketch_bytes(&self) -> usize {
-        self.sketch.as_ref().map_or(0, |s| s.memory_bytes())
-    }
-
     /// Leaves the frequency data of allkeys-tinylfu behind (another policy was set).
     pub fn drop_sketch(&mut self) {
         self.sketch = None;

@@ -407,7 +407,11 @@ async fn run_async(session: &mut Session, it: &Item, out: &mut Out) {
         }
         return;
     };
-    if !session.in_exec && session.tx.is_none() && denies_oom(session, cmd) && out_of_memory(session) {
+    if !session.in_exec
+        && session.tx.is_none()
+        && denies_oom(session, cmd)
+        && crate::shard::evict::out_of_memory(&session.core)
+    {
         reject(session, Some(cmd), &it.args, &CmdError::new(crate::shard::evict::OOM), out);
         return;
     }
@@ -485,7 +489,9 @@ fn queue(session: &mut Session, it: &mut Item, out: &mut Out) {
             Some(CmdError::err("Command not allowed inside a transaction"))
         }
         // Queuing could take any amount of memory: over maxmemory nothing is queued.
-        (_, Some(_)) if out_of_memory(session) => Some(CmdError::new(crate::shard::evict::OOM)),
+        (_, Some(_)) if crate::shard::evict::out_of_memory(&session.core) => {
+            Some(CmdError::new(crate::shard::evict::OOM))
+        }
         _ => None,
     };
     let Some(multi) = session.multi.as_mut() else { return };
@@ -515,20 +521,6 @@ pub(crate) fn run_queued<'a>(
         let mut items: Vec<Item> = cmds.into_iter().map(|(_, args)| classify(session, args)).collect();
         execute(session, &mut items, out).await;
     })
-}
-
-/// Redis's maxmemory check before a command the connection runs itself
-/// (queuing in MULTI, EXEC, commands across shards): this shard makes room
-/// from its own keys; true if used memory is still over `maxmemory`.
-fn out_of_memory(session: &Session) -> bool {
-    let core = &session.core;
-    let mut st = core.state.borrow_mut();
-    if st.config.maxmemory == 0 {
-        return false;
-    }
-    let refused = crate::shard::evict::refuse(core, &mut st);
-    crate::shard::signal::hand_on(core, &mut st);
-    refused
 }
 
 /// Whether `cmd` is refused over maxmemory: deny-oom commands, and EXEC of a
@@ -582,11 +574,8 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
                     {
                         let mut st = core.state.borrow_mut();
                         st.signals.caller = crate::notify::caller(&session.client, me, cmd);
-                        if session.tx.is_some() || session.in_exec {
-                            cmd::run_sync_exempt(&core, &mut st, cmd, db, &it.args, out);
-                        } else {
-                            cmd::run_sync(&core, &mut st, cmd, db, &it.args, out);
-                        }
+                        let whole_checked = session.tx.is_some() || session.in_exec;
+                        cmd::run_sync_in(&core, &mut st, cmd, db, &it.args, out, whole_checked);
                     }
                     suppress(session, out, start);
                 }
@@ -641,11 +630,8 @@ async fn run_segment(session: &mut Session, segment: &mut [Item], out: &mut Out)
                 wait_unlocked(&core, cmd, db, &it.args, session.tx).await;
                 let mut st = core.state.borrow_mut();
                 st.signals.caller = crate::notify::caller(&session.client, me, cmd);
-                if session.tx.is_some() || session.in_exec {
-                    cmd::run_sync_exempt(&core, &mut st, cmd, db, &it.args, &mut local_out);
-                } else {
-                    cmd::run_sync(&core, &mut st, cmd, db, &it.args, &mut local_out);
-                }
+                let whole_checked = session.tx.is_some() || session.in_exec;
+                cmd::run_sync_in(&core, &mut st, cmd, db, &it.args, &mut local_out, whole_checked);
             }
             (Route::Reject(e), cmd) => {
                 cmd::count_rejection(&mut core.state.borrow_mut(), cmd, e);
@@ -725,10 +711,7 @@ fn run_batch(core: &Core, slot: &mut Option<Batch>, db: usize, proto: Proto, own
             return None;
         }
         st.signals.caller = batch.caller;
-        match owner {
-            Some(_) => cmd::run_sync_exempt(core, &mut st, cmd, db, args, &mut out),
-            None => cmd::run_sync(core, &mut st, cmd, db, args, &mut out),
-        }
+        cmd::run_sync_in(core, &mut st, cmd, db, args, &mut out, owner.is_some());
         batch.ends.push(out.len());
     }
     batch.out = out.buf;

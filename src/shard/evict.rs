@@ -40,9 +40,9 @@ fn used(now_ms: u64, fresh: bool) -> u64 {
 /// Eviction bookkeeping a shard keeps.
 #[derive(Default)]
 pub struct Evictions {
+    /// Candidates scored under the current policy (cleared when the
+    /// configuration changes).
     pub pool: crate::db::evict::Pool,
-    /// The policy the pool's scores were computed under.
-    pool_policy: Option<Policy>,
     /// Keys evicted (INFO stats `evicted_keys`).
     pub evicted_keys: u64,
     /// Next database random policies take a key from.
@@ -122,10 +122,6 @@ fn victim(st: &mut ShardState, clock: Clock) -> Option<(usize, Bytes)> {
     if matches!(policy, Policy::AllKeysRandom | Policy::VolatileRandom) {
         return random_victim(st, policy.volatile_only());
     }
-    if st.evictions.pool_policy != Some(policy) {
-        st.evictions.pool.clear();
-        st.evictions.pool_policy = Some(policy);
-    }
     let samples = st.config.maxmemory_samples as usize;
     let volatile = policy.volatile_only();
     // Redis's loop: fill the pool from every database, take the best
@@ -177,6 +173,8 @@ fn random_victim(st: &mut ShardState, volatile: bool) -> Option<(usize, Bytes)> 
 /// Applies a configuration change on this shard: how accesses are recorded,
 /// and a lower limit starts evicting at once (the cron goes on with it).
 pub fn configured(core: &Core, st: &mut ShardState) {
+    // The policy may have changed: scores computed under another are void.
+    st.evictions.pool.clear();
     let access = Access::of(&st.config);
     if !access.sketch() {
         for db in &mut st.dbs {
@@ -194,6 +192,19 @@ pub const CRON_LIMIT: Duration = Duration::from_millis(25);
 /// whether a deny-oom command must be refused.
 pub fn refuse(core: &Core, st: &mut ShardState) -> bool {
     !make_room(core, st, time_limit(st.config.maxmemory_eviction_tenacity))
+}
+
+/// [`refuse`] for code outside the shard's state (the connection before
+/// MULTI queuing, EXEC, a script or a command across shards): this shard
+/// makes room from its own keys and hands on what it evicted.
+pub fn out_of_memory(core: &Core) -> bool {
+    let mut st = core.state.borrow_mut();
+    if st.config.maxmemory == 0 {
+        return false;
+    }
+    let refused = refuse(core, &mut st);
+    super::signal::hand_on(core, &mut st);
+    refused
 }
 
 #[cfg(test)]

@@ -50,12 +50,7 @@ fn identity(body: &Body<'_>) -> Vec<u8> {
 pub async fn run(s: &mut Session, args: &[Bytes], out: &mut Out, body: Body<'_>, readonly: bool) -> CmdResult {
     let (keys, _) = split_keys(args).map_err(|e| unknown(&s.core, &body).unwrap_or(e))?;
     let core = s.core.clone();
-    let oom = {
-        let mut st = core.state.borrow_mut();
-        let over = st.config.maxmemory > 0 && crate::shard::evict::refuse(&core, &mut st);
-        crate::shard::signal::hand_on(&core, &mut st);
-        over
-    };
+    let oom = crate::shard::evict::out_of_memory(&core);
     let n = core.nshards;
     let id = identity(&body);
     let spanning = n > 1 && SPANNING.with(|m| m.borrow().contains_key(&id));
@@ -238,7 +233,7 @@ impl Host for Anywhere<'_> {
                 let (owned, proto) = (args.to_vec(), out.proto);
                 let reply = core.call(target, move |c: &Core| {
                     let mut o = Out::new(proto);
-                    cmd::run_sync_exempt(c, &mut c.state.borrow_mut(), cmd, db, &owned, &mut o);
+                    cmd::run_sync_in(c, &mut c.state.borrow_mut(), cmd, db, &owned, &mut o, true);
                     o.buf
                 });
                 now(reply).map(|b| out.raw(&b))
