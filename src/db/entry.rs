@@ -397,6 +397,17 @@ impl Entry {
         }
     }
 
+    /// Bytes the entry's block takes: its slab slot, or the allocator's block
+    /// for a large one (spare room of a growable string included).
+    pub fn block_bytes(&self) -> usize {
+        let n = self.size();
+        if n > super::slab::MAX_SMALL {
+            crate::alloc::block_bytes(n)
+        } else {
+            super::slab::block_size(n)
+        }
+    }
+
     fn size(&self) -> usize {
         let (off, len) = self.value_span();
         if self.flags() & FLAG_SLACK != 0 {

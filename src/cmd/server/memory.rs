@@ -42,32 +42,10 @@ pub const ALLOCATOR: &str = "mimalloc";
 /// keyspace table, and a collection's box and contents with `samples` elements
 /// sampled. `table_share` is the table's overhead divided by its keys.
 pub fn entry_usage(e: &Entry, samples: usize, table_share: usize) -> usize {
-    let key = e.key().len();
-    let exp = if e.expire_at().is_some() { 8 } else { 0 };
-    let value_part = match e.obj() {
-        // An object entry stores an 8-byte pointer as an 8-byte value.
-        Some(_) => 1 + 8,
-        None => varint_len(e.value().len()) + e.value().len(),
-    };
-    let size = 4 + exp + varint_len(key) + key + value_part;
-    let block = if size > crate::db::slab::MAX_SMALL {
-        crate::alloc::block_bytes(size)
-    } else {
-        crate::db::slab::block_size(size)
-    };
     let obj = e
         .obj()
         .map_or(0, |v| crate::alloc::block_bytes(std::mem::size_of::<crate::types::Value>()) + v.mem_usage(samples));
-    block + table_share + obj
-}
-
-fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
+    e.block_bytes() + table_share + obj
 }
 
 /// MEMORY USAGE key [SAMPLES count] — O(N) in the samples. Runs on the key's shard.
