@@ -15,9 +15,12 @@ pub mod table;
 #[cfg(test)]
 pub mod test_util;
 
+pub mod bitmap;
 pub mod blocking;
 pub mod connection;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod pubsub;
@@ -26,6 +29,7 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod transaction;
 pub mod zset;

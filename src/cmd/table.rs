@@ -193,6 +193,10 @@ fn handlers() -> Vec<(&'static str, Handler)> {
     v.extend_from_slice(super::transaction::HANDLERS);
     v.extend_from_slice(super::scripting::HANDLERS);
     v.extend_from_slice(super::pubsub::HANDLERS);
+    v.extend_from_slice(super::bitmap::HANDLERS);
+    v.extend_from_slice(super::hll::HANDLERS);
+    v.extend_from_slice(super::geo::HANDLERS);
+    v.extend_from_slice(super::stream::HANDLERS);
     v
 }
 

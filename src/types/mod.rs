@@ -8,6 +8,7 @@ pub mod hash;
 pub mod list;
 pub mod pack;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 pub use hash::Hash;
