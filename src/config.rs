@@ -89,6 +89,8 @@ pub struct Config {
     pub lfu_log_factor: u32,
     /// `lfu-decay-time`: minutes after which an idle key's LFU counter drops by one (0: never).
     pub lfu_decay_time: u32,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog longer than this becomes dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -136,6 +138,7 @@ impl Default for Config {
             maxmemory_eviction_tenacity: 10,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }
@@ -461,6 +464,15 @@ pub static DIRECTIVES: &[Directive] = &[
         },
     },
     Directive {
+        name: "hll-sparse-max-bytes",
+        mutable: true,
+        get: |c| c.hll_sparse_max_bytes.to_string(),
+        set: |c, a| {
+            c.hll_sparse_max_bytes = mem_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
         name: "databases",
         mutable: false,
         get: |c| c.databases.to_string(),
@@ -751,6 +763,24 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.limits.zset_max_listpack_value.to_string(),
         set: |c, a| {
             c.limits.zset_max_listpack_value = int_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "stream-node-max-bytes",
+        mutable: true,
+        get: |c| c.limits.stream_node_max_bytes.to_string(),
+        set: |c, a| {
+            c.limits.stream_node_max_bytes = mem_in(a, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "stream-node-max-entries",
+        mutable: true,
+        get: |c| c.limits.stream_node_max_entries.to_string(),
+        set: |c, a| {
+            c.limits.stream_node_max_entries = int_in(a, 0, i64::MAX)? as usize;
             Ok(())
         },
     },

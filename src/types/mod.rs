@@ -5,6 +5,7 @@
 
 pub mod blob;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod pack;
 pub mod set;
@@ -153,6 +154,11 @@ const _: fn() = || {
     send::<Value>();
 };
 
+// Every collection key holds a boxed `Value`: its size is paid once per key.
+// The packed encodings are 16 bytes (pointer and length of an exact-size
+// block) and larger structures are boxed, so a `Value` is three words.
+const _: () = assert!(std::mem::size_of::<Value>() <= 24);
+
 /// Thresholds between packed and indexed encodings, with Redis's defaults;
 /// set by the `*-max-listpack-*` / `set-max-intset-entries` directives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +172,9 @@ pub struct Limits {
     pub set_max_listpack_value: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// Bytes and entries at which a stream starts a new node (0: no limit).
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
 }
 
 impl Default for Limits {
@@ -179,6 +188,8 @@ impl Default for Limits {
             set_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
         }
     }
 }

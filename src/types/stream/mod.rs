@@ -1,8 +1,628 @@
 //! Streams: entries in packed nodes keyed by their first ID, and consumer
 //! groups with their pending entries.
+//!
+//! The entries live as Redis keeps them (`t_stream.c`): an ordered map from
+//! each node's *master ID* (the ID of the first entry added to it) to a
+//! listpack in Redis's stream node layout (see [`lp`]):
+//!
+//! ```text
+//! master entry: count | deleted | num-fields | field_1 .. field_N | 0
+//! each entry:   flags | ms-diff | seq-diff | [num-fields | field_i value_i ..] | lp-count
+//!               (SAMEFIELDS entries store only values: the master's fields)
+//! ```
+//!
+//! IDs are deltas from the master ID; deleting an entry only sets its
+//! DELETED flag and moves one from `count` to `deleted`; a node whose last
+//! live entry goes is dropped whole. A node takes entries until it reaches
+//! `stream-node-max-bytes` or `stream-node-max-entries`, so the nodes (and
+//! DUMP, which copies them) are byte for byte what Redis builds from the
+//! same commands.
+//!
+//! API for consumer groups and XINFO (all on [`Stream`]): [`Stream::range`]
+//! and [`Stream::for_each_in`] read entries; [`Stream::get`] one entry;
+//! [`Stream::first_entry_id`]/[`Stream::last_entry_id`] the live edges;
+//! [`Stream::len`], the public metadata fields, [`Stream::node_count`] and
+//! [`Stream::nodes`] what XINFO STREAM shows; [`Stream::mem_usage`] MEMORY
+//! USAGE. `groups` is owned by `group.rs`.
 
 pub mod group;
 pub mod id;
+pub mod lp;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
 
 pub use group::Groups;
 pub use id::{Seq, StreamId};
+use lp::Elem;
+
+use super::Limits;
+
+const FLAG_DELETED: i64 = 1;
+const FLAG_SAMEFIELDS: i64 = 2;
+/// `STREAM_LISTPACK_MAX_SIZE`: no node (and no entry) grows past 1 GiB.
+pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+/// A stream: its nodes and the metadata Redis keeps with them.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    nodes: BTreeMap<StreamId, Vec<u8>>,
+    length: u64,
+    /// The last ID handed out (or set by XSETID); new IDs are greater.
+    pub last_id: StreamId,
+    /// The first live entry's ID as Redis records it (0-0 when empty).
+    pub first_id: StreamId,
+    /// The greatest ID XDEL (or XSETID MAXDELETEDID) removed.
+    pub max_deleted_entry_id: StreamId,
+    /// Entries ever added (XADD), for consumer group lag.
+    pub entries_added: u64,
+    pub groups: Groups,
+}
+
+/// An entry copied out of its node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: StreamId,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// An entry inside its node, for reading without copying.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a> {
+    pub id: StreamId,
+    lp: &'a [u8],
+    /// Where the master's field names start (used for SAMEFIELDS entries).
+    master_fields: usize,
+    same: bool,
+    nfields: usize,
+    fields_at: usize,
+}
+
+impl<'a> EntryRef<'a> {
+    /// Field/value pairs.
+    pub fn num_fields(&self) -> usize {
+        self.nfields
+    }
+
+    /// The field/value pairs in order.
+    pub fn fields(&self) -> impl Iterator<Item = (Elem<'a>, Elem<'a>)> + 'a {
+        let (lp, same) = (self.lp, self.same);
+        let mut names = self.master_fields;
+        let mut p = self.fields_at;
+        (0..self.nfields).map_while(move |_| {
+            let f = if same {
+                let (f, n) = lp::decode(lp, names)?;
+                names = n;
+                f
+            } else {
+                let (f, n) = lp::decode(lp, p)?;
+                p = n;
+                f
+            };
+            let (v, n) = lp::decode(lp, p)?;
+            p = n;
+            Some((f, v))
+        })
+    }
+
+    pub fn to_entry(&self) -> Entry {
+        Entry { id: self.id, fields: self.fields().map(|(f, v)| (f.bytes().into_owned(), v.bytes().into_owned())).collect() }
+    }
+}
+
+/// How XADD picks the new entry's ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewId {
+    /// `*`: the time in ms, or the last ID's successor.
+    Auto,
+    /// `<ms>-*`: this ms with the next free sequence.
+    AutoSeq(u64),
+    Given(StreamId),
+}
+
+/// Why an append failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddError {
+    /// The ID is not greater than the last one (Redis's EDOM).
+    NotGreater,
+    /// The fields and values together pass 1 GiB (ERANGE).
+    TooLarge,
+}
+
+/// What a trim keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trim {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+/// XADD/XTRIM's trimming arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrimArgs {
+    pub trim: Trim,
+    /// `~`: only whole nodes go.
+    pub approx: bool,
+    /// Entries at most to remove (0: no limit); only with `approx`.
+    pub limit: u64,
+}
+
+/// The master entry of a node.
+struct Master {
+    count: i64,
+    deleted: i64,
+    nfields: usize,
+    fields_at: usize,
+    entries_at: usize,
+}
+
+fn master(lp: &[u8]) -> Option<Master> {
+    let (count, p) = lp::decode(lp, lp::HDR)?;
+    let (deleted, p) = lp::decode(lp, p)?;
+    let (nfields, p) = lp::decode(lp, p)?;
+    let nfields = usize::try_from(nfields.int()?).ok()?;
+    let fields_at = p;
+    let mut q = p;
+    for _ in 0..nfields {
+        q = lp::skip(lp, q)?;
+    }
+    let (zero, entries_at) = lp::decode(lp, q)?;
+    if zero.int()? != 0 {
+        return None;
+    }
+    Some(Master { count: count.int()?, deleted: deleted.int()?, nfields, fields_at, entries_at })
+}
+
+/// One entry's place in its node.
+struct Raw {
+    at: usize,
+    flags: i64,
+    id: StreamId,
+    nfields: usize,
+    fields_at: usize,
+    /// Where its lp-count element is.
+    count_at: usize,
+    next: usize,
+}
+
+fn raw_entry(lp: &[u8], p: usize, master_id: StreamId, m: &Master) -> Option<Raw> {
+    let (flags, q) = lp::decode(lp, p)?;
+    let flags = flags.int()?;
+    let (ms, q) = lp::decode(lp, q)?;
+    let (seq, q) = lp::decode(lp, q)?;
+    let id = StreamId::new(master_id.ms.wrapping_add(ms.int()? as u64), master_id.seq.wrapping_add(seq.int()? as u64));
+    let (nfields, fields_at, elems) = if flags & FLAG_SAMEFIELDS != 0 {
+        (m.nfields, q, m.nfields)
+    } else {
+        let (n, q) = lp::decode(lp, q)?;
+        let n = usize::try_from(n.int()?).ok()?;
+        (n, q, n.checked_mul(2)?)
+    };
+    let mut end = fields_at;
+    for _ in 0..elems {
+        end = lp::skip(lp, end)?;
+    }
+    let next = lp::skip(lp, end)?;
+    Some(Raw { at: p, flags, id, nfields, fields_at, count_at: end, next })
+}
+
+/// Every entry of a node (deleted ones too), in order.
+fn raw_entries<'a>(lp: &'a [u8], master_id: StreamId, m: &'a Master) -> impl Iterator<Item = Raw> + 'a {
+    let mut p = Some(m.entries_at);
+    std::iter::from_fn(move || {
+        let r = raw_entry(lp, p?, master_id, m);
+        p = r.as_ref().map(|r| r.next);
+        r
+    })
+}
+
+fn entry_ref<'a>(lp: &'a [u8], m: &Master, r: &Raw) -> EntryRef<'a> {
+    EntryRef {
+        id: r.id,
+        lp,
+        master_fields: m.fields_at,
+        same: r.flags & FLAG_SAMEFIELDS != 0,
+        nfields: r.nfields,
+        fields_at: r.fields_at,
+    }
+}
+
+impl Stream {
+    pub fn new() -> Stream {
+        Stream::default()
+    }
+
+    /// Live entries.
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Nodes (XINFO STREAM's radix-tree-keys).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The nodes in order: master ID and listpack (Redis's node layout).
+    pub fn nodes(&self) -> impl DoubleEndedIterator<Item = (StreamId, &[u8])> + '_ {
+        self.nodes.iter().map(|(k, v)| (*k, &v[..]))
+    }
+
+    /// Calls `f` on each live entry with `start <= id <= end`, ascending (or
+    /// descending with `rev`), until it returns false.
+    pub fn for_each_in(&self, start: StreamId, end: StreamId, rev: bool, mut f: impl FnMut(EntryRef<'_>) -> bool) {
+        if start > end {
+            return;
+        }
+        if !rev {
+            // The node holding `start` begins at or before it.
+            let from = self.nodes.range(..=start).next_back().map_or(StreamId::MIN, |(k, _)| *k);
+            for (mid, lp) in self.nodes.range(from..) {
+                if *mid > end {
+                    return;
+                }
+                let Some(m) = master(lp) else { continue };
+                for r in raw_entries(lp, *mid, &m) {
+                    if r.id > end {
+                        return;
+                    }
+                    if r.id >= start && r.flags & FLAG_DELETED == 0 && !f(entry_ref(lp, &m, &r)) {
+                        return;
+                    }
+                }
+            }
+        } else {
+            for (mid, lp) in self.nodes.range(..=end).rev() {
+                let Some(m) = master(lp) else { continue };
+                let raws: Vec<Raw> = raw_entries(lp, *mid, &m).collect();
+                for r in raws.iter().rev() {
+                    if r.id < start {
+                        return;
+                    }
+                    if r.id <= end && r.flags & FLAG_DELETED == 0 && !f(entry_ref(lp, &m, r)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Up to `count` live entries (0: all) with `start <= id <= end`.
+    pub fn range(&self, start: StreamId, end: StreamId, count: usize, rev: bool) -> Vec<Entry> {
+        let mut out = Vec::new();
+        self.for_each_in(start, end, rev, |e| {
+            out.push(e.to_entry());
+            count == 0 || out.len() < count
+        });
+        out
+    }
+
+    /// The live entry `id`, if any.
+    pub fn get(&self, id: StreamId) -> Option<Entry> {
+        self.range(id, id, 1, false).pop()
+    }
+
+    /// The first live entry's ID (Redis's `streamGetEdgeID(s,1,1)`).
+    pub fn first_entry_id(&self) -> Option<StreamId> {
+        let mut id = None;
+        self.for_each_in(StreamId::MIN, StreamId::MAX, false, |e| {
+            id = Some(e.id);
+            false
+        });
+        id
+    }
+
+    /// The last live entry's ID (`streamLastValidID`).
+    pub fn last_entry_id(&self) -> Option<StreamId> {
+        let mut id = None;
+        self.for_each_in(StreamId::MIN, StreamId::MAX, true, |e| {
+            id = Some(e.id);
+            false
+        });
+        id
+    }
+
+    /// Appends an entry of `fields` (field, value, field, value, ...: an even
+    /// count of at least two) as Redis's `streamAppendItem` does, with the ID
+    /// rules of XADD; `now_ms` is the time `*` uses. Returns the new ID.
+    pub fn add<T: AsRef<[u8]>>(
+        &mut self,
+        new: NewId,
+        fields: &[T],
+        now_ms: u64,
+        lim: &Limits,
+    ) -> Result<StreamId, AddError> {
+        let last = self.last_id;
+        let id = match new {
+            NewId::Auto if now_ms > last.ms => StreamId::new(now_ms, 0),
+            NewId::Auto => last.next().ok_or(AddError::NotGreater)?,
+            NewId::AutoSeq(ms) if ms == last.ms => {
+                StreamId::new(ms, last.seq.checked_add(1).ok_or(AddError::NotGreater)?)
+            }
+            NewId::AutoSeq(ms) => StreamId::new(ms, 0),
+            NewId::Given(id) => id,
+        };
+        if id <= last {
+            return Err(AddError::NotGreater);
+        }
+        let total: usize = fields.iter().map(|f| f.as_ref().len()).sum();
+        if total > LISTPACK_MAX_SIZE {
+            return Err(AddError::TooLarge);
+        }
+        let nfields = fields.len() / 2;
+        let max_bytes = match lim.stream_node_max_bytes {
+            0 => LISTPACK_MAX_SIZE,
+            n => n.min(LISTPACK_MAX_SIZE),
+        };
+        // The tail node, unless it is full.
+        let mut tail = self.nodes.last_key_value().map(|(k, _)| *k);
+        if let Some(k) = tail {
+            let lp = &self.nodes[&k];
+            let full = lp.len() + total >= max_bytes
+                || (lim.stream_node_max_entries > 0
+                    && master(lp).is_some_and(|m| {
+                        m.count.saturating_add(m.deleted) >= lim.stream_node_max_entries.min(i64::MAX as usize) as i64
+                    }));
+            if full {
+                if let Some(lp) = self.nodes.get_mut(&k) {
+                    lp.shrink_to_fit();
+                }
+                tail = None;
+            }
+        }
+        let mut enc = Vec::with_capacity(16 + total + 4 * fields.len());
+        let mut elems = 0;
+        let (master_id, mut flags) = match tail {
+            Some(k) => (k, 0),
+            None => (id, FLAG_SAMEFIELDS),
+        };
+        let node = match tail {
+            Some(k) => {
+                let Some(lp) = self.nodes.get_mut(&k) else { return Err(AddError::TooLarge) };
+                let m = master(lp).ok_or(AddError::TooLarge)?;
+                if m.nfields == nfields {
+                    let mut p = m.fields_at;
+                    let mut same = true;
+                    for f in fields.iter().step_by(2) {
+                        match lp::decode(lp, p) {
+                            Some((e, n)) if e.eq_bytes(f.as_ref()) => p = n,
+                            _ => {
+                                same = false;
+                                break;
+                            }
+                        }
+                    }
+                    if same {
+                        flags = FLAG_SAMEFIELDS;
+                    }
+                }
+                lp::replace_int(lp, lp::HDR, m.count + 1);
+                lp
+            }
+            None => {
+                let lp = self.nodes.entry(id).or_insert_with(lp::new_lp);
+                lp::encode_int(1, &mut enc);
+                lp::encode_int(0, &mut enc);
+                lp::encode_int(nfields as i64, &mut enc);
+                for f in fields.iter().step_by(2) {
+                    lp::encode_str(f.as_ref(), &mut enc);
+                }
+                lp::encode_int(0, &mut enc);
+                elems += 4 + nfields;
+                lp
+            }
+        };
+        lp::encode_int(flags, &mut enc);
+        lp::encode_int(id.ms.wrapping_sub(master_id.ms) as i64, &mut enc);
+        lp::encode_int(id.seq.wrapping_sub(master_id.seq) as i64, &mut enc);
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        if !same {
+            lp::encode_int(nfields as i64, &mut enc);
+        }
+        for pair in fields.chunks_exact(2) {
+            if !same {
+                lp::encode_str(pair[0].as_ref(), &mut enc);
+            }
+            lp::encode_str(pair[1].as_ref(), &mut enc);
+        }
+        let lp_count = if same { nfields + 3 } else { 2 * nfields + 4 };
+        lp::encode_int(lp_count as i64, &mut enc);
+        elems += lp_count + 1;
+        lp::append(node, &enc, elems);
+        self.length += 1;
+        self.entries_added += 1;
+        self.last_id = id;
+        if self.length == 1 {
+            self.first_id = id;
+        }
+        Ok(id)
+    }
+
+    /// Marks entry `id` deleted (Redis's `streamDeleteItem`); a node left
+    /// without live entries goes. False if there is no such live entry.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some((&mid, _)) = self.nodes.range(..=id).next_back() else { return false };
+        let Some(lp) = self.nodes.get_mut(&mid) else { return false };
+        let Some(m) = master(lp) else { return false };
+        let Some(r) = raw_entries(lp, mid, &m).find(|r| r.id >= id) else { return false };
+        if r.id != id || r.flags & FLAG_DELETED != 0 {
+            return false;
+        }
+        if m.count <= 1 {
+            self.nodes.remove(&mid);
+        } else {
+            lp::replace_int(lp, r.at, r.flags | FLAG_DELETED);
+            mark_counts(lp, m.count - 1, m.deleted + 1);
+        }
+        self.length = self.length.saturating_sub(1);
+        true
+    }
+
+    /// XDEL: deletes the live entries among `ids`, keeping Redis's
+    /// first_id and max_deleted_entry_id; returns how many went.
+    pub fn delete_ids(&mut self, ids: &[StreamId]) -> usize {
+        let mut deleted = 0;
+        let mut first = false;
+        for &id in ids {
+            if self.delete(id) {
+                first |= id == self.first_id;
+                if id > self.max_deleted_entry_id {
+                    self.max_deleted_entry_id = id;
+                }
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            if self.length == 0 {
+                self.first_id = StreamId::MIN;
+            } else if first {
+                self.first_id = self.first_entry_id().unwrap_or(StreamId::MAX);
+            }
+        }
+        deleted
+    }
+
+    /// Trims as Redis's `streamTrim`: whole nodes from the head while they
+    /// can all go, then (unless `approx`) single entries of the next node.
+    /// Returns the entries removed.
+    pub fn trim(&mut self, args: &TrimArgs) -> u64 {
+        let mut deleted: u64 = 0;
+        loop {
+            if let Trim::MaxLen(max) = args.trim {
+                if self.length <= max {
+                    break;
+                }
+            }
+            let Some((&mid, lp)) = self.nodes.first_key_value() else { break };
+            let Some(m) = master(lp) else { break };
+            let entries = m.count.max(0) as u64;
+            if args.limit > 0 && deleted + entries > args.limit {
+                break;
+            }
+            let whole = match args.trim {
+                Trim::MaxLen(max) => self.length.saturating_sub(entries) >= max,
+                Trim::MinId(min) => raw_entries(lp, mid, &m).last().is_some_and(|r| r.id < min),
+            };
+            if whole {
+                self.nodes.remove(&mid);
+                self.length = self.length.saturating_sub(entries);
+                deleted += entries;
+                continue;
+            }
+            if args.approx {
+                break;
+            }
+            let Some(lp) = self.nodes.get_mut(&mid) else { break };
+            let mut from_node = 0i64;
+            let mut p = m.entries_at;
+            while let Some(r) = raw_entry(lp, p, mid, &m) {
+                let stop = match args.trim {
+                    Trim::MaxLen(max) => self.length <= max,
+                    Trim::MinId(min) => r.id >= min,
+                };
+                if stop {
+                    break;
+                }
+                if r.flags & FLAG_DELETED == 0 {
+                    // The flag stays one byte: nothing after it moves.
+                    lp::replace_int(lp, r.at, r.flags | FLAG_DELETED);
+                    from_node += 1;
+                    self.length = self.length.saturating_sub(1);
+                }
+                p = r.next;
+            }
+            deleted += from_node as u64;
+            mark_counts(lp, m.count - from_node, m.deleted + from_node);
+            break;
+        }
+        if deleted > 0 {
+            self.first_id = if self.length == 0 { StreamId::MIN } else { self.first_entry_id().unwrap_or(StreamId::MAX) };
+        }
+        deleted
+    }
+
+    /// Bytes the allocator holds for the stream, with the nodes past the
+    /// first `samples` estimated from their average and the last node counted
+    /// as it is, as Redis's `objectComputeSize` does.
+    pub fn mem_usage(&self, samples: usize) -> usize {
+        use crate::alloc::block_bytes;
+        let n = self.nodes.len();
+        // A B-tree leaf holds up to 11 keys and values.
+        let tree = n.div_ceil(8) * block_bytes(11 * (16 + 24) + 16);
+        let mut size = block_bytes(std::mem::size_of::<Stream>()) + tree;
+        let sizes = self.nodes.values().map(|lp| block_bytes(lp.capacity()));
+        let (mut k, mut sum) = (0usize, 0usize);
+        for s in sizes.take(samples.max(1)) {
+            k += 1;
+            sum += s;
+        }
+        if n <= k {
+            size += sum;
+        } else {
+            size += sum / k.max(1) * (n - 1);
+            size += self.nodes.values().next_back().map_or(0, |lp| block_bytes(lp.capacity()));
+        }
+        size
+    }
+
+    /// Adds a node read from an RDB payload or snapshot, checking it whole:
+    /// a valid listpack in the node layout, its entries after every entry
+    /// already loaded and its counters true. `None` for bad data.
+    pub fn load_node(&mut self, master_id: StreamId, lp: Vec<u8>) -> Option<()> {
+        lp::validate(&lp)?;
+        let m = master(&lp)?;
+        if let Some((&prev, _)) = self.nodes.last_key_value() {
+            if master_id <= prev {
+                return None;
+            }
+        }
+        let mut after = self.loaded_last()?;
+        let (mut live, mut dead) = (0i64, 0i64);
+        let mut p = m.entries_at;
+        let end = lp.len() - 1;
+        while p < end {
+            let r = raw_entry(&lp, p, master_id, &m)?;
+            if after.is_some_and(|a| r.id <= a) || r.flags & !(FLAG_DELETED | FLAG_SAMEFIELDS) != 0 {
+                return None;
+            }
+            // The lp-count must say how many elements the entry takes.
+            let (count, _) = lp::decode(&lp, r.count_at)?;
+            let want = if r.flags & FLAG_SAMEFIELDS != 0 { r.nfields + 3 } else { 2 * r.nfields + 4 };
+            if count.int()? != want as i64 {
+                return None;
+            }
+            after = Some(r.id);
+            if r.flags & FLAG_DELETED != 0 {
+                dead += 1;
+            } else {
+                live += 1;
+            }
+            p = r.next;
+        }
+        if live != m.count || dead != m.deleted || live + dead == 0 {
+            return None;
+        }
+        self.length += live as u64;
+        self.nodes.insert(master_id, lp);
+        Some(())
+    }
+
+    /// The last entry (live or not) of the last node; `Some(None)` when there
+    /// are no nodes, `None` if a node is malformed.
+    fn loaded_last(&self) -> Option<Option<StreamId>> {
+        let Some((&mid, lp)) = self.nodes.last_key_value() else { return Some(None) };
+        let m = master(lp)?;
+        Some(raw_entries(lp, mid, &m).last().map(|r| r.id))
+    }
+}
+
+/// Rewrites a node's live and deleted counters.
+fn mark_counts(lp: &mut Vec<u8>, count: i64, deleted: i64) {
+    lp::replace_int(lp, lp::HDR, count);
+    if let Some(p) = lp::skip(lp, lp::HDR) {
+        lp::replace_int(lp, p, deleted);
+    }
+}

@@ -302,6 +302,7 @@ fn round_trips_every_encoding() {
         set_max_listpack_value: 4,
         zset_max_listpack_entries: 2,
         zset_max_listpack_value: 4,
+        ..d
     };
     let big: Vec<Vec<u8>> = (0..3000).map(|i| format!("element-{i}").into_bytes()).collect();
     let mixed: Vec<Vec<u8>> =
