@@ -1,0 +1,275 @@
+//! XREADGROUP: reading a stream as a consumer of a group, new entries (`>`)
+//! or the consumer's own pending history (an ID).
+//!
+//! The keys may live on several shards. The call first checks every key and
+//! group where it lives (so errors come in argument order, as Redis reports
+//! them), then serves each stream on its shard and puts the per-stream
+//! replies together in argument order.
+
+use bytes::Bytes;
+
+use super::group::{no_key_or_group, parse_strict_id, reply_entry, reply_id, stream_pos};
+use crate::cmd::{args, CmdError, CmdResult, Ks, Session};
+use crate::resp::{Out, Proto};
+use crate::shard::signal::class;
+use crate::types::stream::{Stream, StreamId};
+
+/// What XREADGROUP asks of one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Want {
+    /// `>`: entries never delivered to the group.
+    New,
+    /// The consumer's pending entries with IDs above this one.
+    History(StreamId),
+}
+
+/// The parsed command.
+#[derive(Debug, Clone)]
+pub(super) struct ReadGroup {
+    pub group: Bytes,
+    pub consumer: Bytes,
+    /// 0: no limit.
+    pub count: usize,
+    pub noack: bool,
+    /// BLOCK's timeout in ms (0: forever).
+    pub block_ms: Option<i64>,
+    pub keys: Vec<Bytes>,
+    pub ids: Vec<Bytes>,
+}
+
+/// Parses XREADGROUP's options as Redis's `xreadCommand` does.
+pub(super) fn parse(args: &[Bytes]) -> Result<ReadGroup, CmdError> {
+    let mut group = None;
+    let mut count = 0i64;
+    let mut noack = false;
+    let mut block_ms = None;
+    let mut streams_at = None;
+    let mut i = 1;
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        let a = &args[i];
+        if args::is(a, "block") && more > 0 {
+            i += 1;
+            let ms = crate::resp::parse::parse_i64(&args[i])
+                .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+            if ms < 0 {
+                return Err(CmdError::err("timeout is negative"));
+            }
+            block_ms = Some(ms);
+        } else if args::is(a, "count") && more > 0 {
+            i += 1;
+            count = args::int(&args[i])?.max(0);
+        } else if args::is(a, "streams") && more > 0 {
+            streams_at = Some(i + 1);
+            break;
+        } else if args::is(a, "group") && more >= 2 {
+            group = Some((args[i + 1].clone(), args[i + 2].clone()));
+            i += 2;
+        } else if args::is(a, "noack") {
+            noack = true;
+        } else {
+            return Err(CmdError::syntax());
+        }
+        i += 1;
+    }
+    let Some(at) = streams_at else { return Err(CmdError::syntax()) };
+    let rest = &args[at..];
+    if rest.len() % 2 != 0 {
+        return Err(CmdError::err(
+            "Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.",
+        ));
+    }
+    let Some((group, consumer)) = group else { return Err(CmdError::err("Missing GROUP option for XREADGROUP")) };
+    let n = rest.len() / 2;
+    Ok(ReadGroup {
+        group,
+        consumer,
+        count: usize::try_from(count).unwrap_or(usize::MAX),
+        noack,
+        block_ms,
+        keys: rest[..n].to_vec(),
+        ids: rest[n..].to_vec(),
+    })
+}
+
+/// What a key holds for the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    WrongType,
+    NoGroup,
+    Ok,
+}
+
+/// Checks `key` for the call (Redis's `lookupKeyRead` plus the group lookup).
+pub(super) fn check(ks: &mut Ks<'_>, key: &[u8], group: &[u8]) -> Found {
+    match ks.read_as::<Stream>(key) {
+        Err(_) => Found::WrongType,
+        Ok(Some(s)) if s.groups.get(group).is_some() => Found::Ok,
+        Ok(_) => Found::NoGroup,
+    }
+}
+
+/// The IDs, parsed after the key checks, as Redis interleaves them.
+fn parse_want(arg: &[u8]) -> Result<Want, CmdError> {
+    match arg {
+        b"$" => Err(CmdError::err(
+            "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
+        )),
+        b">" => Ok(Want::New),
+        _ => Ok(Want::History(parse_strict_id(arg, 0)?)),
+    }
+}
+
+/// NOGROUP as XREADGROUP words it.
+pub(super) fn no_group_error(key: &[u8], group: &[u8]) -> CmdError {
+    no_key_or_group(key, group, " in XREADGROUP with GROUP option")
+}
+
+/// Serves one stream if there is something to serve: the reply's
+/// `[key, entries]` pair, in protocol `proto`. History is always served
+/// (possibly empty); new entries only when the stream has some the group has
+/// not read. `Err` when the key or group went away.
+pub(super) fn serve(
+    ks: &mut Ks<'_>,
+    key: &[u8],
+    rg: &ReadGroup,
+    want: Want,
+    proto: Proto,
+) -> Result<Option<Vec<u8>>, CmdError> {
+    let now = ks.now_ms() as i64;
+    let s = match ks.write_as::<Stream>(key) {
+        Ok(Some(s)) => s,
+        _ => return Err(no_group_error(key, &rg.group)),
+    };
+    let pos = stream_pos(s);
+    let last_valid = s.last_entry_id();
+    let Some(g) = s.groups.get_mut(&rg.group) else { return Err(no_group_error(key, &rg.group)) };
+    if want == Want::New && !last_valid.is_some_and(|last| last > g.last_id) {
+        return Ok(None);
+    }
+    let (slot, created) = g.touch_consumer(&rg.consumer, now);
+    let mut out = Out::new(proto);
+    out.array(2);
+    out.bulk(key);
+    let mut changed = created;
+    match want {
+        Want::History(after) => {
+            // Redis starts at after + 1 in the sequence alone (wrapping).
+            let start = StreamId::new(after.ms, after.seq.wrapping_add(1));
+            let ids: Vec<StreamId> = {
+                let c = g.slot(slot).map(|c| c.pending_from(start).collect::<Vec<_>>()).unwrap_or_default();
+                if rg.count == 0 {
+                    c
+                } else {
+                    c.into_iter().take(rg.count).collect()
+                }
+            };
+            out.array(ids.len());
+            for id in ids {
+                let mut found = false;
+                s.for_each_in(id, id, false, |e| {
+                    reply_entry(&mut out, e);
+                    found = true;
+                    false
+                });
+                if found {
+                    if let Some(g) = s.groups.get_mut(&rg.group) {
+                        g.redeliver(id, now);
+                    }
+                    changed = true;
+                } else {
+                    // Deleted from the stream: the ID with no fields.
+                    out.array(2);
+                    reply_id(&mut out, id);
+                    out.null_array();
+                }
+            }
+        }
+        Want::New => {
+            let start = g.last_id.next().unwrap_or(StreamId::MAX);
+            let mut ids = Vec::new();
+            let mut body = Out::new(proto);
+            s.for_each_in(start, StreamId::MAX, false, |e| {
+                reply_entry(&mut body, e);
+                ids.push(e.id);
+                rg.count == 0 || ids.len() < rg.count
+            });
+            if let Some(g) = s.groups.get_mut(&rg.group) {
+                for &id in &ids {
+                    g.advance(id, &pos);
+                    if !rg.noack {
+                        g.deliver(id, slot, now);
+                    }
+                }
+            }
+            changed |= !ids.is_empty();
+            out.array(ids.len());
+            out.raw(&body.buf);
+        }
+    }
+    if created {
+        ks.notify(class::STREAM, "xgroup-createconsumer", key);
+    }
+    if changed {
+        ks.modified(key);
+    }
+    Ok(Some(out.buf.to_vec()))
+}
+
+/// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS
+/// key [key ...] id [id ...] — O(M) in the entries returned.
+pub(super) async fn xreadgroup(s: &mut Session, args: &[Bytes], out: &mut Out) -> CmdResult {
+    let rg = parse(args)?;
+    let n = rg.keys.len();
+    // Check every key where it lives, then report the first problem in
+    // argument order, each key's ID parsed after its checks.
+    let group = rg.group.clone();
+    let items = rg.keys.iter().enumerate().map(|(i, k)| (k.clone(), i));
+    let by = crate::cmd::by_shard(s, items);
+    let found = crate::cmd::on_shards(s, by.clone(), move |ks, keys: Vec<(Bytes, usize)>| {
+        keys.into_iter().map(|(k, i)| (i, check(ks, &k, &group))).collect::<Vec<_>>()
+    })
+    .await;
+    let mut status = vec![Found::Ok; n];
+    for (i, f) in found.into_iter().flatten() {
+        status[i] = f;
+    }
+    let mut wants = Vec::with_capacity(n);
+    for i in 0..n {
+        match status[i] {
+            Found::WrongType => return Err(crate::cmd::OpError::WrongType.into()),
+            Found::NoGroup => return Err(no_group_error(&rg.keys[i], &rg.group)),
+            Found::Ok => {}
+        }
+        wants.push(parse_want(&rg.ids[i])?);
+    }
+    let proto = out.proto;
+    let served = serve_all(s, &rg, &wants, proto).await?;
+    if !served.is_empty() {
+        out.array(served.len());
+        for part in served {
+            out.raw(&part);
+        }
+        return Ok(());
+    }
+    out.null_array();
+    Ok(())
+}
+
+/// Serves every stream on its shard; the replies of those served, in
+/// argument order.
+pub(super) async fn serve_all(s: &Session, rg: &ReadGroup, wants: &[Want], proto: Proto) -> Result<Vec<Vec<u8>>, CmdError> {
+    let items = rg.keys.iter().cloned().zip(wants.iter().copied().enumerate());
+    let by = crate::cmd::by_shard(s, items);
+    let rg2 = rg.clone();
+    let results = crate::cmd::on_shards(s, by, move |ks, keys: Vec<(Bytes, (usize, Want))>| {
+        keys.into_iter().map(|(k, (i, w))| (i, serve(ks, &k, &rg2, w, proto))).collect::<Vec<_>>()
+    })
+    .await;
+    let mut parts: Vec<Option<Vec<u8>>> = vec![None; wants.len()];
+    for (i, r) in results.into_iter().flatten() {
+        parts[i] = r?;
+    }
+    Ok(parts.into_iter().flatten().collect())
+}
+
