@@ -13,7 +13,8 @@
 //! used, so no input can make the reader allocate more than the file holds
 //! (LZF output is capped by what the compressed bytes can expand to).
 //!
-//! Streams and module values are parsed only to be skipped: they are named in
+//! Streams (types 15, 19 and 21) load with their consumer groups; module
+//! values are parsed only to be skipped: they are named in
 //! [`Summary::skipped`]. Keys that expired before `now_ms` are dropped, as a
 //! Redis master does when it loads a file.
 
@@ -170,9 +171,6 @@ pub(crate) fn load_where(
                             ))
                         }
                     },
-                    Body::Stream => sum
-                        .skipped
-                        .push(format!("stream key '{}' in db {db} (streams are not supported yet)", show(&k))),
                     Body::Module { name } => sum.skipped.push(format!(
                         "key '{}' in db {db} holds a value of module type '{name}' (modules are not supported)",
                         show(&k)
@@ -297,7 +295,6 @@ enum Body<'a> {
         t: u8,
         raw: &'a [u8],
     },
-    Stream,
     Module {
         name: String,
     },
@@ -505,7 +502,6 @@ impl<'a> Cur<'a> {
             }
             TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
                 self.skip_stream(t)?;
-                return Ok(Body::Stream);
             }
             TYPE_MODULE_2 => {
                 let id = self.len()?;
@@ -602,6 +598,7 @@ fn type_name(t: u8) -> &'static str {
         2 | 11 | 20 => "set",
         3 | 5 | 12 | 17 => "zset",
         4 | 9 | 13 | 16 => "hash",
+        15 | 19 | 21 => "stream",
         _ => "unknown",
     }
 }
@@ -683,6 +680,17 @@ mod tests {
                             "zset:[{}]",
                             z.iter().map(|(m, sc)| format!("{}={sc}", t(m))).collect::<Vec<_>>().join(",")
                         )
+                    }
+                    Value::Stream(s) => {
+                        let entries = s.range(Default::default(), crate::types::stream::StreamId::MAX, 0, false);
+                        let e: Vec<String> = entries
+                            .iter()
+                            .map(|e| {
+                                let f: Vec<String> = e.fields.iter().map(|(f, v)| format!("{}={}", t(f), t(v))).collect();
+                                format!("{}:{}", e.id, f.join(","))
+                            })
+                            .collect();
+                        format!("stream:[{}] last {} groups {}", e.join(";"), s.last_id, s.groups.len())
                     }
                 };
                 format!("{body} {}", v.encoding())

@@ -15,6 +15,7 @@ pub mod zset;
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// A key's Redis type, as TYPE names it.
@@ -25,6 +26,7 @@ pub enum Kind {
     Hash,
     Set,
     ZSet,
+    Stream,
 }
 
 impl Kind {
@@ -35,12 +37,13 @@ impl Kind {
             Kind::Hash => "hash",
             Kind::Set => "set",
             Kind::ZSet => "zset",
+            Kind::Stream => "stream",
         }
     }
 
     /// The type a TYPE-style name means (SCAN ... TYPE), case-insensitively.
     pub fn from_name(name: &[u8]) -> Option<Kind> {
-        [Kind::String, Kind::List, Kind::Hash, Kind::Set, Kind::ZSet]
+        [Kind::String, Kind::List, Kind::Hash, Kind::Set, Kind::ZSet, Kind::Stream]
             .into_iter()
             .find(|k| k.name().as_bytes().eq_ignore_ascii_case(name))
     }
@@ -53,6 +56,8 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    /// Boxed: a stream's metadata would make every `Value` larger.
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -62,12 +67,15 @@ impl Value {
             Value::Hash(_) => Kind::Hash,
             Value::Set(_) => Kind::Set,
             Value::ZSet(_) => Kind::ZSet,
+            Value::Stream(_) => Kind::Stream,
         }
     }
 
-    /// Elements (list entries, hash fields, set or sorted-set members).
+    /// Elements (list entries, hash fields, set or sorted-set members,
+    /// stream entries).
     pub fn len(&self) -> usize {
         match self {
+            Value::Stream(v) => v.len() as usize,
             Value::List(v) => v.len(),
             Value::Hash(v) => v.len(),
             Value::Set(v) => v.len(),
@@ -75,8 +83,10 @@ impl Value {
         }
     }
 
+    /// Whether the value holds nothing; an empty stream is still a value
+    /// (XDEL and XTRIM leave it, as Redis does).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        !matches!(self, Value::Stream(_)) && self.len() == 0
     }
 
     /// OBJECT ENCODING's name for the current representation.
@@ -86,6 +96,7 @@ impl Value {
             Value::Hash(v) => v.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(v) => v.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -98,6 +109,7 @@ impl Value {
             Value::Hash(v) => v.mem_usage(samples),
             Value::Set(v) => v.mem_usage(samples),
             Value::ZSet(v) => v.mem_usage(samples),
+            Value::Stream(v) => v.mem_usage(samples),
         }
     }
 }
@@ -147,6 +159,22 @@ collection!(List);
 collection!(Hash);
 collection!(Set);
 collection!(ZSet);
+
+impl Collection for Stream {
+    fn of(v: &Value) -> Option<&Stream> {
+        match v {
+            Value::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    fn of_mut(v: &mut Value) -> Option<&mut Stream> {
+        match v {
+            Value::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+}
 
 // Values move between shards (RENAME, SMOVE, ... across cores): they must be Send.
 const _: fn() = || {

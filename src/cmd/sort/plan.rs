@@ -190,7 +190,7 @@ pub(super) fn load(value: Option<&Value>, o: LoadOpts) -> Result<Loaded, OpError
     let copy = |s: &[u8]| Bytes::copy_from_slice(s);
     let elems: Vec<Bytes> = match value {
         None => Vec::new(),
-        Some(Value::Hash(_)) => return Err(OpError::WrongType),
+        Some(Value::Hash(_) | Value::Stream(_)) => return Err(OpError::WrongType),
         Some(Value::List(l)) if dontsort => {
             let v = if o.desc {
                 let mut v: Vec<Bytes> = l.iter().skip(len as usize - first - span).take(span).map(copy).collect();

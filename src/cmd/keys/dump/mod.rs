@@ -6,13 +6,15 @@
 //!
 //! DUMP writes what Redis 7.0 writes: strings with integer and LZF encodings,
 //! lists as a quicklist of listpacks, small hashes and sorted sets as one
-//! listpack, integer sets as an intset, larger ones element by element.
+//! listpack, integer sets as an intset, larger ones element by element,
+//! streams as their nodes verbatim (RDB type 19).
 //! RESTORE reads every list, hash, set and sorted-set type an RDB 10 payload
 //! can hold, down to the ziplists and zipmaps of older versions, and builds
 //! the value in the encoding its size calls for.
 
 mod codec;
 mod rdb;
+mod stream;
 #[cfg(test)]
 mod tests;
 mod value;

@@ -128,6 +128,7 @@ pub(super) fn dump_value(v: &Value, lim: &Limits, out: &mut Vec<u8>) {
         Value::Hash(h) => dump_hash(h, out),
         Value::Set(s) => dump_set(s, out),
         Value::ZSet(z) => super::zset::dump_zset(z, out),
+        Value::Stream(s) => super::stream::dump_stream(s, out),
     }
 }
 
@@ -189,7 +190,7 @@ fn read_n<'a, T>(r: &mut Reader<'a>, n: u64, mut f: impl FnMut(&mut Reader<'a>) 
 
 /// Reads a value of RDB type `t` (not a string); `None` is Redis's "Bad data
 /// format": a malformed value, an empty one, a repeated member or field, a
-/// NaN score, or a type Tessera does not have (streams, modules).
+/// NaN score, or a type Tessera does not have (modules).
 pub(super) fn load_value(t: u8, r: &mut Reader<'_>, lim: &Limits) -> Option<Value> {
     match t {
         RDB_TYPE_LIST => {
@@ -279,6 +280,7 @@ pub(super) fn load_value(t: u8, r: &mut Reader<'_>, lim: &Limits) -> Option<Valu
             }
             (!l.is_empty()).then_some(Value::List(l))
         }
+        t if super::stream::is_stream_type(t) => super::stream::load_stream(t, r),
         _ => None,
     }
 }
