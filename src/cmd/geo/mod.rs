@@ -1,6 +1,192 @@
 //! Geo commands over sorted sets: GEOADD, GEODIST, GEOHASH, GEOPOS, the
 //! GEORADIUS family and GEOSEARCH/GEOSEARCHSTORE.
+//!
+//! A geo member is a sorted-set member whose score is the 52-bit
+//! interleaved geohash of its point, exactly as Redis stores it (`hash`
+//! holds that arithmetic). The single-key commands live in `basic`; the
+//! searches in `search`, which scans the nine cells Redis scans, in its
+//! order, and sorts with Redis's own algorithms (`pqsort` for COUNT) so
+//! replies match Redis's element for element.
+//!
+//! GEORADIUS and GEORADIUSBYMEMBER may STORE into a key named among their
+//! options (Redis's movable keys), so they run as coordinators: the search
+//! runs on the source's shard and the result is stored on the
+//! destination's. GEOSEARCHSTORE names both keys up front: it runs on one
+//! shard when they share it, and as a coordinator otherwise.
 
-use super::Handler;
+mod basic;
+pub(crate) mod hash;
+mod pqsort;
+mod search;
+#[cfg(test)]
+mod tests;
 
-pub const HANDLERS: &[(&str, Handler)] = &[];
+use bytes::Bytes;
+
+use super::string::ld::Ld;
+use super::{CmdError, Handler};
+use crate::resp::{Out, Proto};
+use crate::{async_handler, on_shard};
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("geoadd", Handler::Sync(on_shard!(basic::geoadd))),
+    ("geodist", Handler::Sync(on_shard!(basic::geodist))),
+    ("geohash", Handler::Sync(on_shard!(basic::geohash))),
+    ("geopos", Handler::Sync(on_shard!(basic::geopos))),
+    ("georadius", Handler::Async(async_handler!(search::cmd_georadius))),
+    ("georadiusbymember", Handler::Async(async_handler!(search::cmd_georadiusbymember))),
+    ("georadius_ro", Handler::Sync(on_shard!(search::georadius_ro))),
+    ("georadiusbymember_ro", Handler::Sync(on_shard!(search::georadiusbymember_ro))),
+    ("geosearch", Handler::Sync(on_shard!(search::geosearch))),
+    (
+        "geosearchstore",
+        Handler::SyncCross(on_shard!(search::geosearchstore), async_handler!(search::cross_geosearchstore)),
+    ),
+];
+
+/// Redis's `getDoubleFromObject` (`string2d`): the whole argument must be
+/// one `strtod` number, without leading space, not NaN, and neither
+/// overflowing to infinity nor underflowing to zero.
+pub(crate) fn parse_double(arg: &[u8]) -> Option<f64> {
+    let first = *arg.first()?;
+    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        return None;
+    }
+    let (neg, body) = match first {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
+        return Some(if neg { f64::NEG_INFINITY } else { f64::INFINITY });
+    }
+    if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
+        // Hex floats go through the long double reader, then to double.
+        let v = ld_to_f64(super::string::ld::parse(arg)?);
+        return (v.is_finite() && v != 0.0 || is_zero_literal(&body[2..])).then_some(v);
+    }
+    // Rust's reader takes what strtod takes in decimal, except the words.
+    if !body.first().is_some_and(|c| c.is_ascii_digit() || *c == b'.') {
+        return None;
+    }
+    let v: f64 = std::str::from_utf8(arg).ok()?.parse().ok()?;
+    if v.is_infinite() || (v == 0.0 && !is_zero_literal(body)) {
+        return None;
+    }
+    Some(v)
+}
+
+/// Whether a mantissa has no nonzero digit (so a zero result is no underflow).
+fn is_zero_literal(s: &[u8]) -> bool {
+    s.iter().take_while(|&&c| !matches!(c | 0x20, b'e' | b'p')).all(|c| !c.is_ascii_alphanumeric() || *c == b'0')
+}
+
+/// An x87 value rounded to the nearest double, half to even.
+fn ld_to_f64(v: Ld) -> f64 {
+    match v {
+        Ld::Nan => f64::NAN,
+        Ld::Inf { neg } => {
+            if neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        Ld::Finite { neg, mant, exp } => {
+            if mant == 0 {
+                return if neg { -0.0 } else { 0.0 };
+            }
+            // 64 bits to 53: round the low 11 bits off, half to even.
+            let lz = mant.leading_zeros();
+            let (m, e) = (mant << lz, exp - lz as i64);
+            let low = m & 0x7ff;
+            let mut top = m >> 11;
+            if low > 0x400 || (low == 0x400 && top & 1 == 1) {
+                top += 1;
+            }
+            let mut v = top as f64;
+            // Scale by 2^(e + 11) in steps that stay within double's range.
+            let mut k = e + 11;
+            while k != 0 {
+                let s = k.clamp(-1000, 1000);
+                v *= 2f64.powi(s as i32);
+                k -= s;
+            }
+            if neg {
+                -v
+            } else {
+                v
+            }
+        }
+    }
+}
+
+/// A double exactly as an x87 long double.
+fn f64_to_ld(v: f64) -> Ld {
+    if v.is_nan() {
+        return Ld::Nan;
+    }
+    let neg = v.is_sign_negative();
+    if v.is_infinite() {
+        return Ld::Inf { neg };
+    }
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1 << 52) - 1);
+    let (m, e) = if biased == 0 { (frac, -1074) } else { (frac | (1 << 52), biased - 1075) };
+    if m == 0 {
+        return Ld::Finite { neg, mant: 0, exp: 0 };
+    }
+    let lz = m.leading_zeros();
+    Ld::Finite { neg, mant: m << lz, exp: e - lz as i64 }
+}
+
+/// Redis's `addReplyHumanLongDouble` of a double: `%.17Lf` trimmed, as a
+/// bulk string in RESP2 and a RESP3 double.
+fn reply_coord(out: &mut Out, v: f64) {
+    let text = super::string::ld::format_human(f64_to_ld(v));
+    match out.proto {
+        Proto::Resp2 => out.bulk(&text),
+        Proto::Resp3 => {
+            out.raw(b",");
+            out.raw(&text);
+            out.raw(b"\r\n");
+        }
+    }
+}
+
+/// Redis's `addReplyDoubleDistance`: `%.4f` as a bulk string.
+fn reply_distance(out: &mut Out, d: f64) {
+    out.bulk(format!("{d:.4}").as_bytes());
+}
+
+/// Redis's `extractUnitOrReply`: meters per unit.
+fn unit(arg: &[u8]) -> Result<f64, CmdError> {
+    let a = super::args::is;
+    if a(arg, "m") {
+        Ok(1.0)
+    } else if a(arg, "km") {
+        Ok(1000.0)
+    } else if a(arg, "ft") {
+        Ok(0.3048)
+    } else if a(arg, "mi") {
+        Ok(1609.34)
+    } else {
+        Err(CmdError::err("unsupported unit provided. please use M, KM, FT, MI"))
+    }
+}
+
+/// A float argument (`msg`, or "value is not a valid float").
+fn double_arg(arg: &[u8], msg: Option<&'static str>) -> Result<f64, CmdError> {
+    parse_double(arg).ok_or_else(|| CmdError::err(msg.unwrap_or("value is not a valid float")))
+}
+
+/// Redis's `extractLongLatOrReply`: a longitude and a latitude in range.
+fn lon_lat(args: &[Bytes]) -> Result<[f64; 2], CmdError> {
+    let lon = double_arg(&args[0], None)?;
+    let lat = double_arg(&args[1], None)?;
+    if !(hash::LONG_MIN..=hash::LONG_MAX).contains(&lon) || !(hash::LAT_MIN..=hash::LAT_MAX).contains(&lat) {
+        return Err(CmdError::err(format_args!("invalid longitude,latitude pair {lon:.6},{lat:.6}")));
+    }
+    Ok([lon, lat])
+}
