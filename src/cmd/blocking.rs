@@ -4,7 +4,9 @@
 //! Each command first tries to pop at once, as its non-blocking form would;
 //! otherwise the call blocks on every key it names (see `shard::block`) until a
 //! push on any shard serves it, its timeout passes, CLIENT UNBLOCK ends it or
-//! its client goes away.
+//! its client goes away. Stream reads (XREAD, XREADGROUP) block through the
+//! same [`block_on`], with their own `Serve` ops
+//! (`cmd::stream::read::block_on_streams`).
 
 use std::any::Any;
 use std::sync::Arc;
@@ -155,7 +157,7 @@ impl Serve for ZPop {
 }
 
 /// How a blocking call ended.
-enum Outcome {
+pub(crate) enum Outcome {
     Served(Served),
     TimedOut,
     /// CLIENT UNBLOCK ... ERROR.
@@ -175,7 +177,7 @@ fn peer_closed(fd: i32) -> bool {
 /// Pops with `op` from the first of `keys` that can serve it, blocking until
 /// one can (or `deadline`, in ms, passes). As Redis, a key of another type met
 /// before any key with data is a WRONGTYPE error.
-async fn block_on(
+pub(crate) async fn block_on(
     s: &mut Session,
     keys: &[Bytes],
     kind: Kind,

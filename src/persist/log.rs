@@ -10,6 +10,10 @@
 //! `SET key value [PXAT ms]`, `RESTORE key ms payload REPLACE ABSTTL`, or
 //! `DEL key`. Replaying either gives the same data.
 //!
+//! A `Sync` handler whose request is not its effect but can say what is
+//! (XADD with `*` or `~`, XTRIM `~`, XCLAIM ...) names the argv to log
+//! instead with [`log_as`], as Redis's `rewriteClientCommandArgument` does.
+//!
 //! `appendfsync always` is group commit: a connection that ran writes waits,
 //! before its replies leave, until every shard has synced what it had logged
 //! by then ([`durable`]).
@@ -103,9 +107,37 @@ fn logged_as_state(cmd: &Command, args: &[Bytes]) -> bool {
     }
 }
 
+thread_local! {
+    /// The argv a handler asked its command to be logged as: (the command's
+    /// own arguments, to recognise it; the replacement).
+    static LOG_AS: std::cell::RefCell<Option<(Vec<Bytes>, Vec<Bytes>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes the synchronous command running now on this shard, whose arguments
+/// are `args`, go to the AOF (when it is logged as it came) as `logged`
+/// instead: the deterministic form of a command that is not, such as XADD
+/// with the ID it got and an exact trim. Call it from the handler, after the
+/// change, at most once per command; `logged` must be a command that replays
+/// to the same data. A command logged as its resulting state ignores it.
+pub fn log_as(args: &[Bytes], logged: Vec<Bytes>) {
+    LOG_AS.with(|l| *l.borrow_mut() = Some((args.to_vec(), logged)));
+}
+
+/// The replacement [`log_as`] set for the command with arguments `args`
+/// (one set for another command is dropped).
+fn take_log_as(args: &[Bytes]) -> Option<Vec<Bytes>> {
+    let (orig, logged) = LOG_AS.with(|l| l.borrow_mut().take())?;
+    let same = orig.len() == args.len()
+        && orig.iter().zip(args).all(|(a, b)| a.as_ptr() == b.as_ptr() && a.len() == b.len());
+    same.then_some(logged)
+}
+
 /// After a synchronous command ran on this shard: logs it as it came when
-/// that is its effect. `before` is `Signals::modified`'s length before it ran.
+/// that is its effect (or as the handler asked, [`log_as`]). `before` is
+/// `Signals::modified`'s length before it ran.
 pub fn after_command(st: &mut ShardState, cmd: &Command, db: usize, args: &[Bytes], before: usize) {
+    let replaced = take_log_as(args);
+    let args = replaced.as_deref().unwrap_or(args);
     let Some(log) = st.aof.as_mut() else { return };
     let now = st.signals.modified.len();
     if now == before || logged_as_state(cmd, args) {

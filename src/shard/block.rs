@@ -13,8 +13,14 @@
 //! CLIENT UNBLOCK or a disconnect wins the same flag (0 -> cancelled) before the
 //! call gives up. Waiters whose claim was taken are dropped when met, and the
 //! home removes its waiters when the call ends, so nothing stays behind.
+//!
+//! Streams: a key that already exists becomes ready again when entries are
+//! added to it (`stream_ready`, called by XADD), and a waiter that cannot be
+//! served (its ID is past the new entries) does not hold up the ones behind
+//! it ([`Serve::fifo`]).
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -74,6 +80,44 @@ pub trait Serve: Send + Sync {
         here: ShardId,
         claim: &mut dyn FnMut() -> bool,
     ) -> Option<Box<dyn Any + Send>>;
+
+    /// Whether waiters are served strictly in order: a pop that finds
+    /// nothing stops the key's queue (lists, sorted sets). Stream reads say
+    /// false: each waiter wants entries after its own ID.
+    fn fifo(&self) -> bool {
+        true
+    }
+}
+
+thread_local! {
+    /// Stream keys (database, key) that got entries since this shard last
+    /// served its waiters, noted only while someone waits here.
+    static STREAMS_READY: RefCell<Vec<(usize, Bytes)>> = const { RefCell::new(Vec::new()) };
+    static ANY_WAITER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Redis's `signalKeyAsReady` for a stream that got entries (it may have
+/// existed before, so `Db::insert` did not mark it): clients blocked on it
+/// are served after the current command. Costs one thread-local read when
+/// nobody on this shard waits.
+pub fn stream_ready(db: usize, key: &[u8]) {
+    if !ANY_WAITER.with(Cell::get) {
+        return;
+    }
+    STREAMS_READY.with(|r| {
+        let mut r = r.borrow_mut();
+        if !r.iter().any(|(d, k)| *d == db && &k[..] == key) {
+            r.push((db, Bytes::copy_from_slice(key)));
+        }
+    });
+}
+
+fn take_stream_ready(db: usize) -> Option<Bytes> {
+    STREAMS_READY.with(|r| {
+        let mut r = r.borrow_mut();
+        let i = r.iter().position(|(d, _)| *d == db)?;
+        Some(r.swap_remove(i).1)
+    })
 }
 
 /// Where a blocked call's slot is.
@@ -133,16 +177,24 @@ impl Slots {
 pub fn serve_ready(core: &Core, state: &mut ShardState) {
     // Blocked clients are served after a transaction, as Redis serves them
     // after EXEC: the release serves them (see `Core::unlock`).
-    if state.waiters == 0 || state.hold_ready || !state.locks.is_idle() {
+    if state.waiters == 0 {
+        if ANY_WAITER.with(Cell::get) {
+            ANY_WAITER.with(|w| w.set(false));
+            STREAMS_READY.with(|r| r.borrow_mut().clear());
+        }
+        return;
+    }
+    if state.hold_ready || !state.locks.is_idle() {
         return;
     }
     let clock = core.clock();
     for db in 0..state.dbs.len() {
-        while let Some(key) = state.dbs[db].pop_ready() {
+        while let Some(key) = state.dbs[db].pop_ready().or_else(|| take_stream_ready(db)) {
             let Some(mut queue) = state.blocked.remove(&(db, key.clone())) else { continue };
-            while let Some(w) = queue.front() {
+            let mut i = 0;
+            while let Some(w) = queue.get(i) {
                 if !w.claim.is_open() {
-                    queue.pop_front();
+                    queue.remove(i);
                     state.waiters -= 1;
                     continue;
                 }
@@ -160,15 +212,16 @@ pub fn serve_ready(core: &Core, state: &mut ShardState) {
                 match result {
                     Some(v) => {
                         let id = w.id;
-                        queue.pop_front();
+                        queue.remove(i);
                         state.waiters -= 1;
                         deliver(core, id, (key.clone(), v));
                     }
                     None if lost => {
-                        queue.pop_front();
+                        queue.remove(i);
                         state.waiters -= 1;
                     }
-                    None => break,
+                    None if op.fifo() => break,
+                    None => i += 1,
                 }
             }
             if queue.is_empty() {
@@ -242,6 +295,7 @@ pub fn try_or_wait(
         }
         queue.push_back(Waiter { id, claim: claim.clone(), op: op.clone() });
         state.waiters += 1;
+        ANY_WAITER.with(|w| w.set(true));
     }
     None
 }

@@ -1,16 +1,36 @@
 //! Stream commands: entries (XADD, XRANGE, XREAD, ...) and consumer groups
 //! (XGROUP, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM, XINFO).
 
+//!
+//! Entries (`entries`, `read`) are H-stream's; the shared helpers below
+//! parse IDs and write entries as Redis replies with them. `read` also holds
+//! the blocking wait on streams that XREAD and XREADGROUP share
+//! ([`read::block_on_streams`]).
+
 mod claim;
+mod entries;
 mod group;
 mod info;
 mod pending;
+pub(crate) mod read;
 mod readgroup;
 
-use super::Handler;
+use super::{CmdError, Handler, Ks, OpError};
+use crate::resp::Out;
+use crate::types::stream::lp::Elem;
+use crate::types::stream::{EntryRef, Stream, StreamId};
 use crate::{async_handler, on_shard};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
+    // Entries.
+    ("xadd", Handler::Sync(on_shard!(entries::xadd))),
+    ("xlen", Handler::Sync(on_shard!(entries::xlen))),
+    ("xrange", Handler::Sync(on_shard!(entries::xrange))),
+    ("xrevrange", Handler::Sync(on_shard!(entries::xrevrange))),
+    ("xdel", Handler::Sync(on_shard!(entries::xdel))),
+    ("xtrim", Handler::Sync(on_shard!(entries::xtrim))),
+    ("xsetid", Handler::Sync(on_shard!(entries::xsetid))),
+    ("xread", Handler::Async(async_handler!(read::xread))),
     // Consumer groups.
     ("xgroup|create", Handler::Sync(on_shard!(group::xgroup_create))),
     ("xgroup|setid", Handler::Sync(on_shard!(group::xgroup_setid))),
@@ -28,3 +48,51 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("xinfo|consumers", Handler::Sync(on_shard!(info::xinfo_consumers))),
     ("xinfo|help", Handler::Sync(on_shard!(info::xinfo_help))),
 ];
+
+/// Redis's `streamParseStrictIDOrReply`: an ID (`-`/`+` refused, a missing
+/// sequence is 0).
+pub(crate) fn parse_strict_id(arg: &[u8]) -> Result<StreamId, CmdError> {
+    StreamId::parse(arg, 0, true, false)
+        .map(|(id, _)| id)
+        .ok_or_else(|| CmdError::err("Invalid stream ID specified as stream command argument"))
+}
+
+/// Redis's `lookupKeyWrite` plus `checkType` for a stream.
+pub(crate) fn stream_mut<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut Stream>, OpError> {
+    ks.write_as(key)
+}
+
+/// One listpack element as a bulk string.
+fn reply_elem(out: &mut Out, e: Elem<'_>) {
+    match e {
+        Elem::Str(s) => out.bulk(s),
+        Elem::Int(v) => out.bulk_int(v),
+    }
+}
+
+/// An entry as Redis replies with it: `[id, [field, value, ...]]` (RESP2
+/// and RESP3 alike).
+pub(crate) fn reply_stream_entry(out: &mut Out, e: &EntryRef<'_>) {
+    out.array(2);
+    out.bulk(e.id.to_string().as_bytes());
+    out.array(2 * e.num_fields());
+    for (f, v) in e.fields() {
+        reply_elem(out, f);
+        reply_elem(out, v);
+    }
+}
+
+/// Up to `count` (0: all) entries from `start` to `end` as an array
+/// (Redis's `streamReplyWithRange` without a group); returns how many.
+pub(crate) fn reply_entries(out: &mut Out, s: &Stream, start: StreamId, end: StreamId, count: usize, rev: bool) -> usize {
+    let mut v = Vec::new();
+    s.for_each_in(start, end, rev, |e| {
+        v.push(e);
+        count == 0 || v.len() < count
+    });
+    out.array(v.len());
+    for e in &v {
+        reply_stream_entry(out, e);
+    }
+    v.len()
+}

@@ -253,7 +253,7 @@ impl Stream {
 
     /// Calls `f` on each live entry with `start <= id <= end`, ascending (or
     /// descending with `rev`), until it returns false.
-    pub fn for_each_in(&self, start: StreamId, end: StreamId, rev: bool, mut f: impl FnMut(EntryRef<'_>) -> bool) {
+    pub fn for_each_in<'a>(&'a self, start: StreamId, end: StreamId, rev: bool, mut f: impl FnMut(EntryRef<'a>) -> bool) {
         if start > end {
             return;
         }
@@ -315,6 +315,13 @@ impl Stream {
         id
     }
 
+    /// The first entry's ID, deleted or not (`streamGetEdgeID(s,1,0)`).
+    pub fn first_id_with_tombstones(&self) -> Option<StreamId> {
+        let (&mid, lp) = self.nodes.first_key_value()?;
+        let m = master(lp)?;
+        raw_entry(lp, m.entries_at, mid, &m).map(|r| r.id)
+    }
+
     /// The last live entry's ID (`streamLastValidID`).
     pub fn last_entry_id(&self) -> Option<StreamId> {
         let mut id = None;
@@ -339,8 +346,9 @@ impl Stream {
         let id = match new {
             NewId::Auto if now_ms > last.ms => StreamId::new(now_ms, 0),
             NewId::Auto => last.next().ok_or(AddError::NotGreater)?,
+            // Redis 7.0 reports an exhausted sequence as ERANGE.
             NewId::AutoSeq(ms) if ms == last.ms => {
-                StreamId::new(ms, last.seq.checked_add(1).ok_or(AddError::NotGreater)?)
+                StreamId::new(ms, last.seq.checked_add(1).ok_or(AddError::TooLarge)?)
             }
             NewId::AutoSeq(ms) => StreamId::new(ms, 0),
             NewId::Given(id) => id,

@@ -76,7 +76,7 @@ fn append_and_read_both_ways() {
     // Exhausted sequence of one ms.
     let mut t = Stream::new();
     t.add(NewId::Given(id(1, u64::MAX)), &["f", "v"], 0, &l).unwrap();
-    assert_eq!(t.add(NewId::AutoSeq(1), &["f", "v"], 0, &l), Err(AddError::NotGreater));
+    assert_eq!(t.add(NewId::AutoSeq(1), &["f", "v"], 0, &l), Err(AddError::TooLarge));
     assert_eq!(t.add(NewId::Auto, &["f", "v"], 0, &l), Ok(id(2, 0)));
 }
 
