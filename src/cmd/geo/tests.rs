@@ -169,7 +169,7 @@ fn geodist_geohash_geopos() {
     sicily(&mut t);
     assert_eq!(run(&mut t, geodist, &["Sicily", "Palermo", "Catania"]), "$11 166274.1516");
     assert_eq!(run(&mut t, geodist, &["Sicily", "Palermo", "Catania", "KM"]), "$8 166.2742");
-    assert_eq!(run(&mut t, geodist, &["Sicily", "Palermo", "Catania", "mi"]), "$7 103.3182");
+    assert_eq!(run(&mut t, geodist, &["Sicily", "Palermo", "Catania", "mi"]), "$8 103.3182");
     assert_eq!(run(&mut t, geodist, &["Sicily", "Palermo", "x"]), "$-1");
     assert_eq!(run(&mut t, geodist, &["nokey", "Palermo", "x"]), "$-1");
     assert_eq!(
