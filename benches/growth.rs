@@ -25,11 +25,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use mimalloc::MiMalloc;
+use tessera::alloc::Mimalloc;
 use tessera::db::{Entry, StrEncoding, Table};
 
 #[global_allocator]
-static GLOBAL: tessera::alloc::Counting<MiMalloc> = tessera::alloc::Counting::new(MiMalloc);
+static GLOBAL: tessera::alloc::Counting<Mimalloc> = tessera::alloc::Counting::new(Mimalloc);
 
 /// Page faults this thread has taken (minor and major).
 fn thread_faults() -> i64 {

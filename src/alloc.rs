@@ -18,6 +18,8 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
+use libmimalloc_sys as mi;
+
 const SLOTS: usize = 256;
 
 #[repr(align(64))]
@@ -106,7 +108,7 @@ fn add(delta: i64) {
         Ok(Some(force)) => {
             SHRINK_COLLECTS.fetch_add(1, Ordering::Relaxed);
             // SAFETY: collecting the calling thread's own heap has no preconditions.
-            unsafe { libmimalloc_sys::mi_collect(force) };
+            unsafe { mi::mi_collect(force) };
         }
         Ok(None) => {}
         // During thread teardown the slot may be gone; count on slot 0 then.
@@ -137,7 +139,7 @@ pub fn block_bytes(n: usize) -> usize {
         return 0;
     }
     // SAFETY: a pure computation on mimalloc's size classes.
-    unsafe { libmimalloc_sys::mi_good_size(n) }
+    unsafe { mi::mi_good_size(n) }
 }
 
 /// What mimalloc itself reports about the memory it took from the OS.
@@ -157,7 +159,7 @@ pub fn allocator_stats() -> AllocatorStats {
     // SAFETY: every out-parameter is either null (not wanted) or a valid
     // pointer to a local usize.
     unsafe {
-        libmimalloc_sys::mi_process_info(null, null, null, null, null, &mut committed, &mut peak_committed, null)
+        mi::mi_process_info(null, null, null, null, null, &mut committed, &mut peak_committed, null)
     };
     AllocatorStats { committed, peak_committed }
 }
@@ -168,7 +170,7 @@ pub fn allocator_stats() -> AllocatorStats {
 /// heap (MEMORY PURGE).
 pub fn purge_thread() {
     // SAFETY: collecting the calling thread's own heap has no preconditions.
-    unsafe { libmimalloc_sys::mi_collect(true) }
+    unsafe { mi::mi_collect(true) }
 }
 
 /// mimalloc's statistics report as text (`mi_stats_print_out`).
@@ -186,7 +188,7 @@ pub fn allocator_report() -> String {
     }
     let mut out = String::new();
     // SAFETY: the callback only appends to `out`, which outlives the call.
-    unsafe { libmimalloc_sys::mi_stats_print_out(Some(append), &mut out as *mut String as *mut std::ffi::c_void) };
+    unsafe { mi::mi_stats_print_out(Some(append), &mut out as *mut String as *mut std::ffi::c_void) };
     out
 }
 
@@ -209,10 +211,58 @@ pub trait UsableSize {
     unsafe fn usable(&self, ptr: *mut u8, layout: Layout) -> usize;
 }
 
-impl UsableSize for mimalloc::MiMalloc {
+/// mimalloc as a global allocator.
+///
+/// Alignments of at most 8, which every mimalloc block has, go to the plain
+/// `mi_malloc` family. The `mimalloc` crate sends every request to
+/// `mi_malloc_aligned`, whose fallback, taken whenever the size class's
+/// current page has no free block left, over-allocates `size + align - 1`
+/// bytes from the next size class; and since that fallback never refills
+/// the page, a growing heap keeps taking it: 48-byte requests get 56 or 64.
+pub struct Mimalloc;
+
+/// The alignment of every mimalloc block (sizes are multiples of 8).
+const MI_MIN_ALIGN: usize = 8;
+
+// SAFETY: each method forwards to the mimalloc call for its layout; blocks
+// are freed with `mi_free`, which takes blocks of any of them.
+unsafe impl GlobalAlloc for Mimalloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = if layout.align() <= MI_MIN_ALIGN {
+            unsafe { mi::mi_malloc(layout.size()) }
+        } else {
+            unsafe { mi::mi_malloc_aligned(layout.size(), layout.align()) }
+        };
+        p.cast()
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = if layout.align() <= MI_MIN_ALIGN {
+            unsafe { mi::mi_zalloc(layout.size()) }
+        } else {
+            unsafe { mi::mi_zalloc_aligned(layout.size(), layout.align()) }
+        };
+        p.cast()
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        unsafe { mi::mi_free(ptr.cast()) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = if layout.align() <= MI_MIN_ALIGN {
+            unsafe { mi::mi_realloc(ptr.cast(), new_size) }
+        } else {
+            unsafe { mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()) }
+        };
+        p.cast()
+    }
+}
+
+impl UsableSize for Mimalloc {
     unsafe fn usable(&self, ptr: *mut u8, _layout: Layout) -> usize {
         // SAFETY: forwarded from the caller's contract.
-        unsafe { self.usable_size(ptr) }
+        unsafe { mi::mi_usable_size(ptr.cast()) }
     }
 }
 

@@ -1,10 +1,10 @@
 //! `tessera [config-file] [--directive value ...]`: parse the command line into a
 //! Config and run the server.
 
-use mimalloc::MiMalloc;
+use tessera::alloc::Mimalloc;
 
 #[global_allocator]
-static GLOBAL: tessera::alloc::Counting<MiMalloc> = tessera::alloc::Counting::new(MiMalloc);
+static GLOBAL: tessera::alloc::Counting<Mimalloc> = tessera::alloc::Counting::new(Mimalloc);
 
 const ABOUT: &str = "Tessera: a Redis-compatible, thread-per-core in-memory cache server.
 

@@ -18,7 +18,7 @@ pub struct Hash {
 #[derive(Debug, Clone)]
 enum Repr {
     Pack(Pack),
-    Table(BlobTable<2>),
+    Table(Box<BlobTable<2>>),
 }
 
 impl Default for Hash {
@@ -55,7 +55,7 @@ impl Hash {
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>, lim: &Limits) -> Hash {
         let pairs: Vec<(&[u8], &[u8])> = pairs.into_iter().collect();
         let small = pairs.len() <= lim.hash_max_listpack_entries && pairs.iter().all(|(f, v)| fits(f, v, lim));
-        let mut h = if small { Hash::new() } else { Hash { repr: Repr::Table(BlobTable::with_capacity(pairs.len())) } };
+        let mut h = if small { Hash::new() } else { Hash { repr: Repr::Table(Box::new(BlobTable::with_capacity(pairs.len()))) } };
         for (f, v) in pairs {
             h.set(f, v);
         }
@@ -160,7 +160,7 @@ impl Hash {
             for (f, v) in PackPairs(p.iter()) {
                 t.insert(Blob::new([f, v]));
             }
-            self.repr = Repr::Table(t);
+            self.repr = Repr::Table(Box::new(t));
         }
     }
 

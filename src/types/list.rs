@@ -117,8 +117,15 @@ pub struct List {
 enum Repr {
     /// The whole list in one packed node.
     Listpack(Pack),
-    /// Non-empty packed nodes, front to back, and the total element count.
-    Quicklist { nodes: VecDeque<Pack>, len: usize },
+    /// Non-empty packed nodes, front to back, and the total element count
+    /// (boxed: a list is usually one listpack, and `Value` stays small).
+    Quicklist(Box<Quick>),
+}
+
+#[derive(Debug, Clone)]
+struct Quick {
+    nodes: VecDeque<Pack>,
+    len: usize,
 }
 
 impl Default for List {
@@ -137,7 +144,7 @@ impl List {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Listpack(p) => p.len(),
-            Repr::Quicklist { len, .. } => *len,
+            Repr::Quicklist(q) => q.len,
         }
     }
 
@@ -149,7 +156,7 @@ impl List {
     pub fn encoding(&self) -> &'static str {
         match self.repr {
             Repr::Listpack(_) => "listpack",
-            Repr::Quicklist { .. } => "quicklist",
+            Repr::Quicklist(_) => "quicklist",
         }
     }
 
@@ -157,7 +164,7 @@ impl List {
     fn nodes(&self) -> Nodes<'_> {
         let (a, b): (&[Pack], &[Pack]) = match &self.repr {
             Repr::Listpack(p) => (std::slice::from_ref(p), &[]),
-            Repr::Quicklist { nodes, .. } => nodes.as_slices(),
+            Repr::Quicklist(q) => q.nodes.as_slices(),
         };
         a.iter().chain(b.iter())
     }
@@ -173,7 +180,8 @@ impl List {
     pub fn mem_usage(&self, samples: usize) -> usize {
         match &self.repr {
             Repr::Listpack(p) => p.mem_usage(),
-            Repr::Quicklist { nodes, .. } => {
+            Repr::Quicklist(q) => {
+                let nodes = &q.nodes;
                 crate::alloc::block_bytes(nodes.capacity() * std::mem::size_of::<Pack>())
                     + super::sampled(nodes.iter().map(Pack::mem_usage), samples, nodes.len())
             }
@@ -184,7 +192,8 @@ impl List {
     fn locate(&self, i: usize) -> Option<(usize, usize)> {
         match &self.repr {
             Repr::Listpack(p) => (i < p.len()).then_some((0, i)),
-            Repr::Quicklist { nodes, len } => {
+            Repr::Quicklist(q) => {
+                let Quick { nodes, len } = &**q;
                 if i >= *len {
                     return None;
                 }
@@ -254,7 +263,7 @@ impl List {
             let p = std::mem::take(p);
             let len = p.len();
             let nodes = if p.is_empty() { VecDeque::new() } else { VecDeque::from([p]) };
-            self.repr = Repr::Quicklist { nodes, len };
+            self.repr = Repr::Quicklist(Box::new(Quick { nodes, len }));
         }
     }
 
@@ -272,7 +281,8 @@ impl List {
     }
 
     fn pack_if_fits(&mut self, lim: &Limits, shrinking: bool) {
-        let Repr::Quicklist { nodes, .. } = &mut self.repr else { return };
+        let Repr::Quicklist(q) = &mut self.repr else { return };
+        let nodes = &mut q.nodes;
         let fits = match nodes.len() {
             0 => true,
             1 => NodeLimit::of(lim).fits(nodes[0].bytes(), nodes[0].len(), shrinking),
@@ -299,7 +309,8 @@ impl List {
         match &mut self.repr {
             Repr::Listpack(p) if front => p.push_front(v),
             Repr::Listpack(p) => p.push_back(v),
-            Repr::Quicklist { nodes, len } => {
+            Repr::Quicklist(q) => {
+                let Quick { nodes, len } = &mut **q;
                 *len += 1;
                 let end = if front { nodes.front_mut() } else { nodes.back_mut() };
                 match end {
@@ -346,7 +357,8 @@ impl List {
                     p.pop_back()
                 }
             }
-            Repr::Quicklist { nodes, len } => {
+            Repr::Quicklist(q) => {
+                let Quick { nodes, len } = &mut **q;
                 let n = if front { nodes.front_mut()? } else { nodes.back_mut()? };
                 let v = if front { n.pop_front()? } else { n.pop_back()? };
                 if n.is_empty() {
@@ -385,7 +397,8 @@ impl List {
         let Some((ni, off)) = self.locate(i) else { return };
         match &mut self.repr {
             Repr::Listpack(p) => p.insert(i, v),
-            Repr::Quicklist { nodes, len } => {
+            Repr::Quicklist(q) => {
+                let Quick { nodes, len } = &mut **q;
                 *len += 1;
                 insert_in_node(nodes, ni, off, v, nl);
             }
@@ -403,7 +416,8 @@ impl List {
         let Some((ni, off)) = self.locate(i) else { return false };
         match &mut self.repr {
             Repr::Listpack(p) => p.set(i, v),
-            Repr::Quicklist { nodes, .. } => {
+            Repr::Quicklist(q) => {
+                let nodes = &mut q.nodes;
                 let n = &mut nodes[ni];
                 let old = n.get(off).map_or(0, entry_bytes);
                 if n.len() == 1 || !nl.exceeds(n.bytes() - old + entry_bytes(v), n.len()) {
@@ -428,7 +442,8 @@ impl List {
         let Some((ni, off)) = self.locate(start) else { return };
         match &mut self.repr {
             Repr::Listpack(p) => p.remove_range(start, start + count),
-            Repr::Quicklist { nodes, len } => {
+            Repr::Quicklist(q) => {
+                let Quick { nodes, len } = &mut **q;
                 *len -= count;
                 let mut left = count;
                 let mut i = ni;
@@ -461,7 +476,8 @@ impl List {
         let budget = if count == 0 { usize::MAX } else { count };
         match &mut self.repr {
             Repr::Listpack(p) => remove_in_node(p, v, budget, from_back),
-            Repr::Quicklist { nodes, len } => {
+            Repr::Quicklist(q) => {
+                let Quick { nodes, len } = &mut **q;
                 let mut removed = 0;
                 let order: Box<dyn Iterator<Item = usize>> =
                     if from_back { Box::new((0..nodes.len()).rev()) } else { Box::new(0..nodes.len()) };

@@ -5,13 +5,6 @@
 //! length is Redis's listpack "backlen"). Access by position is O(n); the types
 //! use it only below their thresholds.
 
-/// A packed sequence of byte strings.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Pack {
-    buf: Vec<u8>,
-    len: usize,
-}
-
 /// Bytes of the varint that encodes `v` (7 bits a byte, low bits first).
 pub(crate) fn varint_len(mut v: usize) -> usize {
     let mut n = 1;
@@ -43,23 +36,57 @@ pub(crate) fn get_varint(b: &[u8]) -> (usize, usize) {
     (v, b.len())
 }
 
-/// Makes room for `extra` more bytes in a packed buffer, growing it to the
-/// allocator's size class for the new length rather than doubling it: packed
-/// collections are many and small, and Redis's listpack is reallocated to its
-/// exact size on every change too. A block that stays within its class is
-/// resized in place by mimalloc, so most appends do not copy.
-pub(crate) fn reserve_packed(buf: &mut Vec<u8>, extra: usize) {
-    let need = buf.len() + extra;
-    if need > buf.capacity() {
-        let want = crate::alloc::block_bytes(need).max(need);
-        buf.reserve_exact(want - buf.len());
-    }
+/// The buffer of a packed encoding: `H` header bytes its owner keeps there
+/// (an element count, an integer width), then the packed bytes, in one heap
+/// block of exactly that size, as Redis reallocates a listpack to its exact
+/// size on every change (mimalloc resizes a block in place while it stays in
+/// its size class, so most changes do not copy). Sixteen bytes inline; no
+/// block at all while empty, when the header reads as zeros.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Buf<const H: usize> {
+    b: Box<[u8]>,
 }
 
-/// Gives back spare room once a packed buffer holds less than half of it.
-pub(crate) fn shrink_packed(buf: &mut Vec<u8>) {
-    if buf.capacity() > 2 * crate::alloc::block_bytes(buf.len()).max(16) {
-        buf.shrink_to(crate::alloc::block_bytes(buf.len()));
+impl<const H: usize> Buf<H> {
+    pub fn header(&self) -> [u8; H] {
+        self.b.get(..H).and_then(|h| h.try_into().ok()).unwrap_or([0; H])
+    }
+
+    /// The packed bytes after the header.
+    pub fn data(&self) -> &[u8] {
+        self.b.get(H..).unwrap_or_default()
+    }
+
+    /// Length of the packed bytes.
+    pub fn len(&self) -> usize {
+        self.b.len().saturating_sub(H)
+    }
+
+    /// Bytes the allocator holds for the block.
+    pub fn heap_bytes(&self) -> usize {
+        if self.b.is_empty() {
+            0
+        } else {
+            crate::alloc::block_bytes(self.b.len())
+        }
+    }
+
+    /// Changes the block as a `Vec` holding the header and the packed
+    /// bytes (so the packed bytes start at offset `H`), with room for
+    /// `extra` more bytes reserved exactly, then sets the header; a block
+    /// left with no packed bytes and a zero header is freed.
+    pub fn edit<R>(&mut self, header: [u8; H], extra: usize, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = Vec::from(std::mem::take(&mut self.b));
+        if v.is_empty() {
+            v.reserve_exact(H + extra);
+            v.resize(H, 0);
+        } else {
+            v.reserve_exact(extra);
+        }
+        let r = f(&mut v);
+        v[..H].copy_from_slice(&header);
+        self.b = if v.len() == H && header == [0; H] { Box::default() } else { v.into_boxed_slice() };
+        r
     }
 }
 
@@ -70,6 +97,16 @@ fn write_entry(out: &mut Vec<u8>, v: &[u8]) {
     let back = out.len();
     put_varint(out, v.len());
     out[back..].reverse();
+}
+
+/// Bytes of a pack's header: its element count, as a little-endian u32.
+const PACK_HEAD: usize = 4;
+
+/// A packed sequence of byte strings; its element count is the buffer's
+/// header.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Pack {
+    buf: Buf<PACK_HEAD>,
 }
 
 impl Pack {
@@ -84,31 +121,37 @@ impl Pack {
 
     /// Elements in the pack.
     pub fn len(&self) -> usize {
-        self.len
+        u32::from_le_bytes(self.buf.header()) as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
-    /// Bytes of the packed buffer (for size thresholds and memory reports).
+    /// Bytes of the packed elements (for size thresholds and memory reports).
     pub fn bytes(&self) -> usize {
         self.buf.len()
     }
 
+    fn count(n: usize) -> [u8; PACK_HEAD] {
+        (n as u32).to_le_bytes()
+    }
+
     /// The element at byte offset `off` and the offset of the next one.
     fn at(&self, off: usize) -> (&[u8], usize) {
-        let (n, h) = get_varint(&self.buf[off..]);
+        let buf = self.buf.data();
+        let (n, h) = get_varint(&buf[off..]);
         let start = off + h;
-        (&self.buf[start..start + n], start + n + varint_len(n))
+        (&buf[start..start + n], start + n + varint_len(n))
     }
 
     /// The element that ends at byte offset `end` and the offset it starts at.
     fn before(&self, end: usize) -> (&[u8], usize) {
+        let buf = self.buf.data();
         let (mut n, mut shift, mut i) = (0usize, 0, end);
         loop {
             i -= 1;
-            let c = self.buf[i];
+            let c = buf[i];
             n |= ((c & 0x7f) as usize) << shift;
             shift += 7;
             if c & 0x80 == 0 {
@@ -116,7 +159,7 @@ impl Pack {
             }
         }
         let start = i - n;
-        (&self.buf[start..i], start - varint_len(n))
+        (&buf[start..i], start - varint_len(n))
     }
 
     pub fn iter(&self) -> Iter<'_> {
@@ -126,10 +169,11 @@ impl Pack {
     /// The byte offset of element `index` (or the end when `index == len`),
     /// walking from the nearer end.
     fn offset_of(&self, index: usize) -> usize {
-        let index = index.min(self.len);
-        if index > self.len / 2 {
+        let len = self.len();
+        let index = index.min(len);
+        if index > len / 2 {
             let mut off = self.buf.len();
-            for _ in index..self.len {
+            for _ in index..len {
                 off = self.before(off).1;
             }
             return off;
@@ -142,7 +186,7 @@ impl Pack {
     }
 
     pub fn get(&self, index: usize) -> Option<&[u8]> {
-        (index < self.len).then(|| self.at(self.offset_of(index)).0)
+        (index < self.len()).then(|| self.at(self.offset_of(index)).0)
     }
 
     pub fn first(&self) -> Option<&[u8]> {
@@ -151,33 +195,23 @@ impl Pack {
 
     /// The last element, in O(1).
     pub fn last(&self) -> Option<&[u8]> {
-        (self.len > 0).then(|| self.before(self.buf.len()).0)
+        (!self.is_empty()).then(|| self.before(self.buf.len()).0)
     }
 
     /// Removes and returns the last element, in O(1).
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        if self.len == 0 {
+        if self.is_empty() {
             return None;
         }
         let (v, start) = self.before(self.buf.len());
         let v = v.to_vec();
-        self.buf.truncate(start);
-        self.len -= 1;
-        shrink_packed(&mut self.buf);
+        self.buf.edit(Self::count(self.len() - 1), 0, |b| b.truncate(PACK_HEAD + start));
         Some(v)
     }
 
     /// Removes and returns the first element.
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
-        if self.len == 0 {
-            return None;
-        }
-        let (v, next) = self.at(0);
-        let v = v.to_vec();
-        self.buf.drain(..next);
-        self.len -= 1;
-        shrink_packed(&mut self.buf);
-        Some(v)
+        self.remove(0)
     }
 
     /// Position of the first element equal to `v`.
@@ -186,9 +220,7 @@ impl Pack {
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
-        reserve_packed(&mut self.buf, Self::entry_size(v.len()));
-        write_entry(&mut self.buf, v);
-        self.len += 1;
+        self.buf.edit(Self::count(self.len() + 1), Self::entry_size(v.len()), |b| write_entry(b, v));
     }
 
     /// Inserts `v` before element `index` (at the end when `index >= len`).
@@ -196,9 +228,9 @@ impl Pack {
         let off = self.offset_of(index);
         let mut item = Vec::with_capacity(Self::entry_size(v.len()));
         write_entry(&mut item, v);
-        reserve_packed(&mut self.buf, item.len());
-        self.buf.splice(off..off, item);
-        self.len += 1;
+        self.buf.edit(Self::count(self.len() + 1), item.len(), |b| {
+            b.splice(PACK_HEAD + off..PACK_HEAD + off, item);
+        });
     }
 
     pub fn push_front(&mut self, v: &[u8]) {
@@ -207,7 +239,7 @@ impl Pack {
 
     /// Removes elements `start..end` (clamped to the pack).
     pub fn remove_range(&mut self, start: usize, end: usize) {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         if start >= end {
             return;
         }
@@ -216,9 +248,9 @@ impl Pack {
         for _ in start..end {
             b = self.at(b).1;
         }
-        self.buf.drain(a..b);
-        self.len -= end - start;
-        shrink_packed(&mut self.buf);
+        self.buf.edit(Self::count(self.len() - (end - start)), 0, |buf| {
+            buf.drain(PACK_HEAD + a..PACK_HEAD + b);
+        });
     }
 
     /// Removes and returns element `index`.
@@ -230,20 +262,15 @@ impl Pack {
 
     /// Replaces element `index` with `v`.
     pub fn set(&mut self, index: usize, v: &[u8]) {
-        if index < self.len {
+        if index < self.len() {
             self.remove_range(index, index + 1);
             self.insert(index, v);
         }
     }
 
-    /// Frees spare capacity (after a collection shrinks a lot).
-    pub fn shrink(&mut self) {
-        self.buf.shrink_to_fit();
-    }
-
     /// Bytes the allocator holds for the buffer (MEMORY USAGE).
     pub fn mem_usage(&self) -> usize {
-        crate::alloc::block_bytes(self.buf.capacity())
+        self.buf.heap_bytes()
     }
 }
 
@@ -263,7 +290,7 @@ impl<'a> Iterator for Iter<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.off >= self.pack.buf.len() {
+        if self.off >= self.pack.bytes() {
             return None;
         }
         let (v, next) = self.pack.at(self.off);

@@ -54,7 +54,7 @@ pub struct Set {
 enum Repr {
     Ints(IntSet),
     Pack(Pack),
-    Table(Members),
+    Table(Box<Members>),
 }
 
 impl Default for Set {
@@ -171,7 +171,7 @@ impl Set {
         for m in self.iter() {
             t.insert_new(Blob::new([&m]));
         }
-        self.repr = Repr::Table(t);
+        self.repr = Repr::Table(Box::new(t));
     }
 
     pub fn contains(&self, m: &[u8]) -> bool {

@@ -15,9 +15,9 @@ fn check(l: &List, lim: &Limits) {
         Repr::Listpack(p) => {
             assert!(p.len() <= 1 || !nl.exceeds(p.bytes(), p.len()), "listpack over the limit");
         }
-        Repr::Quicklist { nodes, len } => {
-            assert_eq!(nodes.iter().map(Pack::len).sum::<usize>(), *len);
-            for n in nodes {
+        Repr::Quicklist(q) => {
+            assert_eq!(q.nodes.iter().map(Pack::len).sum::<usize>(), q.len);
+            for n in &q.nodes {
                 assert!(!n.is_empty(), "empty quicklist node");
                 assert!(n.len() == 1 || !nl.exceeds(n.bytes(), n.len()), "node over the limit");
             }

@@ -2,12 +2,14 @@
 //! 64 bits that holds them all, as Redis's intset keeps small integer sets.
 //! Lookups are binary searches; inserts and removals shift the tail.
 
+use crate::types::pack::Buf;
+
 /// A sorted set of distinct `i64`s stored little-endian at a common width.
+/// The buffer's one header byte is that width: 2, 4 or 8 (0 while nothing
+/// was ever added).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct IntSet {
-    /// Bytes per element: 2, 4 or 8 (0 while nothing was ever added).
-    width: u8,
-    data: Vec<u8>,
+    data: Buf<1>,
 }
 
 /// The narrowest width (in bytes) that holds `v`.
@@ -26,8 +28,12 @@ impl IntSet {
         IntSet::default()
     }
 
+    fn width(&self) -> u8 {
+        self.data.header()[0]
+    }
+
     fn w(&self) -> usize {
-        self.width.max(2) as usize
+        self.width().max(2) as usize
     }
 
     pub fn len(&self) -> usize {
@@ -42,13 +48,13 @@ impl IntSet {
 
     /// Bytes the allocator holds for the element buffer (MEMORY USAGE).
     pub fn mem_usage(&self) -> usize {
-        crate::alloc::block_bytes(self.data.capacity())
+        self.data.heap_bytes()
     }
 
     /// The element at `i` (must be in range).
     pub fn get(&self, i: usize) -> i64 {
         let w = self.w();
-        let b = &self.data[i * w..i * w + w];
+        let b = &self.data.data()[i * w..i * w + w];
         match w {
             2 => i16::from_le_bytes([b[0], b[1]]) as i64,
             4 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64,
@@ -98,27 +104,31 @@ impl IntSet {
             let v = self.get(i);
             Self::encode(v, w as usize, &mut data[i * w as usize..(i + 1) * w as usize]);
         }
-        self.width = w;
-        self.data = data;
+        self.data.edit([w], data.len(), |b| {
+            b.truncate(1);
+            b.extend_from_slice(&data);
+        });
     }
 
     /// Adds `v`; false if it was there already.
     pub fn insert(&mut self, v: i64) -> bool {
         let need = width_for(v);
-        if need > self.width {
-            if self.width != 0 && need as usize > self.w() {
+        let mut width = self.width();
+        if need > width {
+            if width != 0 && need as usize > self.w() {
                 self.upgrade(need);
-            } else {
-                self.width = self.width.max(need);
             }
+            width = width.max(need);
         }
         let Err(pos) = self.search(v) else {
             return false;
         };
-        let w = self.w();
+        let w = width.max(2) as usize;
         let at = pos * w;
-        self.data.splice(at..at, std::iter::repeat_n(0, w));
-        Self::encode(v, w, &mut self.data[at..at + w]);
+        self.data.edit([width], w, |b| {
+            b.splice(1 + at..1 + at, std::iter::repeat_n(0, w));
+            Self::encode(v, w, &mut b[1 + at..1 + at + w]);
+        });
         true
     }
 
@@ -128,10 +138,9 @@ impl IntSet {
             return false;
         };
         let w = self.w();
-        self.data.drain(pos * w..(pos + 1) * w);
-        if self.data.capacity() > 64 && self.data.len() < self.data.capacity() / 4 {
-            self.data.shrink_to_fit();
-        }
+        self.data.edit([self.width()], 0, |b| {
+            b.drain(1 + pos * w..1 + (pos + 1) * w);
+        });
         true
     }
 
@@ -165,11 +174,11 @@ mod tests {
         let mut s = IntSet::new();
         assert!(s.insert(5));
         assert!(!s.insert(5));
-        assert_eq!((s.width, s.bytes()), (2, 2));
+        assert_eq!((s.width(), s.bytes()), (2, 2));
         assert!(s.insert(70_000));
-        assert_eq!((s.width, s.bytes()), (4, 8));
+        assert_eq!((s.width(), s.bytes()), (4, 8));
         assert!(s.insert(i64::MIN));
-        assert_eq!((s.width, s.bytes()), (8, 24));
+        assert_eq!((s.width(), s.bytes()), (8, 24));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![i64::MIN, 5, 70_000]);
         assert!(s.contains(70_000) && !s.contains(6) && !s.contains(i64::MAX));
         assert!(s.remove(5) && !s.remove(5));

@@ -6,7 +6,7 @@
 //! 8 bytes. Every operation is a linear walk, as in Redis; the sorted set
 //! leaves this form past `zset-max-listpack-entries`/`-value`.
 
-use crate::types::pack::{get_varint, put_varint, reserve_packed, shrink_packed, varint_len};
+use crate::types::pack::{get_varint, put_varint, varint_len, Buf};
 
 /// Largest magnitude of a score kept as an integer (every integer up to it is
 /// exact in an f64).
@@ -53,11 +53,13 @@ fn get_score(b: &[u8]) -> (f64, usize) {
     (f64::from_le_bytes(sb), n + 8)
 }
 
+/// Bytes of the buffer's header: the entry count, as a little-endian u32.
+const HEAD: usize = 4;
+
 /// A packed sorted set.
 #[derive(Clone, Default, PartialEq)]
 pub struct Packed {
-    buf: Vec<u8>,
-    len: usize,
+    buf: Buf<HEAD>,
 }
 
 /// A score as the packed form keeps it: Redis stores integral scores of a
@@ -81,7 +83,11 @@ impl Packed {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        u32::from_le_bytes(self.buf.header()) as usize
+    }
+
+    fn count(n: usize) -> [u8; HEAD] {
+        (n as u32).to_le_bytes()
     }
 
     /// Bytes of the buffer.
@@ -91,10 +97,11 @@ impl Packed {
 
     /// The entry at byte offset `off`: member, score, offset of the next entry.
     fn at(&self, off: usize) -> (&[u8], f64, usize) {
-        let (n, h) = get_varint(&self.buf[off..]);
+        let buf = self.buf.data();
+        let (n, h) = get_varint(&buf[off..]);
         let i = off + h;
-        let member = &self.buf[i..i + n];
-        let (score, sn) = get_score(&self.buf[i + n..]);
+        let member = &buf[i..i + n];
+        let (score, sn) = get_score(&buf[i + n..]);
         (member, score, i + n + sn)
     }
 
@@ -105,7 +112,7 @@ impl Packed {
     /// Byte offset of entry `index` (the end for `index >= len`).
     fn offset_of(&self, index: usize) -> usize {
         let mut off = 0;
-        for _ in 0..index.min(self.len) {
+        for _ in 0..index.min(self.len()) {
             off = self.at(off).2;
         }
         off
@@ -113,7 +120,7 @@ impl Packed {
 
     /// Entry `index`.
     pub fn get(&self, index: usize) -> Option<(&[u8], f64)> {
-        (index < self.len).then(|| {
+        (index < self.len()).then(|| {
             let (m, s, _) = self.at(self.offset_of(index));
             (m, s)
         })
@@ -144,24 +151,25 @@ impl Packed {
         put_varint(&mut item, member.len());
         item.extend_from_slice(member);
         put_score(&mut item, score);
-        reserve_packed(&mut self.buf, item.len());
-        self.buf.splice(off..off, item);
-        self.len += 1;
+        self.buf.edit(Self::count(self.len() + 1), item.len(), |b| {
+            b.splice(HEAD + off..HEAD + off, item);
+        });
     }
 
     /// Appends an entry that sorts after every present one.
     pub fn push(&mut self, member: &[u8], score: f64) {
         let score = stored(score);
-        reserve_packed(&mut self.buf, varint_len(member.len()) + member.len() + score_len(score));
-        put_varint(&mut self.buf, member.len());
-        self.buf.extend_from_slice(member);
-        put_score(&mut self.buf, score);
-        self.len += 1;
+        let extra = varint_len(member.len()) + member.len() + score_len(score);
+        self.buf.edit(Self::count(self.len() + 1), extra, |b| {
+            put_varint(b, member.len());
+            b.extend_from_slice(member);
+            put_score(b, score);
+        });
     }
 
     /// Removes entries `start..end` (clamped).
     pub fn remove_range(&mut self, start: usize, end: usize) {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         if start >= end {
             return;
         }
@@ -170,9 +178,9 @@ impl Packed {
         for _ in start..end {
             b = self.at(b).2;
         }
-        self.buf.drain(a..b);
-        self.len -= end - start;
-        shrink_packed(&mut self.buf);
+        self.buf.edit(Self::count(self.len() - (end - start)), 0, |buf| {
+            buf.drain(HEAD + a..HEAD + b);
+        });
     }
 
     /// Removes `member`; returns its score.
@@ -184,12 +192,12 @@ impl Packed {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.buf.capacity()
+        self.buf.heap_bytes()
     }
 
     /// Bytes the allocator holds for the buffer (MEMORY USAGE).
     pub fn mem_usage(&self) -> usize {
-        crate::alloc::block_bytes(self.buf.capacity())
+        self.buf.heap_bytes()
     }
 }
 
@@ -209,7 +217,7 @@ impl<'a> Iterator for Iter<'a> {
     type Item = (&'a [u8], f64);
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.off >= self.pack.buf.len() {
+        if self.off >= self.pack.bytes() {
             return None;
         }
         let (m, s, next) = self.pack.at(self.off);
