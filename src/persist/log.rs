@@ -103,6 +103,8 @@ fn logged_as_state(cmd: &Command, args: &[Bytes]) -> bool {
         "set" => args.len() > 3,
         // Random, or blocking (which must not block when replayed).
         "spop" | "blpop" | "brpop" | "blmove" | "brpoplpush" | "blmpop" | "bzpopmin" | "bzpopmax" | "bzmpop" => true,
+        // Delivery times are the clock's (and XCLAIM's IDLE is relative).
+        "xclaim" | "xautoclaim" => true,
         _ => false,
     }
 }

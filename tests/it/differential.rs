@@ -296,8 +296,32 @@ fn corpus_zsets() {
 }
 
 #[test]
+fn corpus_streams() {
+    run_corpus("corpus/streams.txt", include_str!("corpus/streams.txt"), false);
+    run_corpus("corpus/streams.txt", include_str!("corpus/streams.txt"), true);
+}
+
+#[test]
 fn corpus_sort() {
     run_corpus("corpus/sort.txt", include_str!("corpus/sort.txt"), false);
+}
+
+#[test]
+fn corpus_bitmaps() {
+    run_corpus("corpus/bitmaps.txt", include_str!("corpus/bitmaps.txt"), false);
+    run_corpus("corpus/bitmaps.txt (RESP3)", include_str!("corpus/bitmaps.txt"), true);
+}
+
+#[test]
+fn corpus_geo() {
+    run_corpus("corpus/geo.txt", include_str!("corpus/geo.txt"), false);
+    run_corpus("corpus/geo.txt (RESP3)", include_str!("corpus/geo.txt"), true);
+}
+
+#[test]
+fn corpus_hll() {
+    run_corpus("corpus/hll.txt", include_str!("corpus/hll.txt"), false);
+    run_corpus("corpus/hll.txt (RESP3)", include_str!("corpus/hll.txt"), true);
 }
 
 #[test]
@@ -845,4 +869,10 @@ fn random_sequences_pipelined() {
 #[test]
 fn random_sequences_resp3() {
     random_seeds("random sequences (RESP3)", (1..=seed_count(4)).map(|s| 200_000 + s), 400, 10, true);
+}
+
+#[test]
+fn corpus_stream_groups() {
+    run_corpus("corpus/stream_groups.txt", include_str!("corpus/stream_groups.txt"), false);
+    run_corpus("corpus/stream_groups.txt (RESP3)", include_str!("corpus/stream_groups.txt"), true);
 }

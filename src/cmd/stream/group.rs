@@ -188,6 +188,7 @@ pub(super) fn xgroup_destroy(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> 
     }
     ks.changed(class::STREAM, "xgroup-destroy", key);
     // Clients blocked in XREADGROUP on this group learn it is gone.
+    super::read::signal_ready(ks, key);
     out.int(1);
     Ok(())
 }

@@ -6,12 +6,18 @@
 //! them), then serves each stream on its shard and puts the per-stream
 //! replies together in argument order.
 
+use std::any::Any;
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::group::{no_key_or_group, parse_strict_id, reply_entry, reply_id, stream_pos};
 use crate::cmd::{args, CmdError, CmdResult, Ks, Session};
 use crate::resp::{Out, Proto};
+use super::read::{block_on_streams, StreamWait};
+use crate::shard::block::Serve;
 use crate::shard::signal::class;
+use crate::shard::ShardId;
 use crate::types::stream::{Stream, StreamId};
 
 /// What XREADGROUP asks of one stream.
@@ -31,8 +37,8 @@ pub(super) struct ReadGroup {
     /// 0: no limit.
     pub count: usize,
     pub noack: bool,
-    /// BLOCK's timeout in ms (0: forever).
-    pub block_ms: Option<i64>,
+    /// BLOCK's deadline: absolute ms, or `None` (BLOCK 0) for ever.
+    pub block: Option<Option<u64>>,
     pub keys: Vec<Bytes>,
     pub ids: Vec<Bytes>,
 }
@@ -42,7 +48,7 @@ pub(super) fn parse(args: &[Bytes]) -> Result<ReadGroup, CmdError> {
     let mut group = None;
     let mut count = 0i64;
     let mut noack = false;
-    let mut block_ms = None;
+    let mut block = None;
     let mut streams_at = None;
     let mut i = 1;
     while i < args.len() {
@@ -50,12 +56,7 @@ pub(super) fn parse(args: &[Bytes]) -> Result<ReadGroup, CmdError> {
         let a = &args[i];
         if args::is(a, "block") && more > 0 {
             i += 1;
-            let ms = crate::resp::parse::parse_i64(&args[i])
-                .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
-            if ms < 0 {
-                return Err(CmdError::err("timeout is negative"));
-            }
-            block_ms = Some(ms);
+            block = Some(super::read::parse_block_ms(&args[i], crate::db::Clock::now().now_ms)?);
         } else if args::is(a, "count") && more > 0 {
             i += 1;
             count = args::int(&args[i])?.max(0);
@@ -86,7 +87,7 @@ pub(super) fn parse(args: &[Bytes]) -> Result<ReadGroup, CmdError> {
         consumer,
         count: usize::try_from(count).unwrap_or(usize::MAX),
         noack,
-        block_ms,
+        block,
         keys: rest[..n].to_vec(),
         ids: rest[n..].to_vec(),
     })
@@ -129,7 +130,7 @@ pub(super) fn no_group_error(key: &[u8], group: &[u8]) -> CmdError {
 /// `[key, entries]` pair, in protocol `proto`. History is always served
 /// (possibly empty); new entries only when the stream has some the group has
 /// not read. `Err` when the key or group went away.
-pub(super) fn serve(
+pub(super) fn serve_stream(
     ks: &mut Ks<'_>,
     key: &[u8],
     rg: &ReadGroup,
@@ -149,7 +150,10 @@ pub(super) fn serve(
     }
     let (slot, created) = g.touch_consumer(&rg.consumer, now);
     let mut out = Out::new(proto);
-    out.array(2);
+    // RESP3 replies with a map of key -> entries, RESP2 with [key, entries] pairs.
+    if proto == Proto::Resp2 {
+        out.array(2);
+    }
     out.bulk(key);
     let mut changed = created;
     match want {
@@ -246,14 +250,85 @@ pub(super) async fn xreadgroup(s: &mut Session, args: &[Bytes], out: &mut Out) -
     let proto = out.proto;
     let served = serve_all(s, &rg, &wants, proto).await?;
     if !served.is_empty() {
-        out.array(served.len());
-        for part in served {
-            out.raw(&part);
-        }
+        reply_parts(out, &served);
         return Ok(());
     }
-    out.null_array();
+    let Some(deadline) = rg.block else {
+        out.null_array();
+        return Ok(());
+    };
+    // Only `>` reads get here (history is always served): wait for entries
+    // the group has not read, at most 1000 at a time without COUNT.
+    let mut op = GroupRead { rg: rg.clone(), proto };
+    if op.rg.count == 0 {
+        op.rg.count = BLOCKED_DEFAULT_COUNT;
+    }
+    match block_on_streams(s, &rg.keys, deadline, Arc::new(op)).await? {
+        StreamWait::TimedOut => out.null_array(),
+        StreamWait::Served(_, v) => match v.downcast::<Result<Vec<u8>, CmdError>>() {
+            Ok(r) => reply_parts(out, &[(*r)?]),
+            Err(_) => return Err(CmdError::err("internal error in 'xreadgroup': unexpected result")),
+        },
+    }
     Ok(())
+}
+
+/// Redis's `XREAD_BLOCKED_DEFAULT_COUNT`.
+const BLOCKED_DEFAULT_COUNT: usize = 1000;
+
+/// The whole reply from the served streams' parts.
+fn reply_parts(out: &mut Out, parts: &[Vec<u8>]) {
+    if out.proto == Proto::Resp2 {
+        out.array(parts.len());
+    } else {
+        out.map(parts.len());
+    }
+    for p in parts {
+        out.raw(p);
+    }
+}
+
+/// An XREADGROUP blocked for new entries, served on the shard of the key
+/// that gets some (or that lost its group or its stream: an error then, as
+/// Redis 7.0 replies).
+struct GroupRead {
+    rg: ReadGroup,
+    proto: Proto,
+}
+
+impl Serve for GroupRead {
+    fn serve(
+        &self,
+        ks: &mut Ks<'_>,
+        key: &[u8],
+        _here: ShardId,
+        claim: &mut dyn FnMut() -> bool,
+    ) -> Option<Box<dyn Any + Send>> {
+        let gone = match ks.write_as::<Stream>(key) {
+            Ok(Some(s)) => match s.groups.get(&self.rg.group) {
+                None => Some(CmdError::new("NOGROUP the consumer group this client was blocked on no longer exists")),
+                Some(g) => {
+                    if !s.last_entry_id().is_some_and(|last| last > g.last_id) {
+                        return None;
+                    }
+                    None
+                }
+            },
+            _ => Some(CmdError::new("UNBLOCKED the stream key no longer exists")),
+        };
+        if !claim() {
+            return None;
+        }
+        let r = match gone {
+            Some(e) => Err(e),
+            None => serve_stream(ks, key, &self.rg, Want::New, self.proto).map(Option::unwrap_or_default),
+        };
+        Some(Box::new(r))
+    }
+
+    fn fifo(&self) -> bool {
+        false
+    }
 }
 
 /// Serves every stream on its shard; the replies of those served, in
@@ -263,7 +338,7 @@ pub(super) async fn serve_all(s: &Session, rg: &ReadGroup, wants: &[Want], proto
     let by = crate::cmd::by_shard(s, items);
     let rg2 = rg.clone();
     let results = crate::cmd::on_shards(s, by, move |ks, keys: Vec<(Bytes, (usize, Want))>| {
-        keys.into_iter().map(|(k, (i, w))| (i, serve(ks, &k, &rg2, w, proto))).collect::<Vec<_>>()
+        keys.into_iter().map(|(k, (i, w))| (i, serve_stream(ks, &k, &rg2, w, proto))).collect::<Vec<_>>()
     })
     .await;
     let mut parts: Vec<Option<Vec<u8>>> = vec![None; wants.len()];
