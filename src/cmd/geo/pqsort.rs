@@ -1,5 +1,6 @@
 //! Redis's `pqsort`: the NetBSD (Bentley-McIlroy) quicksort that sorts only
-//! as much as a rank range needs. GEORADIUS and GEOSEARCH with COUNT sort
+//! as much as a rank range needs, in Redis 7.0's form (without NetBSD's
+//! switch to insertion sort when a pass swaps nothing). GEORADIUS and GEOSEARCH with COUNT sort
 //! their matches with it, and points at equal distances come out in the
 //! order this algorithm leaves them, so it is reproduced step by step.
 
@@ -74,7 +75,6 @@ fn sort<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ord
         v.swap(a, pm);
         let (mut pa, mut pb) = (a + 1, a + 1);
         let (mut pc, mut pd) = ((a + n - 1) as isize, (a + n - 1) as isize);
-        let mut swapped = false;
         loop {
             while pb as isize <= pc {
                 let c = cmp(&v[pb], &v[a]);
@@ -82,7 +82,6 @@ fn sort<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ord
                     break;
                 }
                 if c == Ordering::Equal {
-                    swapped = true;
                     v.swap(pa, pb);
                     pa += 1;
                 }
@@ -94,7 +93,6 @@ fn sort<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ord
                     break;
                 }
                 if c == Ordering::Equal {
-                    swapped = true;
                     v.swap(pc as usize, pd as usize);
                     pd -= 1;
                 }
@@ -104,13 +102,8 @@ fn sort<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ord
                 break;
             }
             v.swap(pb, pc as usize);
-            swapped = true;
             pb += 1;
             pc -= 1;
-        }
-        if !swapped {
-            insertion(v, a, n, cmp);
-            return;
         }
         let pn = a + n;
         let s = (pa - a).min(pb - pa);
