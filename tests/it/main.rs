@@ -14,6 +14,7 @@ mod differential;
 mod dump;
 mod eviction;
 mod hashes;
+mod hll;
 mod keys;
 mod lists;
 mod memory;

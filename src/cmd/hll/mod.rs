@@ -134,23 +134,25 @@ fn pfcount(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let (v, _) = checked(e)?;
     let raw = e.encoding() == StrEncoding::Raw;
     let (card, fresh) = match hll::cached(v) {
-        Some(card) => (card, false),
-        None => (hll::count(v).map_err(|_| corrupt())?, true),
+        Some(card) => (Ok(card), false),
+        None => (hll::count(v), true),
     };
     if let Some(e) = ks.write(key) {
+        // Unshared into a raw string before the count, as in Redis.
         if raw {
-            if fresh {
+            if let (Ok(card), true) = (card, fresh) {
                 hll::set_cached(e.value_mut(), card);
             }
         } else {
             let mut v = e.value().to_vec();
             let ttl = e.expire_at();
-            if fresh {
+            if let (Ok(card), true) = (card, fresh) {
                 hll::set_cached(&mut v, card);
             }
             put_back(ks, key, &v, ttl);
         }
     }
+    let card = card.map_err(|_| corrupt())?;
     if fresh {
         // The cache is part of the string: a change, without an event.
         ks.modified(key);
@@ -219,7 +221,15 @@ fn store_merged(
         }
     };
     if dense {
-        v = hll::to_dense(&v).map_err(|_| corrupt())?;
+        match hll::to_dense(&v) {
+            Ok(d) => v = d,
+            Err(hll::Corrupt) => {
+                // Only an existing destination can be corrupt: Redis has
+                // unshared it into a raw string by then.
+                put_back(ks, dst, &v, ttl);
+                return Err(corrupt());
+            }
+        }
     }
     hll::set_registers(&mut v, max, max_bytes);
     hll::invalidate(&mut v);

@@ -47,7 +47,7 @@ fn bytes_match_redis() {
     assert_eq!(v, hex("48594c4c0100000000000000000000804f2b804923804fa2804ef08045de804337"));
     // PFADD h a b c.
     let v = hll_of([b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
-    assert_eq!(v, hex("48594c4c010000000000000000000080" /* header */).into_iter().chain(hex("60f38050b1844bfb80425a0a")).collect::<Vec<_>>());
+    assert_eq!(v, hex("48594c4c010000000000000000000080" /* header */).into_iter().chain(hex("60f38050b1844bfb80425a")).collect::<Vec<_>>());
     assert_eq!(decode(&v), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
 }
 
