@@ -13,6 +13,7 @@ mod blocking;
 mod differential;
 mod dump;
 mod eviction;
+mod geo;
 mod hashes;
 mod hll;
 mod keys;
