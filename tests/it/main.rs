@@ -9,6 +9,7 @@
 
 mod support;
 
+mod bitmaps;
 mod blocking;
 mod differential;
 mod dump;
