@@ -139,21 +139,28 @@ pub(super) fn set_field(v: &mut [u8], offset: u64, bits: u32, value: u64) {
 }
 
 /// `value + incr` in a signed field of `bits`: the value stored and whether
-/// it overflowed (Redis's `checkSignedBitfieldOverflow`).
+/// it overflowed, as Redis's `checkSignedBitfieldOverflow` decides it, with
+/// its wrapping 64-bit arithmetic. One quirk follows: a SET value at or below
+/// `-(2^63 - max)` overflows "upwards", so SAT stores the maximum.
 pub(super) fn signed_add(value: i64, incr: i64, bits: u32, ow: Overflow) -> (i64, bool) {
-    let max = (1i128 << (bits - 1)) - 1;
+    let max: i64 = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
     let min = -max - 1;
-    let sum = value as i128 + incr as i128;
+    let max_incr = (max as u64).wrapping_sub(value as u64) as i64;
+    let min_incr = min.wrapping_sub(value);
     let wrapped = || {
-        let low = (sum as u64) << (64 - bits);
-        (low as i64) >> (64 - bits)
+        let c = (value as u64).wrapping_add(incr as u64);
+        if bits == 64 {
+            c as i64
+        } else {
+            ((c << (64 - bits)) as i64) >> (64 - bits)
+        }
     };
-    if sum > max {
-        (if ow == Overflow::Sat { max as i64 } else { wrapped() }, true)
-    } else if sum < min {
-        (if ow == Overflow::Sat { min as i64 } else { wrapped() }, true)
+    if value > max || (bits != 64 && incr > max_incr) || (value >= 0 && incr > 0 && incr > max_incr) {
+        (if ow == Overflow::Sat { max } else { wrapped() }, true)
+    } else if value < min || (bits != 64 && incr < min_incr) || (value < 0 && incr < 0 && incr < min_incr) {
+        (if ow == Overflow::Sat { min } else { wrapped() }, true)
     } else {
-        (sum as i64, false)
+        (value.wrapping_add(incr), false)
     }
 }
 
@@ -162,14 +169,15 @@ pub(super) fn signed_add(value: i64, incr: i64, bits: u32, ow: Overflow) -> (i64
 /// a SET value is `value` with no increment, negative ones read as u64).
 pub(super) fn unsigned_add(value: u64, incr: i64, bits: u32, ow: Overflow) -> (u64, bool) {
     let max = (1u64 << bits) - 1;
-    let sum = value as i128 + incr as i128;
-    let wrapped = || (sum as u64) & max;
-    if value > max || sum > max as i128 {
+    let max_incr = max.wrapping_sub(value) as i64;
+    let min_incr = value.wrapping_neg() as i64;
+    let wrapped = || value.wrapping_add(incr as u64) & max;
+    if value > max || (incr > 0 && incr > max_incr) {
         (if ow == Overflow::Sat { max } else { wrapped() }, true)
-    } else if sum < 0 {
+    } else if incr < 0 && incr < min_incr {
         (if ow == Overflow::Sat { 0 } else { wrapped() }, true)
     } else {
-        (sum as u64, false)
+        (value.wrapping_add(incr as u64), false)
     }
 }
 

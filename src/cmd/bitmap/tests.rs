@@ -335,10 +335,12 @@ fn model_write(old_raw: u64, f: &Field) -> Option<(i64, u64)> {
         Action::IncrBy(d) => (old + d as i128, false),
         Action::Get => unreachable!(),
     };
+    // Redis's quirk: a signed SET far below the range counts as above it.
+    let above = target > max || (f.signed && bits < 64 && matches!(f.action, Action::Set(_)) && target <= -(1i128 << 63) + max);
     let stored = if target > max || target < min {
         match f.overflow {
             Overflow::Fail => return None,
-            Overflow::Sat => (if target > max { max } else { min }) as u64 & mask,
+            Overflow::Sat => (if above { max } else { min }) as u64 & mask,
             Overflow::Wrap => (target as u64) & mask,
         }
     } else {
