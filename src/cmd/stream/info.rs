@@ -79,7 +79,8 @@ pub(super) fn xinfo_stream(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cm
     }
     let limit = if count == 0 { usize::MAX } else { count as usize };
     let keys: Vec<[u8; 16]> = s.nodes().map(|(id, _)| id.to_be_bytes()).collect();
-    out.map(if full { 12 } else { 10 });
+    // FULL: the 7 fields above, entries and groups; else groups, first and last entry too.
+    out.map(if full { 9 } else { 10 });
     out.bulk(b"length");
     out.int(s.len() as i64);
     out.bulk(b"radix-tree-keys");

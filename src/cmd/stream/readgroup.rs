@@ -77,7 +77,8 @@ pub(super) fn parse(args: &[Bytes]) -> Result<ReadGroup, CmdError> {
     let rest = &args[at..];
     if rest.len() % 2 != 0 {
         return Err(CmdError::err(
-            "Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.",
+            // Redis 7.0 words it so for XREADGROUP too.
+            "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
         ));
     }
     let Some((group, consumer)) = group else { return Err(CmdError::err("Missing GROUP option for XREADGROUP")) };
