@@ -16,14 +16,7 @@ fn same_replies(conns: &mut [(&str, Raw)], cmds: &[Vec<String>]) -> usize {
     for cmd in cmds {
         let replies: Vec<Vec<u8>> = conns.iter_mut().map(|(_, c)| c.cmd(cmd.as_slice())).collect();
         for (i, r) in replies.iter().enumerate().skip(1) {
-            assert_eq!(
-                show(r),
-                show(&replies[0]),
-                "{} differs from {} on {}",
-                conns[i].0,
-                conns[0].0,
-                cmd.join(" ")
-            );
+            assert_eq!(show(r), show(&replies[0]), "{} differs from {} on {}", conns[i].0, conns[0].0, cmd.join(" "));
         }
         if replies[0].starts_with(b"*") && !replies[0].starts_with(b"*0\r\n") {
             found += 1;
@@ -100,7 +93,10 @@ fn wait_loaded(s: &Server) {
 }
 
 fn start_in(dir: &Path, shards: usize) -> Server {
-    let s = Server::start_with(shards, &["--dir", dir.to_str().unwrap_or_default(), "--appendonly", "yes", "--appendfsync", "always"]);
+    let s = Server::start_with(
+        shards,
+        &["--dir", dir.to_str().unwrap_or_default(), "--appendonly", "yes", "--appendfsync", "always"],
+    );
     wait_loaded(&s);
     s
 }
@@ -116,7 +112,10 @@ fn store_forms_survive_aof_restart() {
     let keys = spread_keys("geoaof:", 4);
     let (src, d1, d2, d3) = (&keys[0], &keys[1], &keys[2], &keys[3]);
     let read = |c: &mut Raw| {
-        [d1, d2, d3, src].iter().map(|k| show(&c.cmd(&["ZRANGE", k.as_str(), "0", "-1", "WITHSCORES"]))).collect::<Vec<_>>()
+        [d1, d2, d3, src]
+            .iter()
+            .map(|k| show(&c.cmd(&["ZRANGE", k.as_str(), "0", "-1", "WITHSCORES"])))
+            .collect::<Vec<_>>()
     };
     let before = {
         let s = start_in(&dir, 3);
@@ -179,7 +178,10 @@ fn point(rng: &mut Rng, near: &[(f64, f64)]) -> (f64, f64) {
         }
         3 if !near.is_empty() => {
             let (x, y) = near[rng.below(near.len() as u64) as usize];
-            ((x + rng.range(-0.5, 0.5)).clamp(-180.0, 180.0), (y + rng.range(-0.5, 0.5)).clamp(-85.05112878, 85.05112878))
+            (
+                (x + rng.range(-0.5, 0.5)).clamp(-180.0, 180.0),
+                (y + rng.range(-0.5, 0.5)).clamp(-85.05112878, 85.05112878),
+            )
         }
         _ => (rng.range(-180.0, 180.0), rng.range(-85.05112878, 85.05112878)),
     }
