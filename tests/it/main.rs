@@ -31,6 +31,8 @@ mod scripts_across;
 mod server;
 mod sets;
 mod sort;
+mod stream_groups;
+mod streams;
 mod startup;
 mod strings;
 mod tracking;

@@ -319,9 +319,6 @@ pub(super) fn xsetid(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
     }
     let key = &args[1];
     let Some(s) = stream_mut(ks, key)? else { return Err(err("no such key")) };
-    if id < s.max_deleted_entry_id {
-        return Err(err("The ID specified in XSETID is smaller than current max_deleted_entry_id"));
-    }
     if !s.is_empty() {
         if s.last_entry_id().is_some_and(|top| id < top) {
             return Err(err("The ID specified in XSETID is smaller than the target stream top item"));

@@ -207,35 +207,31 @@ pub(super) async fn xread(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
             _ => parse_strict_id(a).map(Want::After),
         };
         match w {
-            Ok(w) => wants.push(w),
+            Ok(w) => wants.push(Some(w)),
             Err(e) => {
+                // Its key is still type-checked first.
+                wants.push(None);
                 first_bad = Some((j, e));
                 break;
             }
         }
     }
-    let upto = first_bad.as_ref().map_or(n, |(j, _)| *j);
+    let upto = wants.len();
     let count = count as usize;
     let items = keys[..upto].iter().cloned().zip(wants.into_iter().enumerate());
     let groups = by_shard(s, items);
-    let answers = on_shards(s, groups, move |ks, items: Vec<(Bytes, (usize, Want))>| {
+    let answers = on_shards(s, groups, move |ks, items: Vec<(Bytes, (usize, Option<Want>))>| {
         items
             .into_iter()
             .map(|(key, (j, want))| {
                 let found = match ks.read_as::<Stream>(&key) {
                     Err(_) => Found::WrongType,
                     Ok(None) => Found::Read(StreamId::MIN, None),
-                    Ok(Some(st)) => {
-                        let after = match want {
-                            Want::Last => st.last_id,
-                            Want::After(id) => id,
-                        };
-                        let data = match want {
-                            Want::Last => None,
-                            Want::After(id) => entries_after(st, id, count),
-                        };
-                        Found::Read(after, data)
-                    }
+                    Ok(Some(st)) => match want {
+                        None => Found::Read(StreamId::MIN, None),
+                        Some(Want::Last) => Found::Read(st.last_id, None),
+                        Some(Want::After(id)) => Found::Read(id, entries_after(st, id, count)),
+                    },
                 };
                 (j, key, found)
             })
