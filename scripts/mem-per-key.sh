@@ -54,7 +54,8 @@ servers() {
   wait 2>/dev/null || true
   local tp rp
   tp=$(free_port); rp=$(free_port)
-  "$TESSERA" --port "$tp" --shards 1 --save "" --loglevel warning & local tpid=$!
+  # An empty directory of its own: nothing to load, nothing left behind.
+  "$TESSERA" --port "$tp" --shards 1 --save "" --dir "$(mktemp -d)" --loglevel warning & local tpid=$!
   redis-server --port "$rp" --save '' --appendonly no --loglevel warning >/dev/null & local rpid=$!
   PIDS=("$tpid" "$rpid")
   for p in "$tp" "$rp"; do
