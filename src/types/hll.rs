@@ -579,7 +579,7 @@ pub fn estimate(h: &[u32; 64]) -> u64 {
     }
     z += m * sigma(f64::from(h[0]) / m);
     let e = ALPHA_INF * m * m / z;
-    if e.is_nan() || e.abs() >= 9.223_372_036_854_775_807e18 {
+    if e.is_nan() || e.abs() >= 2f64.powi(63) {
         return 1 << 63;
     }
     // llroundl rounds halves away from zero, as f64::round does.

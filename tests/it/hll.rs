@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 
+use crate::differential::{random_seeds_with, seed_count, Cmp, Rng};
 use crate::support::{each_shards, query, spread_keys, start_redis};
 
 /// Adds `e:{from}`..`e:{to}` to `key` in batches of 1000.
@@ -157,4 +158,50 @@ fn dump_and_restore_between_redis_and_tessera() {
             let _: () = query(r, &["DEL", &copy]);
         }
     });
+}
+
+/// A random HyperLogLog command over a few keys (two share a hash tag),
+/// GETs of the raw bytes included, with `hll-sparse-max-bytes` changing now
+/// and then so that values go dense at different sizes.
+fn gen(r: &mut Rng) -> (Vec<String>, Cmp) {
+    const KEYS: &[&str] = &["h1", "h2", "h3", "{t}a", "{t}b"];
+    let mut keys = |r: &mut Rng, n: usize| (0..n).map(|_| r.pick(KEYS).to_string()).collect::<Vec<_>>();
+    let p = r.below(100);
+    let cmd: Vec<String> = if p < 45 {
+        let n = r.below(40);
+        let spread = [50, 2000, 100_000][r.below(3)];
+        let mut c = vec!["PFADD".to_string(), r.pick(KEYS).to_string()];
+        c.extend((0..n).map(|_| format!("m{}", r.below(spread))));
+        c
+    } else if p < 55 {
+        vec!["PFCOUNT".into(), r.pick(KEYS).into()]
+    } else if p < 63 {
+        let n = 2 + r.below(3);
+        [vec!["PFCOUNT".to_string()], keys(r, n)].concat()
+    } else if p < 71 {
+        let n = 1 + r.below(3);
+        [vec!["PFMERGE".to_string()], keys(r, n)].concat()
+    } else if p < 85 {
+        vec!["GET".into(), r.pick(KEYS).into()]
+    } else if p < 92 {
+        let sub = r.pick(&["ENCODING", "DECODE", "TODENSE", "GETREG"]);
+        vec!["PFDEBUG".into(), sub.into(), r.pick(KEYS).into()]
+    } else if p < 95 {
+        vec!["CONFIG".into(), "SET".into(), "hll-sparse-max-bytes".into(), r.pick(&["60", "200", "800", "3000"]).into()]
+    } else if p < 97 {
+        vec!["DEL".into(), r.pick(KEYS).into()]
+    } else {
+        vec!["SET".into(), r.pick(KEYS).into(), "not an hll".into()]
+    };
+    (cmd, Cmp::Exact)
+}
+
+#[test]
+fn random_sequences() {
+    random_seeds_with("hll random (one command per write)", gen, 1..=seed_count(6), 400, 1, false);
+}
+
+#[test]
+fn random_sequences_pipelined() {
+    random_seeds_with("hll random (pipelined)", gen, (1..=seed_count(4)).map(|s| 800_000 + s), 400, 40, false);
 }
