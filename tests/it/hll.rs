@@ -1,12 +1,14 @@
 //! HyperLogLog: counts and bytes next to a real redis-server 7.0 for the same
 //! commands (error rate at 1k to 1M distinct elements), PFCOUNT and PFMERGE
 //! over keys on different shards (1 and 3 shards), and HLL values moving
-//! between Redis and Tessera through DUMP/RESTORE.
+//! between Redis and Tessera through DUMP/RESTORE; random sequences compared
+//! with Redis, and append-only file replay giving back the same bytes.
 
 use std::cell::RefCell;
+use std::time::Duration;
 
 use crate::differential::{random_seeds_with, seed_count, Cmp, Rng};
-use crate::support::{each_shards, query, spread_keys, start_redis};
+use crate::support::{against_redis, each_shards, query, scratch_dir, spread_keys, start_redis, wait_until, Server};
 
 /// Adds `e:{from}`..`e:{to}` to `key` in batches of 1000.
 fn add_range(c: &mut redis::Connection, key: &str, from: u64, to: u64) {
@@ -204,4 +206,64 @@ fn random_sequences() {
 #[test]
 fn random_sequences_pipelined() {
     random_seeds_with("hll random (pipelined)", gen, (1..=seed_count(4)).map(|s| 800_000 + s), 400, 40, false);
+}
+
+/// The raw value of every key, sorted by key.
+fn values(c: &mut redis::Connection) -> Vec<(String, Vec<u8>)> {
+    let mut keys: Vec<String> = query(c, &["KEYS", "*"]);
+    keys.sort();
+    keys.into_iter().map(|k| (k.clone(), get(c, &k))).collect()
+}
+
+fn start_in(dir: &std::path::Path, shards: usize, extra: &[&str]) -> Server {
+    let mut args = vec!["--dir", dir.to_str().unwrap_or("."), "--appendonly", "yes"];
+    args.extend_from_slice(extra);
+    let s = Server::start_with(shards, &args);
+    let mut c = s.client();
+    let loaded = wait_until(Duration::from_secs(20), || {
+        query::<String>(&mut c, &["INFO", "persistence"]).contains("\nloading:0")
+    });
+    assert!(loaded, "still loading");
+    s
+}
+
+#[test]
+fn aof_replay_rebuilds_the_same_bytes() {
+    if against_redis() {
+        return;
+    }
+    let dir = scratch_dir().join(format!("hll-aof-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = start_in(&dir, 3, &["--appendfsync", "always", "--hll-sparse-max-bytes", "400"]);
+    let mut c = s.client();
+    let keys = spread_keys("hllaof", 6);
+    let mut r = Rng::new(42);
+    for _ in 0..1500 {
+        let k = r.pick(&keys.iter().map(String::as_str).collect::<Vec<_>>()).to_string();
+        let k2 = keys[r.below(keys.len())].clone();
+        let args: Vec<String> = match r.below(10) {
+            0..=4 => {
+                let mut a = vec!["PFADD".to_string(), k];
+                a.extend((0..r.below(30)).map(|_| format!("m{}", r.below(20_000))));
+                a
+            }
+            5 | 6 => vec!["PFCOUNT".into(), k],
+            7 => vec!["PFMERGE".into(), k, k2],
+            8 => vec!["PFCOUNT".into(), k, k2],
+            _ => vec!["PFDEBUG".into(), "TODENSE".into(), k],
+        };
+        let mut cmd = redis::cmd(&args[0]);
+        for a in &args[1..] {
+            cmd.arg(a);
+        }
+        let _ = cmd.query::<redis::Value>(&mut c);
+    }
+    let before = values(&mut c);
+    assert_eq!(before.len(), keys.len());
+    drop(s);
+    for shards in [3, 1] {
+        let s = start_in(&dir, shards, &[]);
+        assert_eq!(values(&mut s.client()), before, "replayed on {shards} shard(s)");
+    }
 }
