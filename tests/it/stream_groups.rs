@@ -67,7 +67,10 @@ fn xadd_wakes_blocked_group_readers_across_shards() {
             let _: String = query(&mut con, &["XGROUP", "CREATE", k, "g", "$", "MKSTREAM"]);
         }
         // Nothing new: the reader blocks on all three.
-        let w = spawn_on(s.client(), &["XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", a, b, c, ">", ">", ">"]);
+        let w = spawn_on(
+            s.client(),
+            &["XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", a, b, c, ">", ">", ">"],
+        );
         until_blocked(s, 1);
         let _: String = query(&mut con, &["XADD", c, "5-1", "f", "v"]);
         assert_eq!(w.join().unwrap().unwrap(), read_reply(c, &[("5-1", &["f", "v"])]));
@@ -76,7 +79,10 @@ fn xadd_wakes_blocked_group_readers_across_shards() {
         let again: Value = query(&mut con, &["XREADGROUP", "GROUP", "g", "bob", "STREAMS", c, ">"]);
         assert_eq!(again, Value::Nil);
         // NOACK: served, nothing pending.
-        let w = spawn_on(s.client(), &["XREADGROUP", "GROUP", "g", "bob", "NOACK", "BLOCK", "0", "STREAMS", a, b, ">", ">"]);
+        let w = spawn_on(
+            s.client(),
+            &["XREADGROUP", "GROUP", "g", "bob", "NOACK", "BLOCK", "0", "STREAMS", a, b, ">", ">"],
+        );
         until_blocked(s, 1);
         let _: String = query(&mut con, &["XADD", b, "7-1", "x", "y"]);
         assert_eq!(w.join().unwrap().unwrap(), read_reply(b, &[("7-1", &["x", "y"])]));
@@ -227,7 +233,10 @@ fn build_groups(con: &mut redis::Connection, key: &str) {
     let _: String = query(con, &["XGROUP", "CREATE", key, "g2", "3-1"]);
     let _: Value = query(con, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "3", "STREAMS", key, ">"]);
     let _: Value = query(con, &["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", key, ">"]);
-    let _: Value = query(con, &["XCLAIM", key, "g1", "alice", "0", "1-1", "2-1", "3-1", "TIME", "1000", "RETRYCOUNT", "3", "JUSTID"]);
+    let _: Value = query(
+        con,
+        &["XCLAIM", key, "g1", "alice", "0", "1-1", "2-1", "3-1", "TIME", "1000", "RETRYCOUNT", "3", "JUSTID"],
+    );
     let _: Value = query(con, &["XCLAIM", key, "g1", "bob", "0", "4-1", "5-1", "TIME", "2000", "JUSTID"]);
     let _: i64 = query(con, &["XGROUP", "CREATECONSUMER", key, "g2", "idle"]);
     let _: i64 = query(con, &["XDEL", key, "2-1"]);

@@ -140,4 +140,3 @@ pub(super) fn xpending(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdRes
     }
     Ok(())
 }
-

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::group::{no_key_or_group, parse_strict_id, reply_entry, reply_id, stream_pos};
+use super::read::{block_on_streams, StreamWait};
 use crate::cmd::{args, CmdError, CmdResult, Ks, Session};
 use crate::resp::{Out, Proto};
-use super::read::{block_on_streams, StreamWait};
 use crate::shard::block::Serve;
 use crate::shard::signal::class;
 use crate::shard::ShardId;
@@ -75,7 +75,7 @@ pub(super) fn parse(args: &[Bytes]) -> Result<ReadGroup, CmdError> {
     }
     let Some(at) = streams_at else { return Err(CmdError::syntax()) };
     let rest = &args[at..];
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(CmdError::err(
             // Redis 7.0 words it so for XREADGROUP too.
             "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
@@ -146,7 +146,7 @@ pub(super) fn serve_stream(
     let pos = stream_pos(s);
     let last_valid = s.last_entry_id();
     let Some(g) = s.groups.get_mut(&rg.group) else { return Err(no_group_error(key, &rg.group)) };
-    if want == Want::New && !last_valid.is_some_and(|last| last > g.last_id) {
+    if want == Want::New && last_valid.is_none_or(|last| last <= g.last_id) {
         return Ok(None);
     }
     let (slot, created) = g.touch_consumer(&rg.consumer, now);
@@ -240,8 +240,8 @@ pub(super) async fn xreadgroup(s: &mut Session, args: &[Bytes], out: &mut Out) -
         status[i] = f;
     }
     let mut wants = Vec::with_capacity(n);
-    for i in 0..n {
-        match status[i] {
+    for (i, st) in status.iter().enumerate() {
+        match st {
             Found::WrongType => return Err(crate::cmd::OpError::WrongType.into()),
             Found::NoGroup => return Err(no_group_error(&rg.keys[i], &rg.group)),
             Found::Ok => {}
@@ -309,7 +309,7 @@ impl Serve for GroupRead {
             Ok(Some(s)) => match s.groups.get(&self.rg.group) {
                 None => Some(CmdError::new("NOGROUP the consumer group this client was blocked on no longer exists")),
                 Some(g) => {
-                    if !s.last_entry_id().is_some_and(|last| last > g.last_id) {
+                    if s.last_entry_id().is_none_or(|last| last <= g.last_id) {
                         return None;
                     }
                     None
@@ -334,7 +334,12 @@ impl Serve for GroupRead {
 
 /// Serves every stream on its shard; the replies of those served, in
 /// argument order.
-pub(super) async fn serve_all(s: &Session, rg: &ReadGroup, wants: &[Want], proto: Proto) -> Result<Vec<Vec<u8>>, CmdError> {
+pub(super) async fn serve_all(
+    s: &Session,
+    rg: &ReadGroup,
+    wants: &[Want],
+    proto: Proto,
+) -> Result<Vec<Vec<u8>>, CmdError> {
     let items = rg.keys.iter().cloned().zip(wants.iter().copied().enumerate());
     let by = crate::cmd::by_shard(s, items);
     let rg2 = rg.clone();
@@ -348,4 +353,3 @@ pub(super) async fn serve_all(s: &Session, rg: &ReadGroup, wants: &[Want], proto
     }
     Ok(parts.into_iter().flatten().collect())
 }
-

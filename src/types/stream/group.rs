@@ -86,6 +86,8 @@ impl StreamPos {
 /// stream holds one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Groups {
+    // Boxed so that a stream without groups pays one pointer, not a map.
+    #[allow(clippy::box_collection)]
     map: Option<Box<BTreeMap<Box<[u8]>, Group>>>,
 }
 
@@ -685,7 +687,8 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(pel(g), pel(h));
-        let cons = |g: &Group| g.consumers().map(|c| (c.name.to_vec(), c.seen_time, c.pending_len())).collect::<Vec<_>>();
+        let cons =
+            |g: &Group| g.consumers().map(|c| (c.name.to_vec(), c.seen_time, c.pending_len())).collect::<Vec<_>>();
         assert_eq!(cons(g), cons(h));
         // Writing again gives the same bytes.
         let mut again = Vec::new();
