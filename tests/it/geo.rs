@@ -279,3 +279,66 @@ fn random_searches_match_redis() {
         assert!(found > cmds.len() / 3, "only {found} of {} replies found points", cmds.len());
     }
 }
+
+/// A subscriber to every keyspace and keyevent channel (and `marker`).
+fn listener(p: &crate::support::Proc) -> Raw {
+    let mut r = p.raw();
+    r.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+    r.cmd(&["SUBSCRIBE", "marker"]);
+    r
+}
+
+/// The `(channel, message)` of a pub/sub message, `None` for the marker.
+fn event(reply: &crate::support::resp::Reply) -> Option<(String, String)> {
+    let items = reply.items()?;
+    let text = |i: usize| items.get(i).and_then(|r| r.text()).unwrap_or_default();
+    (items.len() == 4).then(|| (text(2), text(3)))
+}
+
+#[test]
+fn store_events_across_shards() {
+    let keys = spread_keys("geoev:", 3);
+    let (src, d1, d2) = (&keys[0], &keys[1], &keys[2]);
+    let script: Vec<Vec<String>> = [
+        format!("GEOADD {src} 13.361389 38.115556 Palermo 15.087269 37.502669 Catania"),
+        format!("GEORADIUS {src} 15 37 200 km STORE {d1}"),
+        format!("GEORADIUSBYMEMBER {src} Palermo 200 km STOREDIST {d1}"),
+        format!("GEOSEARCHSTORE {d2} {src} FROMLONLAT 15 37 BYRADIUS 200 km"),
+        format!("GEORADIUS {src} 0 0 1 km STORE {d1}"),
+        format!("GEOSEARCHSTORE {d2} nokey FROMLONLAT 15 37 BYRADIUS 200 km"),
+        format!("GEOADD {src} XX 1 1 nobody"),
+    ]
+    .iter()
+    .map(|l| words(l))
+    .collect();
+    // What Redis publishes for each command, up to a marker published after it.
+    let redis = start_redis();
+    let mut want = Vec::new();
+    {
+        let mut c = redis.raw();
+        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        let mut l = listener(&redis);
+        for cmd in &script {
+            c.cmd(cmd.as_slice());
+            c.cmd(&["PUBLISH", "marker", "x"]);
+            let mut got = Vec::new();
+            while let Some(e) = event(&l.reply()) {
+                got.push(e);
+            }
+            got.sort();
+            want.push(got);
+        }
+    }
+    let s = Server::start(3);
+    let mut c = s.raw();
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut l = listener(&s);
+    for (cmd, want) in script.iter().zip(&want) {
+        c.cmd(cmd.as_slice());
+        // Events of several shards may arrive in any order: compared as a set.
+        let mut got: Vec<(String, String)> = (0..want.len()).filter_map(|_| event(&l.reply())).collect();
+        got.sort();
+        assert_eq!(&got, want, "events of {}", cmd.join(" "));
+        assert!(l.pending_within(Duration::from_millis(50)).is_empty(), "extra events after {}", cmd.join(" "));
+    }
+}
