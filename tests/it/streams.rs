@@ -17,6 +17,7 @@ fn blocked(s: &Server) -> usize {
     info_field(&info, "blocked_clients").and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
+#[track_caller]
 fn until_blocked(s: &Server, n: usize) {
     assert!(wait_until(Duration::from_secs(10), || blocked(s) == n), "expected {n} blocked, saw {}", blocked(s));
 }

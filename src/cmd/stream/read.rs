@@ -226,7 +226,10 @@ pub(super) async fn xread(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
             .map(|(key, (j, want))| {
                 let found = match ks.read_as::<Stream>(&key) {
                     Err(_) => Found::WrongType,
-                    Ok(None) => Found::Read(StreamId::MIN, None),
+                    Ok(None) => match want {
+                        Some(Want::After(id)) => Found::Read(id, None),
+                        _ => Found::Read(StreamId::MIN, None),
+                    },
                     Ok(Some(st)) => match want {
                         None => Found::Read(StreamId::MIN, None),
                         Some(Want::Last) => Found::Read(st.last_id, None),
