@@ -304,3 +304,64 @@ fn dump_restore_with_groups_against_redis() {
         let _: Value = query(&mut c, &["FLUSHALL"]);
     });
 }
+
+fn data_dir(name: &str) -> std::path::PathBuf {
+    let d = crate::support::scratch_dir().join(format!("stream-groups-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn start_in(shards: usize, dir: &std::path::Path) -> Server {
+    let s = Server::start_with(shards, &["--dir", dir.to_str().unwrap(), "--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.client();
+    assert!(
+        wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
+            .contains("\nloading:0")),
+        "still loading"
+    );
+    s
+}
+
+#[test]
+fn aof_replay_reproduces_groups() {
+    if against_redis() {
+        return;
+    }
+    for shards in [1, 3] {
+        let dir = data_dir(&format!("aof-{shards}"));
+        let s = start_in(shards, &dir);
+        let mut c = s.client();
+        let keys = spread_keys("aofgroups", 3);
+        for k in &keys {
+            for i in 1..=6 {
+                let _: String = query(&mut c, &["XADD", k, &format!("{i}-1"), "f", &i.to_string()]);
+            }
+            let _: String = query(&mut c, &["XGROUP", "CREATE", k, "g", "0"]);
+            let _: String = query(&mut c, &["XGROUP", "CREATE", k, "g2", "$", "ENTRIESREAD", "6"]);
+            let _: Value = query(&mut c, &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", k, ">"]);
+            let _: Value = query(&mut c, &["XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", k, ">"]);
+            let _: Value = query(&mut c, &["XCLAIM", k, "g", "carol", "0", "1-1", "IDLE", "5000"]);
+            let _: i64 = query(&mut c, &["XACK", k, "g", "2-1"]);
+            let _: i64 = query(&mut c, &["XDEL", k, "3-1"]);
+            let _: Value = query(&mut c, &["XAUTOCLAIM", k, "g", "dave", "0", "0"]);
+            let _: String = query(&mut c, &["XGROUP", "SETID", k, "g2", "4-1"]);
+            let _: Value = query(&mut c, &["XREADGROUP", "GROUP", "g2", "erin", "STREAMS", k, ">"]);
+            let _: Value = query(&mut c, &["XREADGROUP", "GROUP", "g2", "erin", "STREAMS", k, "0"]);
+        }
+        // One read over keys of every shard.
+        let mut args = vec!["XREADGROUP", "GROUP", "g", "frank", "STREAMS"];
+        args.extend(keys.iter().map(String::as_str));
+        args.extend([">", ">", ">"]);
+        let _: Value = query(&mut c, &args);
+        let dump = |c: &mut redis::Connection| -> Vec<Vec<u8>> { keys.iter().map(|k| query(c, &["DUMP", k])).collect() };
+        let before = dump(&mut c);
+        drop(c);
+        drop(s);
+        let s = start_in(shards, &dir);
+        let mut c = s.client();
+        assert_eq!(dump(&mut c), before, "{shards} shards: groups differ after AOF replay");
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
