@@ -98,7 +98,8 @@ fn edit_bits<R>(
     let ttl = e.expire_at();
     let r = edit(&mut v, grown);
     // A grown sds keeps spare room (sdsMakeRoomFor), so rising offsets grow in place.
-    let entry = if grown { Entry::new_growable(key, &v, ttl) } else { Entry::new_string(key, &v, StrEncoding::Raw, ttl) };
+    let entry =
+        if grown { Entry::new_growable(key, &v, ttl) } else { Entry::new_string(key, &v, StrEncoding::Raw, ttl) };
     ks.overwrite(entry);
     Ok(r)
 }

@@ -11,8 +11,9 @@ use crate::db::{Entry, StrEncoding};
 
 const WRONG: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 
-fn bitfield(t: &mut TestDb, args: &[&str]) -> String {
-    t.run(field::bitfield, args)
+/// Runs a BITFIELD given as one line of space-separated arguments.
+fn bitfield(t: &mut TestDb, line: &str) -> String {
+    t.run(field::bitfield, &line.split(' ').collect::<Vec<_>>())
 }
 
 /// xorshift64*, so a seed always makes the same run.
@@ -93,8 +94,8 @@ fn setbit_and_getbit_errors() {
     assert_eq!(t.run(getbit, &["getbit", "l", "0"]), WRONG);
     assert_eq!(t.run(count::bitcount, &["bitcount", "l"]), WRONG);
     assert_eq!(t.run(count::bitpos, &["bitpos", "l", "1"]), WRONG);
-    assert_eq!(bitfield(&mut t, &["bitfield", "l"]), WRONG);
-    assert_eq!(bitfield(&mut t, &["bitfield", "l", "set", "u8", "0", "1"]), WRONG);
+    assert_eq!(bitfield(&mut t, "bitfield l"), WRONG);
+    assert_eq!(bitfield(&mut t, "bitfield l set u8 0 1"), WRONG);
     assert_eq!(t.run(bitop::bitop, &["bitop", "or", "d", "k", "l"]), WRONG);
 }
 
@@ -248,22 +249,22 @@ fn bitop_stores_and_deletes() {
 #[test]
 fn bitfield_replies() {
     let mut t = TestDb::default();
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "set", "i8", "0", "-100", "get", "u8", "0"]), "*2\r\n:0\r\n:156\r\n");
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "incrby", "i8", "0", "-100"]), "*1\r\n:56\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k set i8 0 -100 get u8 0"), "*2\r\n:0\r\n:156\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k incrby i8 0 -100"), "*1\r\n:56\r\n");
     assert_eq!(
-        bitfield(&mut t, &["bitfield", "k", "overflow", "sat", "incrby", "i8", "0", "-200", "overflow", "fail", "incrby", "i8", "0", "-1"]),
+        bitfield(&mut t, "bitfield k overflow sat incrby i8 0 -200 overflow fail incrby i8 0 -1"),
         "*2\r\n:-128\r\n$-1\r\n"
     );
     assert_eq!(
-        bitfield(&mut t, &["bitfield", "k", "overflow", "sat", "set", "u8", "0", "-1", "overflow", "wrap", "set", "u8", "0", "300", "get", "u8", "0"]),
+        bitfield(&mut t, "bitfield k overflow sat set u8 0 -1 overflow wrap set u8 0 300 get u8 0"),
         "*3\r\n:128\r\n:255\r\n:44\r\n"
     );
     // `#N` counts in fields of the type's width.
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "set", "u4", "#3", "15", "get", "u16", "0"]), "*2\r\n:0\r\n:11279\r\n");
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "i64", "0", "get", "u63", "1"]).lines().count(), 3);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k"]), "*0\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k set u4 #3 15 get u16 0"), "*2\r\n:0\r\n:11279\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k get i64 0 get u63 1").lines().count(), 3);
+    assert_eq!(bitfield(&mut t, "bitfield k"), "*0\r\n");
     t.proto = crate::resp::Proto::Resp3;
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "overflow", "fail", "set", "u2", "0", "4"]), "*1\r\n_\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k overflow fail set u2 0 4"), "*1\r\n_\r\n");
 }
 
 #[test]
@@ -271,31 +272,31 @@ fn bitfield_errors() {
     let mut t = TestDb::default();
     let ty = "-ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.\r\n";
     for bad in ["u64", "i65", "i0", "I8", "i08", "x8", "", "u"] {
-        assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", bad, "0"]), ty, "{bad}");
+        assert_eq!(t.run(field::bitfield, &["bitfield", "k", "get", bad, "0"]), ty, "{bad}");
     }
     let off = "-ERR bit offset is not an integer or out of range\r\n";
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "u8", "-1"]), off);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "u8", "#-1"]), off);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "u8", "4294967296"]), off);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "u8", "#536870912"]), off);
+    assert_eq!(bitfield(&mut t, "bitfield k get u8 -1"), off);
+    assert_eq!(bitfield(&mut t, "bitfield k get u8 #-1"), off);
+    assert_eq!(bitfield(&mut t, "bitfield k get u8 4294967296"), off);
+    assert_eq!(bitfield(&mut t, "bitfield k get u8 #536870912"), off);
     // Redis multiplies `#N` in wrapping signed 64 bits.
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "i64", "#288230376151711744"]), "*1\r\n:0\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k get i64 #288230376151711744"), "*1\r\n:0\r\n");
     let syn = "-ERR syntax error\r\n";
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "get", "u8"]), syn);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "set", "u8", "0"]), syn);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "overflow"]), syn);
-    assert_eq!(bitfield(&mut t, &["bitfield", "k", "frob"]), syn);
+    assert_eq!(bitfield(&mut t, "bitfield k get u8"), syn);
+    assert_eq!(bitfield(&mut t, "bitfield k set u8 0"), syn);
+    assert_eq!(bitfield(&mut t, "bitfield k overflow"), syn);
+    assert_eq!(bitfield(&mut t, "bitfield k frob"), syn);
+    assert_eq!(bitfield(&mut t, "bitfield k overflow x get u8 0"), "-ERR Invalid OVERFLOW type specified\r\n");
+    assert_eq!(bitfield(&mut t, "bitfield k incrby u8 0 1.5"), "-ERR value is not an integer or out of range\r\n");
+    let ro = |t: &mut TestDb, a: &[&str]| t.run(field::bitfield_ro, a);
     assert_eq!(
-        bitfield(&mut t, &["bitfield", "k", "overflow", "x", "get", "u8", "0"]),
-        "-ERR Invalid OVERFLOW type specified\r\n"
+        ro(&mut t, &["bitfield_ro", "k", "get", "u8", "0", "set", "u8", "0", "1"]),
+        "-ERR BITFIELD_RO only supports the GET subcommand\r\n"
     );
     assert_eq!(
-        bitfield(&mut t, &["bitfield", "k", "incrby", "u8", "0", "1.5"]),
+        ro(&mut t, &["bitfield_ro", "k", "set", "u8", "0", "x"]),
         "-ERR value is not an integer or out of range\r\n"
     );
-    let ro = |t: &mut TestDb, a: &[&str]| t.run(field::bitfield_ro, a);
-    assert_eq!(ro(&mut t, &["bitfield_ro", "k", "get", "u8", "0", "set", "u8", "0", "1"]), "-ERR BITFIELD_RO only supports the GET subcommand\r\n");
-    assert_eq!(ro(&mut t, &["bitfield_ro", "k", "set", "u8", "0", "x"]), "-ERR value is not an integer or out of range\r\n");
     assert_eq!(ro(&mut t, &["bitfield_ro", "k", "get", "u8", "0"]), "*1\r\n:0\r\n");
     assert!(t.db.table().get(&b"k"[..]).is_none());
 }
@@ -329,14 +330,16 @@ fn model_write(old_raw: u64, f: &Field) -> Option<(i64, u64)> {
     } else {
         old_raw as i128
     };
-    let (min, max) = if f.signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
+    let (min, max) =
+        if f.signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
     let (target, reply_old) = match f.action {
         Action::Set(x) => (if f.signed { x as i128 } else { x as u64 as i128 }, true),
         Action::IncrBy(d) => (old + d as i128, false),
         Action::Get => unreachable!(),
     };
     // Redis's quirk: a signed SET far below the range counts as above it.
-    let above = target > max || (f.signed && bits < 64 && matches!(f.action, Action::Set(_)) && target <= -(1i128 << 63) + max);
+    let above =
+        target > max || (f.signed && bits < 64 && matches!(f.action, Action::Set(_)) && target <= -(1i128 << 63) + max);
     let stored = if target > max || target < min {
         match f.overflow {
             Overflow::Fail => return None,
