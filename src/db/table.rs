@@ -11,9 +11,9 @@ use super::segment::{capacity_for, Segment};
 
 /// Largest segment before it splits instead of growing (slots). A split or a
 /// growth rehashes every key of one segment, and each key is a cache (and TLB)
-/// miss: at 10M keys that is about 0.3 us a key here, so 2,047 slots (1,842
-/// keys at most) keep the worst insert well under a millisecond.
-pub const SEGMENT_MAX_CAPACITY: usize = 2047;
+/// miss: at 10M keys that is about 0.2-0.3 us a key here, so 1,023 slots (920
+/// keys at most) keep the worst insert's own work near 0.3 ms.
+pub const SEGMENT_MAX_CAPACITY: usize = 1023;
 /// Entries a segment holds at most (90% of its largest capacity).
 pub const SEGMENT_MAX: usize = SEGMENT_MAX_CAPACITY * 9 / 10;
 /// Bits of hash prefix used in SCAN cursors.
