@@ -786,8 +786,9 @@ mod tests {
     /// the layout of RDB type `t` (15, 19 or 21).
     fn stream(out: &mut Vec<u8>, t: u8) {
         len(out, 1);
-        s(out, &[0, 0, 1, 0x8b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        s(out, &listpack(&[b"1", b"0", b"1", b"f", b"0", b"0", b"0", b"v", b"0", b"1"]));
+        // One node, master ID 395-0, holding entry 395-0 {f: v} (SAMEFIELDS).
+        s(out, &[0, 0, 0, 0, 0, 0, 1, 0x8b, 0, 0, 0, 0, 0, 0, 0, 0]);
+        s(out, &listpack(&[b"1", b"0", b"1", b"f", b"0", b"2", b"0", b"0", b"v", b"4"]));
         let metadata: &[u64] = if t == 15 { &[1, 395, 0] } else { &[1, 395, 0, 395, 0, 0, 0, 1] };
         for &v in metadata {
             len(out, v);
@@ -896,6 +897,7 @@ mod tests {
             (3, "set-lp", None, "set:{7,a,b} listpack"),
             (3, "hash-lp", None, "hash:{f=v,g=1} listpack"),
             (3, "zset-lp", None, "zset:[m=1,n=2.5] listpack"),
+            (3, "events", None, "stream:[395-0:f=v] last 395-0 groups 1 stream"),
             (15, "list", None, "list:[a,b,plain node] listpack"),
             (15, "ints", None, "set:{-5,5} intset"),
         ];
@@ -903,7 +905,7 @@ mod tests {
             got.iter().map(|(db, k, at, v)| (*db, k.as_str(), *at, v.as_str())).collect();
         assert_eq!(got, want);
         assert_eq!(sum.version, 11);
-        assert_eq!((sum.keys, sum.expired), (7, 2));
+        assert_eq!((sum.keys, sum.expired), (8, 2));
         assert_eq!(sum.aux, vec![("redis-ver".into(), "7.2.4".into()), ("redis-bits".into(), "64".into())]);
         assert_eq!(
             sum.functions,
@@ -916,7 +918,6 @@ mod tests {
             sum.skipped,
             vec![
                 "auxiliary data of module type 'scripting' (modules are not supported)",
-                "stream key 'events' in db 3 (streams are not supported yet)",
                 "key 'bloom' in db 3 holds a value of module type 'MBbloom--' (modules are not supported)",
             ]
         );
@@ -983,10 +984,11 @@ mod tests {
                 "0 zset-text zset:[c=-inf,a=1.5,b=inf] listpack",
                 "0 hash hash:{f=v} listpack",
                 "0 zset-bin zset:[m=-0.25] listpack",
+                "0 stream stream:[395-0:f=v] last 395-0 groups 1 stream",
             ]
         );
-        assert_eq!((sum.version, sum.keys, sum.expired), (9, 10, 0));
-        assert_eq!(sum.skipped, ["stream key 'stream' in db 0 (streams are not supported yet)"]);
+        assert_eq!((sum.version, sum.keys, sum.expired), (9, 11, 0));
+        assert!(sum.skipped.is_empty());
     }
 
     #[test]
@@ -997,8 +999,18 @@ mod tests {
         key(&mut b, 0, "after");
         s(&mut b, b"v");
         let (sum, got) = load_at(&file(10, &b), NOW).unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(sum.skipped.len(), 1);
+        assert_eq!(got.len(), 2);
+        assert!(sum.skipped.is_empty());
+        // A node whose entry does not parse is a bad value.
+        let mut b = Vec::new();
+        key(&mut b, TYPE_STREAM_LISTPACKS_2, "s");
+        let mut st = Vec::new();
+        stream(&mut st, TYPE_STREAM_LISTPACKS_2);
+        let at = st.windows(2).position(|w| w == [0x81, b'v']).unwrap();
+        st[at + 1] = 0x7f;
+        st[at] = 0x7f;
+        b.extend_from_slice(&st);
+        assert!(load_at(&file(10, &b), NOW).is_err());
         // A node key that is not a stream ID is corrupt.
         let mut b = Vec::new();
         key(&mut b, TYPE_STREAM_LISTPACKS_2, "s");
@@ -1219,7 +1231,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got, ["3 set-lp set:{7,a,b} listpack"]);
-        assert_eq!((sum.keys, sum.expired, sum.skipped.len(), sum.functions.len()), (1, 2, 3, 2));
+        assert_eq!((sum.keys, sum.expired, sum.skipped.len(), sum.functions.len()), (1, 2, 2, 2));
     }
 
     #[test]
@@ -1235,7 +1247,7 @@ mod tests {
             got.push((db, k.to_vec(), matches!(v, RdbValue::String(_))))
         })
         .unwrap();
-        assert_eq!(sum.keys, 7);
+        assert_eq!(sum.keys, 8);
         assert_eq!(got[0], (0, b"int".to_vec(), true));
         assert_eq!(got[2], (3, b"set-lp".to_vec(), false));
     }
