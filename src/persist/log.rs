@@ -129,8 +129,8 @@ pub fn log_as(args: &[Bytes], logged: Vec<Bytes>) {
 /// (one set for another command is dropped).
 fn take_log_as(args: &[Bytes]) -> Option<Vec<Bytes>> {
     let (orig, logged) = LOG_AS.with(|l| l.borrow_mut().take())?;
-    let same = orig.len() == args.len()
-        && orig.iter().zip(args).all(|(a, b)| a.as_ptr() == b.as_ptr() && a.len() == b.len());
+    let same =
+        orig.len() == args.len() && orig.iter().zip(args).all(|(a, b)| a.as_ptr() == b.as_ptr() && a.len() == b.len());
     same.then_some(logged)
 }
 

@@ -686,7 +686,8 @@ mod tests {
                         let e: Vec<String> = entries
                             .iter()
                             .map(|e| {
-                                let f: Vec<String> = e.fields.iter().map(|(f, v)| format!("{}={}", t(f), t(v))).collect();
+                                let f: Vec<String> =
+                                    e.fields.iter().map(|(f, v)| format!("{}={}", t(f), t(v))).collect();
                                 format!("{}:{}", e.id, f.join(","))
                             })
                             .collect();

@@ -637,7 +637,15 @@ mod tests {
             Value::Set(s) => s.iter().map(|m| m.to_vec()).collect(),
             Value::ZSet(z) => z.iter().map(|(m, s)| [m, &s.to_bits().to_le_bytes()].concat()).collect(),
             Value::Stream(s) => {
-                let mut els = vec![format!("{}/{}/{}/{}/{}", s.len(), s.last_id, s.first_id, s.max_deleted_entry_id, s.entries_added).into_bytes()];
+                let mut els = vec![format!(
+                    "{}/{}/{}/{}/{}",
+                    s.len(),
+                    s.last_id,
+                    s.first_id,
+                    s.max_deleted_entry_id,
+                    s.entries_added
+                )
+                .into_bytes()];
                 els.extend(s.nodes().map(|(k, lp)| [&k.to_be_bytes()[..], lp].concat()));
                 els
             }

@@ -244,7 +244,8 @@ fn aof_replay_reproduces_streams() {
     }
     for shards in [1, 3] {
         let dir = data_dir(&format!("aof-{shards}"));
-        let s = start(shards, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"]);
+        let s =
+            start(shards, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"]);
         let mut c = s.client();
         let keys = spread_keys("aofstream", 3);
         for (n, k) in keys.iter().enumerate() {
@@ -268,7 +269,8 @@ fn aof_replay_reproduces_streams() {
         let before: Vec<Vec<u8>> = keys.iter().map(|k| dump(&mut c, k)).collect();
         drop(c);
         drop(s);
-        let s = start(shards, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"]);
+        let s =
+            start(shards, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"]);
         let mut c = s.client();
         let after: Vec<Vec<u8>> = keys.iter().map(|k| dump(&mut c, k)).collect();
         assert_eq!(before, after, "{shards} shards: streams differ after AOF replay");

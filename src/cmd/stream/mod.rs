@@ -84,7 +84,14 @@ pub(crate) fn reply_stream_entry(out: &mut Out, e: &EntryRef<'_>) {
 
 /// Up to `count` (0: all) entries from `start` to `end` as an array
 /// (Redis's `streamReplyWithRange` without a group); returns how many.
-pub(crate) fn reply_entries(out: &mut Out, s: &Stream, start: StreamId, end: StreamId, count: usize, rev: bool) -> usize {
+pub(crate) fn reply_entries(
+    out: &mut Out,
+    s: &Stream,
+    start: StreamId,
+    end: StreamId,
+    count: usize,
+    rev: bool,
+) -> usize {
     let mut v = Vec::new();
     s.for_each_in(start, end, rev, |e| {
         v.push(e);

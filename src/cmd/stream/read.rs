@@ -66,8 +66,8 @@ pub(crate) async fn block_on_streams(
 /// Redis's `getTimeoutFromObjectOrReply` in milliseconds: the absolute
 /// deadline, or `None` for BLOCK 0 (for ever).
 pub(crate) fn parse_block_ms(arg: &[u8], now_ms: u64) -> Result<Option<u64>, CmdError> {
-    let ms = crate::resp::parse::parse_i64(arg)
-        .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+    let ms =
+        crate::resp::parse::parse_i64(arg).ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
     if ms < 0 {
         return Err(CmdError::err("timeout is negative"));
     }

@@ -266,7 +266,23 @@ mod tests {
 
     #[test]
     fn round_trips_every_encoding() {
-        let ints = [0i64, 127, 128, -1, 4095, -4096, 4096, 32767, -32768, 40000, 8_388_607, -8_388_609, i32::MAX as i64, i64::MIN, i64::MAX];
+        let ints = [
+            0i64,
+            127,
+            128,
+            -1,
+            4095,
+            -4096,
+            4096,
+            32767,
+            -32768,
+            40000,
+            8_388_607,
+            -8_388_609,
+            i32::MAX as i64,
+            i64::MIN,
+            i64::MAX,
+        ];
         let mut lp = new_lp();
         let mut enc = Vec::new();
         for v in ints {

@@ -107,7 +107,10 @@ impl<'a> EntryRef<'a> {
     }
 
     pub fn to_entry(&self) -> Entry {
-        Entry { id: self.id, fields: self.fields().map(|(f, v)| (f.bytes().into_owned(), v.bytes().into_owned())).collect() }
+        Entry {
+            id: self.id,
+            fields: self.fields().map(|(f, v)| (f.bytes().into_owned(), v.bytes().into_owned())).collect(),
+        }
     }
 }
 
@@ -253,7 +256,13 @@ impl Stream {
 
     /// Calls `f` on each live entry with `start <= id <= end`, ascending (or
     /// descending with `rev`), until it returns false.
-    pub fn for_each_in<'a>(&'a self, start: StreamId, end: StreamId, rev: bool, mut f: impl FnMut(EntryRef<'a>) -> bool) {
+    pub fn for_each_in<'a>(
+        &'a self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        mut f: impl FnMut(EntryRef<'a>) -> bool,
+    ) {
         if start > end {
             return;
         }
@@ -375,8 +384,12 @@ impl Stream {
                         m.count.saturating_add(m.deleted) >= lim.stream_node_max_entries.min(i64::MAX as usize) as i64
                     }));
             if full {
+                // A full node is copied to a buffer of its size: realloc
+                // (mimalloc's) keeps a block that shrinks by less than half.
                 if let Some(lp) = self.nodes.get_mut(&k) {
-                    lp.shrink_to_fit();
+                    if lp.capacity() > lp.len() {
+                        *lp = lp.as_slice().to_vec();
+                    }
                 }
                 tail = None;
             }
@@ -547,7 +560,8 @@ impl Stream {
             break;
         }
         if deleted > 0 {
-            self.first_id = if self.length == 0 { StreamId::MIN } else { self.first_entry_id().unwrap_or(StreamId::MAX) };
+            self.first_id =
+                if self.length == 0 { StreamId::MIN } else { self.first_entry_id().unwrap_or(StreamId::MAX) };
         }
         deleted
     }

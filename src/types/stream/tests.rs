@@ -63,7 +63,10 @@ fn append_and_read_both_ways() {
     assert_eq!(s.entries_added, 7);
     check(&s);
     let all = s.range(StreamId::MIN, StreamId::MAX, 0, false);
-    assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), [id(1, 1), id(1, 2), id(2, 0), id(2, 1), id(5, 0), id(5, 1), id(9, 0)]);
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [id(1, 1), id(1, 2), id(2, 0), id(2, 1), id(5, 0), id(5, 1), id(9, 0)]
+    );
     assert_eq!(all[1].fields, vec![(b"a".to_vec(), b"2".to_vec()), (b"b".to_vec(), b"y".to_vec())]);
     assert_eq!(all[2].fields, fv("c", "3"));
     let rev = s.range(StreamId::MIN, StreamId::MAX, 3, true);
@@ -231,7 +234,8 @@ fn random_ops_match_a_model() {
                     }
                     let new = if rnd() % 2 == 0 { NewId::AutoSeq(ms) } else { NewId::Auto };
                     let got = s.add(new, &fields, ms, &l).unwrap();
-                    let pairs = fields.chunks(2).map(|c| (c[0].as_bytes().to_vec(), c[1].as_bytes().to_vec())).collect();
+                    let pairs =
+                        fields.chunks(2).map(|c| (c[0].as_bytes().to_vec(), c[1].as_bytes().to_vec())).collect();
                     model.insert(got, pairs);
                 }
                 5 | 6 if !model.is_empty() => {

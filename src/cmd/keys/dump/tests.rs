@@ -122,7 +122,15 @@ fn contents(v: &Value) -> (&'static str, Vec<Vec<u8>>) {
         Value::Set(s) => s.iter().map(|m| m.to_vec()).collect(),
         Value::ZSet(z) => return ("zset", super::zset::members(z)),
         Value::Stream(s) => {
-            let mut els = vec![format!("{} {} {} {} {}", s.len(), s.last_id, s.first_id, s.max_deleted_entry_id, s.entries_added).into_bytes()];
+            let mut els = vec![format!(
+                "{} {} {} {} {}",
+                s.len(),
+                s.last_id,
+                s.first_id,
+                s.max_deleted_entry_id,
+                s.entries_added
+            )
+            .into_bytes()];
             els.extend(s.nodes().map(|(k, lp)| [&k.to_be_bytes()[..], lp].concat()));
             return ("stream", els);
         }
