@@ -2,8 +2,9 @@
 //! shards: each shard hands over copies of its HLL strings (only strings that
 //! are HLLs are copied), the union is computed on the connection's shard in
 //! key order (so the first bad key gives Redis's error), and PFMERGE writes
-//! the result on the destination's shard. Not atomic across shards yet, as
-//! the other cross-shard coordinators (DESIGN.md §3).
+//! the result on the destination's shard. The connection holds the keys'
+//! locks while a coordinator runs, so no other client sees or makes a change
+//! in between (DESIGN.md §3).
 
 use bytes::Bytes;
 
@@ -82,10 +83,9 @@ pub(super) async fn cross_pfmerge(s: &mut Session, args: &[Bytes], out: &mut Out
     let dense = union(&found, &mut max)?;
     let dst = args[1].clone();
     let jobs = vec![(s.shard_of(&dst), (dst, max))];
-    let stored = on_shards(s, jobs, move |ks, (dst, max): (Bytes, Registers)| {
-        store_merged(ks, &dst, &max, dense, max_bytes)
-    })
-    .await;
+    let stored =
+        on_shards(s, jobs, move |ks, (dst, max): (Bytes, Registers)| store_merged(ks, &dst, &max, dense, max_bytes))
+            .await;
     for r in stored {
         r?;
     }

@@ -203,8 +203,8 @@ fn store_merged(
     let (mut v, ttl, created) = match ks.write(dst) {
         None => (hll::new_empty(), None, true),
         Some(e) => {
-            // Checked as a source already, unless another client changed it
-            // between a cross-shard coordinator's reads and this write.
+            // Checked as a source already; checked again because this is
+            // the value that is written to.
             let (v, enc) = checked(e)?;
             if enc == Encoding::Dense && e.encoding() == StrEncoding::Raw {
                 let value = e.value_mut();

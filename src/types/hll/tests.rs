@@ -15,7 +15,8 @@ fn elements(range: std::ops::Range<u64>) -> impl Iterator<Item = Vec<u8>> {
     range.map(|i| format!("e:{i}").into_bytes())
 }
 
-fn hex(s: &str) -> Vec<u8> {
+fn hex(s: impl AsRef<str>) -> Vec<u8> {
+    let s = s.as_ref();
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
@@ -45,9 +46,9 @@ fn bytes_match_redis() {
     // PFADD s e:0 .. e:4, one at a time, then GET s on Redis 7.0.
     let v = hll_of(elements(0..5));
     assert_eq!(v, hex("48594c4c0100000000000000000000804f2b804923804fa2804ef08045de804337"));
-    // PFADD h a b c.
+    // PFADD h a b c: the header, then XZERO, VAL, XZERO, VAL, XZERO, VAL, XZERO.
     let v = hll_of([b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
-    assert_eq!(v, hex("48594c4c010000000000000000000080" /* header */).into_iter().chain(hex("60f38050b1844bfb80425a")).collect::<Vec<_>>());
+    assert_eq!(v, hex("48594c4c01000000000000000000008060f38050b1844bfb80425a"));
     assert_eq!(decode(&v), "Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603");
 }
 
