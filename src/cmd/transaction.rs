@@ -382,7 +382,7 @@ pub fn plan<'c>(
         }
         let write = cmd.flags.contains(super::Flags::WRITE);
         any_write |= write;
-        for i in cmd.keys.positions(args) {
+        for i in cmd.keys.positions(args).chain(movable_keys(cmd, args)) {
             let shard = crate::shard::key_shard(&args[i], n);
             parts[shard].keys.push((args[i].clone(), write));
             used[shard] = true;
@@ -404,6 +404,51 @@ pub fn plan<'c>(
     parts.into_iter().enumerate().filter(|(i, _)| used[*i]).collect()
 }
 
+/// Positions of the keys a command names outside its key spec (Redis's
+/// `sortGetKeys`, `georadiusGetKeys`, `xreadGetKeys`): SORT's STORE
+/// destination, the STORE/STOREDIST destination of GEORADIUS and
+/// GEORADIUSBYMEMBER (the last one given wins, as in Redis), and the streams
+/// of XREAD and XREADGROUP.
+pub fn movable_keys(cmd: &Command, args: &[Bytes]) -> Vec<usize> {
+    let is = |i: usize, w: &[u8]| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w));
+    let store_after = |from: usize, skips: &[(&[u8], usize)], stores: &[&[u8]]| {
+        let (mut i, mut dest) = (from, None);
+        while i < args.len() {
+            if stores.iter().any(|w| is(i, w)) && i + 1 < args.len() {
+                dest = Some(i + 1);
+                i += 1;
+            } else if let Some((_, n)) = skips.iter().find(|(w, _)| is(i, w)) {
+                i += n;
+            }
+            i += 1;
+        }
+        dest.into_iter().collect()
+    };
+    match cmd.name() {
+        "sort" => store_after(2, &[(b"limit", 2), (b"get", 1), (b"by", 1)], &[b"store"]),
+        "georadius" | "georadiusbymember" => store_after(5, &[], &[b"store", b"storedist"]),
+        "xread" | "xreadgroup" => {
+            let mut i = 1;
+            let at = loop {
+                match () {
+                    _ if i >= args.len() => return Vec::new(),
+                    _ if is(i, b"block") || is(i, b"count") => i += 2,
+                    _ if is(i, b"group") => i += 3,
+                    _ if is(i, b"noack") => i += 1,
+                    _ if is(i, b"streams") => break i,
+                    _ => return Vec::new(),
+                }
+            };
+            let rest = args.len() - at - 1;
+            if rest == 0 || rest % 2 != 0 {
+                return Vec::new();
+            }
+            (at + 1..at + 1 + rest / 2).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Commands that read or change more than the keys they name: the keyspace-wide
 /// ones, scripts (which may touch undeclared keys) and SORT with BY or GET
 /// patterns.
@@ -413,5 +458,29 @@ pub fn reaches_beyond_keys(cmd: &Command, args: &[Bytes]) -> bool {
         "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => true,
         "sort" | "sort_ro" => args[2..].iter().any(|a| a.eq_ignore_ascii_case(b"by") || a.eq_ignore_ascii_case(b"get")),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys_of(line: &str) -> Vec<String> {
+        let args: Vec<Bytes> = line.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        let cmd = super::super::lookup(&args).expect("a known command");
+        movable_keys(cmd, &args).into_iter().map(|i| String::from_utf8_lossy(&args[i]).into_owned()).collect()
+    }
+
+    #[test]
+    fn movable_keys_as_redis_finds_them() {
+        assert_eq!(keys_of("SORT src LIMIT 0 store BY w STORE dst"), ["dst"]);
+        assert_eq!(keys_of("SORT src GET # STORE a STORE b"), ["b"]);
+        assert_eq!(keys_of("SORT src"), Vec::<String>::new());
+        assert_eq!(keys_of("GEORADIUS src 1 2 3 km STORE a STOREDIST b"), ["b"]);
+        assert_eq!(keys_of("GEORADIUSBYMEMBER src m 3 km WITHDIST STORE a"), ["a"]);
+        assert_eq!(keys_of("XREAD COUNT 2 BLOCK 0 STREAMS a b 0 0"), ["a", "b"]);
+        assert_eq!(keys_of("XREADGROUP GROUP g c NOACK STREAMS a >"), ["a"]);
+        assert_eq!(keys_of("XREAD STREAMS a b 0"), Vec::<String>::new());
+        assert_eq!(keys_of("XREAD FOO STREAMS a 0"), Vec::<String>::new());
     }
 }

@@ -470,7 +470,7 @@ fn tx_plan(session: &Session, cmd: &Command, args: &[Bytes]) -> Option<Vec<(Shar
     }
     let wide = matches!(cmd.name(), "keys" | "dbsize" | "flushdb" | "flushall" | "swapdb")
         || (matches!(cmd.name(), "sort" | "sort_ro") && cmd::transaction::reaches_beyond_keys(cmd, args));
-    if !wide && cmd.keys.positions(args).next().is_none() {
+    if !wide && cmd.keys.positions(args).next().is_none() && cmd::transaction::movable_keys(cmd, args).is_empty() {
         return None;
     }
     // Scripts lock for themselves (see `cmd::scripting::cross`).
