@@ -390,3 +390,102 @@ fn bitfield_matches_bit_by_bit_model() {
         assert_eq!(changed, expect.is_some_and(|(_, s)| s != old), "{f:?}");
     }
 }
+
+/// Random BITFIELD commands (several subcommands, OVERFLOW changes, `#N`
+/// offsets), SETBITs and deletions on one key, through the handlers, against
+/// a plain byte vector that grows as Redis grows the string.
+#[test]
+fn bitfield_commands_match_a_byte_model() {
+    let mut rng = Rng(0xb17f_1e1d);
+    let mut t = TestDb::default();
+    let mut model: Option<Vec<u8>> = None;
+    for step in 0..4000 {
+        match rng.below(20) {
+            0 => {
+                t.ks().remove(b"k");
+                model = None;
+                continue;
+            }
+            1 | 2 => {
+                let (off, on) = (rng.below(400), rng.below(2));
+                let m = model.get_or_insert_with(Vec::new);
+                let old = bit(m, off) as u64;
+                if m.len() <= (off / 8) as usize {
+                    m.resize((off / 8) as usize + 1, 0);
+                }
+                model_set(m, off, 1, on);
+                let got = t.run(setbit, &["setbit", "k", &off.to_string(), &on.to_string()]);
+                assert_eq!(got, format!(":{old}\r\n"), "step {step}");
+                continue;
+            }
+            _ => {}
+        }
+        let mut args: Vec<String> = vec!["bitfield".into(), "k".into()];
+        let mut fields = Vec::new();
+        let mut overflow = Overflow::Wrap;
+        for _ in 0..1 + rng.below(4) {
+            if rng.below(4) == 0 {
+                let (name, ow) =
+                    [("wrap", Overflow::Wrap), ("SAT", Overflow::Sat), ("Fail", Overflow::Fail)][rng.below(3) as usize];
+                overflow = ow;
+                args.extend(["OVERFLOW".into(), name.into()]);
+            }
+            let signed = rng.below(2) == 0;
+            let bits = 1 + rng.below(if signed { 64 } else { 63 }) as u32;
+            let (offset, offset_arg) = if rng.below(4) == 0 {
+                let n = rng.below(5);
+                (n * bits as u64, format!("#{n}"))
+            } else {
+                let o = rng.below(300);
+                (o, o.to_string())
+            };
+            let ty = format!("{}{bits}", if signed { "i" } else { "u" });
+            let value = match rng.below(3) {
+                0 => rng.below(600) as i64 - 300,
+                1 => rng.next() as i64,
+                _ => [i64::MIN, i64::MAX, -1, 0, 1][rng.below(5) as usize],
+            };
+            let (action, name) = match rng.below(3) {
+                0 => (Action::Get, "GET"),
+                1 => (Action::Set(value), "SET"),
+                _ => (Action::IncrBy(value), "incrby"),
+            };
+            args.extend([name.to_string(), ty, offset_arg]);
+            if action != Action::Get {
+                args.push(value.to_string());
+            }
+            fields.push(Field { action, signed, bits, offset, overflow });
+        }
+        let highest = fields.iter().filter(|f| f.action != Action::Get).map(|f| f.offset + f.bits as u64 - 1).max();
+        if let Some(h) = highest {
+            let m = model.get_or_insert_with(Vec::new);
+            m.resize(m.len().max((h / 8) as usize + 1), 0);
+        }
+        let mut want = format!("*{}\r\n", fields.len());
+        for f in &fields {
+            let raw = model_get(model.as_deref().unwrap_or_default(), f.offset, f.bits);
+            if f.action == Action::Get {
+                let v = if f.signed && f.bits < 64 && raw >> (f.bits - 1) & 1 == 1 {
+                    (raw | (u64::MAX << f.bits)) as i64
+                } else {
+                    raw as i64
+                };
+                want.push_str(&format!(":{v}\r\n"));
+                continue;
+            }
+            match (model_write(raw, f), model.as_mut()) {
+                (Some((reply, stored)), Some(m)) => {
+                    model_set(m, f.offset, f.bits, stored);
+                    want.push_str(&format!(":{reply}\r\n"));
+                }
+                _ => want.push_str("$-1\r\n"),
+            }
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(t.run(field::bitfield, &argv), want, "step {step}: {argv:?}");
+        assert_eq!(t.db.table().get(&b"k"[..]).map(|e| e.value().to_vec()), model, "step {step}: {argv:?}");
+        if model.is_some() {
+            assert_eq!(t.encoding("k"), Some("raw"));
+        }
+    }
+}
