@@ -158,9 +158,7 @@ pub fn allocator_stats() -> AllocatorStats {
     let null = std::ptr::null_mut();
     // SAFETY: every out-parameter is either null (not wanted) or a valid
     // pointer to a local usize.
-    unsafe {
-        mi::mi_process_info(null, null, null, null, null, &mut committed, &mut peak_committed, null)
-    };
+    unsafe { mi::mi_process_info(null, null, null, null, null, &mut committed, &mut peak_committed, null) };
     AllocatorStats { committed, peak_committed }
 }
 

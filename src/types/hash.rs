@@ -55,7 +55,11 @@ impl Hash {
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>, lim: &Limits) -> Hash {
         let pairs: Vec<(&[u8], &[u8])> = pairs.into_iter().collect();
         let small = pairs.len() <= lim.hash_max_listpack_entries && pairs.iter().all(|(f, v)| fits(f, v, lim));
-        let mut h = if small { Hash::new() } else { Hash { repr: Repr::Table(Box::new(BlobTable::with_capacity(pairs.len()))) } };
+        let mut h = if small {
+            Hash::new()
+        } else {
+            Hash { repr: Repr::Table(Box::new(BlobTable::with_capacity(pairs.len()))) }
+        };
         for (f, v) in pairs {
             h.set(f, v);
         }
