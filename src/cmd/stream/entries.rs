@@ -146,7 +146,7 @@ pub(super) fn xadd(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     let lim = ks.limits;
     let o = parse_add_trim(args, true, lim.stream_node_max_entries)?;
     let fields = &args[o.id_at + 1..];
-    if fields.len() < 2 || fields.len() % 2 == 1 {
+    if fields.len() < 2 || !fields.len().is_multiple_of(2) {
         return Err(CmdError::wrong_args("xadd"));
     }
     let new = match o.id {

@@ -174,7 +174,7 @@ pub(super) async fn xread(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
             count = args::int(&args[i])?.max(0);
         } else if args::is(o, "streams") && more > 0 {
             streams_at = i + 1;
-            if (args.len() - streams_at) % 2 != 0 {
+            if !(args.len() - streams_at).is_multiple_of(2) {
                 return Err(CmdError::err(
                     "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 fn id(ms: u64, seq: u64) -> StreamId {
     StreamId::new(ms, seq)
 }
@@ -13,7 +15,7 @@ fn lim(bytes: usize, entries: usize) -> Limits {
     Limits { stream_node_max_bytes: bytes, stream_node_max_entries: entries, ..Limits::default() }
 }
 
-fn fv(f: &str, v: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn fv(f: &str, v: &str) -> Fields {
     vec![(f.as_bytes().to_vec(), v.as_bytes().to_vec())]
 }
 
@@ -219,7 +221,7 @@ fn random_ops_match_a_model() {
     for round in 0..40 {
         let l = lim([0, 60, 200, 4096][round % 4], [0, 1, 3, 100][(round / 4) % 4]);
         let mut s = Stream::new();
-        let mut model: BTreeMap<StreamId, Vec<(Vec<u8>, Vec<u8>)>> = BTreeMap::new();
+        let mut model: BTreeMap<StreamId, Fields> = BTreeMap::new();
         let mut ms = 1u64;
         for _ in 0..400 {
             match rnd() % 10 {
