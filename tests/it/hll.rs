@@ -167,7 +167,7 @@ fn dump_and_restore_between_redis_and_tessera() {
 /// and then so that values go dense at different sizes.
 fn gen(r: &mut Rng) -> (Vec<String>, Cmp) {
     const KEYS: &[&str] = &["h1", "h2", "h3", "{t}a", "{t}b"];
-    let mut keys = |r: &mut Rng, n: usize| (0..n).map(|_| r.pick(KEYS).to_string()).collect::<Vec<_>>();
+    let keys = |r: &mut Rng, n: usize| (0..n).map(|_| r.pick(KEYS).to_string()).collect::<Vec<_>>();
     let p = r.below(100);
     let cmd: Vec<String> = if p < 45 {
         let n = r.below(40);
