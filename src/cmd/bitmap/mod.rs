@@ -61,6 +61,15 @@ fn bit_at(v: &[u8], offset: u64) -> bool {
     usize::try_from(offset >> 3).ok().and_then(|i| v.get(i)).is_some_and(|b| b & (0x80 >> (offset & 7)) != 0)
 }
 
+/// `n` zero bytes; a size the allocator cannot give (possible only with a
+/// huge `proto-max-bulk-len`) is refused instead of aborting the server.
+fn zeros(n: usize) -> Result<Vec<u8>, OpError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| OpError::StringTooLong)?;
+    v.resize(n, 0);
+    Ok(v)
+}
+
 /// Redis's `lookupStringForBitCommand` followed by the edit: the string at
 /// `key`, created if absent, made raw and padded with zeros to hold bit
 /// `max_bit`, is handed to `edit` with whether it was created or grown
@@ -76,7 +85,7 @@ fn edit_bits<R>(
     // max_bit < proto-max-bulk-len * 8 + 64, checked by the offset parsers.
     let need = usize::try_from(max_bit >> 3).map_err(|_| OpError::StringTooLong)? + 1;
     let Some(e) = ks.write(key) else {
-        let mut v = vec![0u8; need];
+        let mut v = zeros(need)?;
         let r = edit(&mut v, true);
         ks.insert(Entry::new_string(key, &v, StrEncoding::Raw, None));
         return Ok(r);
@@ -86,15 +95,14 @@ fn edit_bits<R>(
         if len >= need {
             return Ok(edit(e.value_mut(), false));
         }
-        if e.try_append(&vec![0u8; need - len]) {
+        if e.try_append(&zeros(need - len)?) {
             return Ok(edit(e.value_mut(), true));
         }
     }
     // Int or embstr (Redis unshares it into a raw sds), or no room to grow.
     let grown = need > len;
-    let mut v = Vec::with_capacity(len.max(need));
-    v.extend_from_slice(e.value());
-    v.resize(len.max(need), 0);
+    let mut v = zeros(len.max(need))?;
+    v[..len].copy_from_slice(e.value());
     let ttl = e.expire_at();
     let r = edit(&mut v, grown);
     // A grown sds keeps spare room (sdsMakeRoomFor), so rising offsets grow in place.

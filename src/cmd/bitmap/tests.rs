@@ -489,3 +489,25 @@ fn bitfield_commands_match_a_byte_model() {
         }
     }
 }
+
+#[test]
+fn sizes_the_allocator_cannot_give_are_refused() {
+    // Only reachable with proto-max-bulk-len raised far past memory.
+    let mut t = TestDb::default();
+    for args in [
+        vec!["setbit", "k", "9223372036854775807", "1"],
+        vec!["bitfield", "k", "set", "u8", "#1152921504606846975", "1"],
+    ] {
+        let argv = crate::cmd::test_util::b(&args);
+        let mut ks = t.ks();
+        ks.max_len = i64::MAX;
+        let mut out = crate::resp::Out::new(crate::resp::Proto::Resp2);
+        let r = if args[0] == "setbit" {
+            setbit(&mut ks, &argv, &mut out)
+        } else {
+            field::bitfield(&mut ks, &argv, &mut out)
+        };
+        assert_eq!(r, Err(crate::error::OpError::StringTooLong.into()), "{args:?}");
+        assert!(t.db.table().get(&b"k"[..]).is_none());
+    }
+}
