@@ -1,14 +1,18 @@
 //! HyperLogLog: counts and bytes next to a real redis-server 7.0 for the same
 //! commands (error rate at 1k to 1M distinct elements), PFCOUNT and PFMERGE
 //! over keys on different shards (1 and 3 shards), and HLL values moving
-//! between Redis and Tessera through DUMP/RESTORE; random sequences compared
+//! between Redis and Tessera through DUMP/RESTORE and Redis's RDB files;
+//! random sequences compared
 //! with Redis, and append-only file replay giving back the same bytes.
 
 use std::cell::RefCell;
 use std::time::Duration;
 
 use crate::differential::{random_seeds_with, seed_count, Cmp, Rng};
-use crate::support::{against_redis, each_shards, query, scratch_dir, spread_keys, start_redis, wait_until, Server};
+use crate::support::{
+    against_redis, each_shards, free_port, query, redis_server_path, scratch_dir, spread_keys, start_redis, wait_until,
+    Server,
+};
 
 /// Adds `e:{from}`..`e:{to}` to `key` in batches of 1000.
 fn add_range(c: &mut redis::Connection, key: &str, from: u64, to: u64) {
@@ -265,5 +269,67 @@ fn aof_replay_rebuilds_the_same_bytes() {
     for shards in [3, 1] {
         let s = start_in(&dir, shards, &[]);
         assert_eq!(values(&mut s.client()), before, "replayed on {shards} shard(s)");
+    }
+}
+
+/// A redis-server saving into `dir` (the shared one may not change its
+/// `dir`), killed on drop.
+struct RedisIn(std::process::Child, u16);
+
+impl RedisIn {
+    fn start(dir: &std::path::Path) -> RedisIn {
+        let port = free_port();
+        let child = std::process::Command::new(redis_server_path())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--dbfilename", "dump.rdb", "--logfile", ""])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let up = wait_until(Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        assert!(up, "redis-server did not start");
+        RedisIn(child, port)
+    }
+
+    fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.1)).unwrap().get_connection().unwrap()
+    }
+}
+
+impl Drop for RedisIn {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn redis_rdb_loads_with_the_same_bytes_and_counts() {
+    if against_redis() {
+        return;
+    }
+    let dir = scratch_dir().join(format!("hll-rdb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let redis = RedisIn::start(&dir);
+    let mut r = redis.client();
+    add_range(&mut r, "sparse", 0, 300);
+    add_range(&mut r, "dense", 0, 20_000);
+    add_range(&mut r, "cached", 0, 5_000);
+    let _: i64 = query(&mut r, &["PFCOUNT", "cached"]);
+    let _: () = query(&mut r, &["SAVE"]);
+    let want = values(&mut r);
+    for shards in [1, 3] {
+        let s = Server::start_with(shards, &["--dir", dir.to_str().unwrap(), "--dbfilename", "dump.rdb"]);
+        let mut c = s.client();
+        let loaded = wait_until(Duration::from_secs(20), || {
+            query::<String>(&mut c, &["INFO", "persistence"]).contains("\nloading:0")
+        });
+        assert!(loaded, "still loading");
+        assert_eq!(values(&mut c), want, "{shards} shard(s)");
+        for key in ["sparse", "dense", "cached"] {
+            assert_eq!(query::<i64>(&mut c, &["PFCOUNT", key]), query::<i64>(&mut r, &["PFCOUNT", key]), "{key}");
+        }
     }
 }
