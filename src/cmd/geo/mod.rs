@@ -48,37 +48,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 /// one `strtod` number, without leading space, not NaN, and neither
 /// overflowing to infinity nor underflowing to zero.
 pub(crate) fn parse_double(arg: &[u8]) -> Option<f64> {
-    let first = *arg.first()?;
-    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        return None;
-    }
-    let (neg, body) = match first {
-        b'-' => (true, &arg[1..]),
-        b'+' => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
-        return Some(if neg { f64::NEG_INFINITY } else { f64::INFINITY });
-    }
-    if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-        // Hex floats go through the long double reader, then to double.
-        let v = ld_to_f64(super::string::ld::parse(arg)?);
-        return (v.is_finite() && v != 0.0 || is_zero_literal(&body[2..])).then_some(v);
-    }
-    // Rust's reader takes what strtod takes in decimal, except the words.
-    if !body.first().is_some_and(|c| c.is_ascii_digit() || *c == b'.') {
-        return None;
-    }
-    let v: f64 = std::str::from_utf8(arg).ok()?.parse().ok()?;
-    if v.is_infinite() || (v == 0.0 && !is_zero_literal(body)) {
-        return None;
-    }
-    Some(v)
-}
-
-/// Whether a mantissa has no nonzero digit (so a zero result is no underflow).
-fn is_zero_literal(s: &[u8]) -> bool {
-    s.iter().take_while(|&&c| !matches!(c | 0x20, b'e' | b'p')).all(|c| !c.is_ascii_alphanumeric() || *c == b'0')
+    super::zset::parse::string2d(arg)
 }
 
 /// An x87 value rounded to the nearest double, half to even.

@@ -14,7 +14,7 @@
 
 mod algebra;
 mod basic;
-mod parse;
+pub(crate) mod parse;
 pub(crate) mod pop;
 mod range;
 mod scan;

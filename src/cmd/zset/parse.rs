@@ -151,7 +151,7 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize)> {
 
 /// Redis's `string2d`: the whole argument is a float, without leading space,
 /// overflow, underflow to zero or NaN.
-pub(super) fn string2d(arg: &[u8]) -> Option<f64> {
+pub(crate) fn string2d(arg: &[u8]) -> Option<f64> {
     if arg.is_empty() || is_space(arg[0]) {
         return None;
     }
