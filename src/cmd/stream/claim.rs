@@ -168,6 +168,11 @@ pub(super) fn xautoclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdR
     if !has_group {
         return Err(no_key_or_group(key, name, ""));
     }
+    // Redis allocates room for COUNT deleted IDs up front; a COUNT no
+    // machine has memory for is refused as its failed allocation is.
+    if count > (1 << 40) / 16 {
+        return Err(CmdError::err("Insufficient memory, failed allocating transient memory, COUNT too high."));
+    }
     let Some(s) = ks.write_as::<Stream>(key)? else { return Err(no_key_or_group(key, name, "")) };
     let mut attempts = count.saturating_mul(ATTEMPTS_FACTOR);
     let mut slot = None;

@@ -118,7 +118,11 @@ fn parse_want(arg: &[u8]) -> Result<Want, CmdError> {
             "The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
         )),
         b">" => Ok(Want::New),
-        _ => Ok(Want::History(parse_strict_id(arg, 0)?)),
+        // Redis marks `>` with the largest ID, so that ID means `>` too.
+        _ => match parse_strict_id(arg, 0)? {
+            StreamId::MAX => Ok(Want::New),
+            id => Ok(Want::History(id)),
+        },
     }
 }
 
@@ -159,8 +163,8 @@ pub(super) fn serve_stream(
     let mut changed = created;
     match want {
         Want::History(after) => {
-            // Redis starts at after + 1 in the sequence alone (wrapping).
-            let start = StreamId::new(after.ms, after.seq.wrapping_add(1));
+            // Redis's streamIncrID: past the largest ID it wraps to 0-0.
+            let start = after.next().unwrap_or(StreamId::MIN);
             let ids: Vec<StreamId> = {
                 let c = g.slot(slot).map(|c| c.pending_from(start).collect::<Vec<_>>()).unwrap_or_default();
                 if rg.count == 0 {
