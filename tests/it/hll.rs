@@ -2,8 +2,8 @@
 //! commands (error rate at 1k to 1M distinct elements), PFCOUNT and PFMERGE
 //! over keys on different shards (1 and 3 shards), and HLL values moving
 //! between Redis and Tessera through DUMP/RESTORE and Redis's RDB files;
-//! random sequences compared
-//! with Redis, and append-only file replay giving back the same bytes.
+//! random sequences compared with Redis, and append-only file replay giving
+//! back the same bytes.
 
 use std::cell::RefCell;
 use std::time::Duration;

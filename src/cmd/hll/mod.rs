@@ -66,8 +66,9 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
 
 fn pfadd_in(ks: &mut Ks<'_>, args: &[Bytes], max_bytes: usize, out: &mut Out) -> CmdResult {
     let (key, elements) = (&args[1], &args[2..]);
-    let (mut v, ttl, created) = match ks.write(key) {
-        None => (hll::new_empty(), None, true),
+    // `raw`: None for a new key, else whether the value is a raw string.
+    let (mut v, ttl, raw) = match ks.write(key) {
+        None => (hll::new_empty(), None, None),
         Some(e) => {
             let (v, enc) = checked(e)?;
             if enc == Encoding::Dense && e.encoding() == StrEncoding::Raw {
@@ -83,9 +84,10 @@ fn pfadd_in(ks: &mut Ks<'_>, args: &[Bytes], max_bytes: usize, out: &mut Out) ->
                 out.int(i64::from(updated));
                 return Ok(());
             }
-            (v.to_vec(), e.expire_at(), false)
+            (v.to_vec(), e.expire_at(), Some(e.encoding() == StrEncoding::Raw))
         }
     };
+    let created = raw.is_none();
     let mut updated = created;
     let mut failed = false;
     for ele in elements {
@@ -104,7 +106,7 @@ fn pfadd_in(ks: &mut Ks<'_>, args: &[Bytes], max_bytes: usize, out: &mut Out) ->
     }
     if created {
         ks.insert(Entry::new_string(key, &v, StrEncoding::Raw, None));
-    } else {
+    } else if updated || raw == Some(false) {
         put_back(ks, key, &v, ttl);
     }
     if failed {
