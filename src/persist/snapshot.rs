@@ -718,6 +718,24 @@ mod tests {
             big_hash.insert(format!("field:{i}").as_bytes(), &noise(20, i + 1), &lim);
         }
         v.push((15, obj("hash-small", Value::Hash(small_hash), None)));
+        let mut stream = crate::types::Stream::new();
+        for i in 1..=500u64 {
+            let fields = [
+                format!("f{}", i % 3),
+                noise(i as usize % 50 + 1, i).iter().map(|b| b % 26 + b'a').map(char::from).collect(),
+            ];
+            stream
+                .add(
+                    crate::types::stream::NewId::Given(crate::types::stream::StreamId::new(i / 7, i % 7)),
+                    &fields,
+                    0,
+                    &lim,
+                )
+                .unwrap();
+        }
+        stream.delete_ids(&[crate::types::stream::StreamId::new(0, 1), crate::types::stream::StreamId::new(30, 2)]);
+        v.push((2, obj("stream", Value::Stream(Box::new(stream)), None)));
+        v.push((2, obj("stream-empty", Value::Stream(Box::default()), None)));
         v.push((15, obj("hash-big", Value::Hash(big_hash), None)));
         let set = |members: Vec<String>| {
             let mut s = Set::new();
@@ -760,7 +778,7 @@ mod tests {
         let s = r.unwrap();
         assert_eq!(s.meta, META);
         assert_eq!(s.keys, entries.len() as u64);
-        assert_eq!(s.per_db, vec![(0, 10), (1, 2), (3, 2), (15, 2)]);
+        assert_eq!(s.per_db, vec![(0, 10), (1, 2), (2, 2), (3, 2), (15, 2)]);
         assert_eq!(s.with_expiry, 4);
         assert_eq!(s.bytes, file.len() as u64);
         assert!(s.blocks >= 5, "the noise alone spans 4 blocks: {}", s.blocks);
