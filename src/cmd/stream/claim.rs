@@ -227,3 +227,88 @@ pub(super) fn xautoclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdR
     signal_claim(ks, key, changed, slot);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::entries::xadd;
+    use super::super::group::{xgroup_create, xgroup_createconsumer};
+    use super::super::info::xinfo_consumers;
+    use super::super::pending::{xack, xpending};
+    use super::super::readgroup::{serve_stream, ReadGroup, Want};
+    use super::*;
+    use crate::cmd::test_util::{b, TestDb};
+    use crate::resp::Proto;
+
+    /// A stream `s` with entries 1-1..=3-1, group `g`, all read by `alice` at `now`.
+    fn setup() -> TestDb {
+        let mut t = TestDb::notifying();
+        for i in 1..=3 {
+            t.run(xadd, &["XADD", "s", &format!("{i}-1"), "f", &i.to_string()]);
+        }
+        assert_eq!(t.run(xgroup_create, &["XGROUP", "CREATE", "s", "g", "0"]), "+OK\r\n");
+        let rg = ReadGroup {
+            group: "g".into(),
+            consumer: "alice".into(),
+            count: 0,
+            noack: false,
+            block: None,
+            keys: b(&["s"]),
+            ids: b(&[">"]),
+        };
+        let served = serve_stream(&mut t.ks(), b"s", &rg, Want::New, Proto::Resp2).unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&served).starts_with("*2\r\n$1\r\ns\r\n*3\r\n"));
+        t.events();
+        t
+    }
+
+    #[test]
+    fn idle_times_on_a_fixed_clock() {
+        let mut t = setup();
+        t.now += 1500;
+        assert_eq!(
+            t.run(xpending, &["XPENDING", "s", "g", "IDLE", "1000", "-", "+", "1"]),
+            "*1\r\n*4\r\n$3\r\n1-1\r\n$5\r\nalice\r\n:1500\r\n:1\r\n"
+        );
+        assert_eq!(t.run(xpending, &["XPENDING", "s", "g", "IDLE", "2000", "-", "+", "10"]), "*0\r\n");
+        // Too recent for 2 s; IDLE makes 2-1 look 5 s old, then it can be taken.
+        assert_eq!(t.run(xclaim, &["XCLAIM", "s", "g", "bob", "2000", "2-1"]), "*0\r\n");
+        assert_eq!(t.events(), Vec::<String>::new(), "a claim that takes nothing creates no consumer");
+        t.run(xclaim, &["XCLAIM", "s", "g", "alice", "0", "2-1", "IDLE", "5000", "JUSTID"]);
+        assert_eq!(t.run(xclaim, &["XCLAIM", "s", "g", "bob", "2000", "2-1", "JUSTID"]), "*1\r\n$3\r\n2-1\r\n");
+        assert_eq!(t.events(), vec!["xgroup-createconsumer s".to_string()]);
+        assert_eq!(
+            t.run(xpending, &["XPENDING", "s", "g", "-", "+", "10", "bob"]),
+            "*1\r\n*4\r\n$3\r\n2-1\r\n$3\r\nbob\r\n:0\r\n:1\r\n"
+        );
+        // XAUTOCLAIM takes what is idle enough, from the start given.
+        t.now += 3000;
+        assert_eq!(
+            t.run(xautoclaim, &["XAUTOCLAIM", "s", "g", "carol", "4000", "0", "JUSTID"]),
+            "*3\r\n$3\r\n0-0\r\n*2\r\n$3\r\n1-1\r\n$3\r\n3-1\r\n*0\r\n"
+        );
+        assert_eq!(
+            t.run(xinfo_consumers, &["XINFO", "CONSUMERS", "s", "g"]),
+            "*3\r\n*6\r\n$4\r\nname\r\n$5\r\nalice\r\n$7\r\npending\r\n:0\r\n$4\r\nidle\r\n:3000\r\n\
+             *6\r\n$4\r\nname\r\n$3\r\nbob\r\n$7\r\npending\r\n:1\r\n$4\r\nidle\r\n:3000\r\n\
+             *6\r\n$4\r\nname\r\n$5\r\ncarol\r\n$7\r\npending\r\n:2\r\n$4\r\nidle\r\n:0\r\n"
+        );
+        assert_eq!(t.run(xack, &["XACK", "s", "g", "1-1", "2-1", "3-1"]), ":3\r\n");
+        assert_eq!(t.run(xpending, &["XPENDING", "s", "g"]), "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n");
+    }
+
+    #[test]
+    fn consumer_events() {
+        let mut t = setup();
+        assert_eq!(t.run(xgroup_createconsumer, &["XGROUP", "CREATECONSUMER", "s", "g", "zed"]), ":1\r\n");
+        assert_eq!(t.run(xgroup_createconsumer, &["XGROUP", "CREATECONSUMER", "s", "g", "zed"]), ":0\r\n");
+        assert_eq!(t.events(), vec!["xgroup-createconsumer s".to_string()]);
+        // Claims of entries deleted from the stream drop them and create nobody.
+        t.run(crate::cmd::stream::entries::xdel, &["XDEL", "s", "1-1"]);
+        t.events();
+        assert_eq!(
+            t.run(xautoclaim, &["XAUTOCLAIM", "s", "g", "new", "0", "0", "COUNT", "1"]),
+            "*3\r\n$3\r\n2-1\r\n*0\r\n*1\r\n$3\r\n1-1\r\n"
+        );
+        assert_eq!(t.events(), Vec::<String>::new());
+    }
+}
