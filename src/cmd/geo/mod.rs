@@ -5,7 +5,7 @@
 //! interleaved geohash of its point, exactly as Redis stores it (`hash`
 //! holds that arithmetic). The single-key commands live in `basic`; the
 //! searches in `search`, which scans the nine cells Redis scans, in its
-//! order, and sorts with Redis's own algorithms (`pqsort` for COUNT) so
+//! order, and sorts with Redis's own algorithms (SORT's `pqsort` for COUNT) so
 //! replies match Redis's element for element.
 //!
 //! GEORADIUS and GEORADIUSBYMEMBER may STORE into a key named among their
@@ -16,7 +16,6 @@
 
 mod basic;
 pub(crate) mod hash;
-mod pqsort;
 mod search;
 #[cfg(test)]
 mod tests;

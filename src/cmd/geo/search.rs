@@ -13,8 +13,8 @@ use std::cmp::Ordering;
 use bytes::Bytes;
 
 use super::hash::{self, Kind, Shape};
-use super::pqsort::pqsort;
 use super::{double_arg, lon_lat, reply_coord, reply_distance, unit};
+use crate::cmd::sort::plan::pqsort;
 use crate::cmd::{args, on_shards, CmdError, CmdResult, Ks, Session};
 use crate::db::Entry;
 use crate::resp::Out;
@@ -290,7 +290,7 @@ fn run(ks: &mut Ks<'_>, args: &[Bytes], src: usize, mode: Mode, out: &mut Out) -
             // glibc's qsort is a stable merge sort for arrays this size.
             points.sort_by(cmp);
         } else {
-            pqsort(&mut points, &cmp, 0, returned - 1);
+            pqsort(&mut points, &cmp, 0, returned as i64 - 1);
         }
     }
     points.truncate(returned);

@@ -8,7 +8,7 @@
 //! list on the destination's shard. Like other multi-shard commands it is not
 //! atomic across shards yet (a write between the steps can be seen).
 
-mod plan;
+pub(crate) mod plan;
 #[cfg(test)]
 mod tests;
 

@@ -474,7 +474,7 @@ impl Plan {
 /// only recurses into partitions overlapping `lrange..=rrange`. SORT uses it
 /// for BY with LIMIT; it is not stable, so ties come out as Redis's do only
 /// if every swap is the same.
-pub(super) fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lrange: i64, rrange: i64) {
+pub(crate) fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lrange: i64, rrange: i64) {
     let n = v.len();
     pqsort_at(v, 0, n, cmp, lrange, rrange);
 }

@@ -339,3 +339,47 @@ fn sets_and_sorted_sets() {
     // As in Redis, sorting converts a packed sorted set for good.
     assert_eq!(t.encoding("z"), Some("skiplist"));
 }
+
+#[test]
+fn pqsort_ties_fall_as_in_redis() {
+    // Weights with ties, in list order, and the first nine that redis-server
+    // 7.0.15 returns for SORT l BY w_* LIMIT 0 9 (GEOSEARCH ... COUNT sorts
+    // its matches with the same pqsort).
+    let mut v = vec![
+        ("m49", 17119101.4547),
+        ("m41", 11409977.4296),
+        ("m56", 31275203.6421),
+        ("m16", 11646711.8780),
+        ("m31", 11391305.7418),
+        ("m44", 11391305.7418),
+        ("m46", 1210912.1387),
+        ("m19", 0.0),
+        ("m42", 0.0),
+        ("m52", 11824633.9807),
+        ("m43", 12763765.4561),
+        ("m48", 14240730.5701),
+        ("m11", 10689351.6460),
+        ("m22", 10689351.6460),
+        ("m58", 10689351.6460),
+        ("m53", 10702265.2568),
+        ("m57", 14266295.5135),
+        ("m32", 15376559.6868),
+        ("m12", 15479954.3249),
+        ("m54", 25546487.3215),
+        ("m36", 15556327.6962),
+        ("m33", 16747893.7887),
+        ("m25", 21351246.4725),
+        ("m2", 15488815.6858),
+        ("m29", 15520575.5585),
+        ("m47", 18325411.9854),
+        ("m51", 20494395.5898),
+        ("m24", 24199317.6869),
+        ("m3", 24199317.6869),
+        ("m9", 36671008.4093),
+        ("m50", 31606816.0673),
+    ];
+    let asc = |a: &(&str, f64), b: &(&str, f64)| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal);
+    pqsort(&mut v, &asc, 0, 8);
+    let names: Vec<&str> = v[..9].iter().map(|p| p.0).collect();
+    assert_eq!(names, ["m19", "m42", "m46", "m11", "m22", "m58", "m53", "m31", "m44"]);
+}
