@@ -143,3 +143,18 @@ fn pfadd_keeps_the_ttl() {
     assert_eq!(t.run(add, &["pfadd", "h", "x"]), ":1\r\n");
     assert_eq!(t.db.table().get(&b"h"[..]).and_then(|e| e.expire_at()), Some(t.now + 100_000));
 }
+
+#[test]
+fn keyspace_events() {
+    let mut t = TestDb::notifying();
+    t.expect_events(&[
+        (add, "pfadd h a", &["new h", "pfadd h"]),
+        (add, "pfadd h a", &[]),
+        (add, "pfadd h b", &["pfadd h"]),
+        (pfcount, "pfcount h", &[]),
+        (pfcount, "pfcount nokey", &["keymiss nokey"]),
+        (pfcount, "pfcount h nokey", &["keymiss nokey"]),
+        (merge, "pfmerge h", &["pfadd h"]),
+        (pfdebug, "pfdebug todense h", &[]),
+    ]);
+}
