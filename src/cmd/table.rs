@@ -102,6 +102,12 @@ const NUMKEYS: &[(&str, KeySpec)] = &[
     ("fcall_ro", KeySpec::NumKeys { count: 2, dest: None }),
 ];
 
+/// Commands Redis flags `may_replicate` internally though COMMAND INFO does
+/// not list it: not writes, but they propagate (PUBLISH, SPUBLISH) or may
+/// change a key's representation (PFCOUNT's cached count). Read-only scripts
+/// refuse them and CLIENT PAUSE WRITE holds them, as in Redis.
+const HIDDEN_MAY_REPLICATE: &[&str] = &["publish", "spublish", "pfcount"];
+
 /// Positions of a command's keys, from [`KeySpec::positions`].
 pub type KeyPositions = std::iter::Chain<std::option::IntoIter<usize>, std::iter::StepBy<std::ops::Range<usize>>>;
 
@@ -223,7 +229,11 @@ fn build_command(
     };
     let index = names.len();
     names.push(meta.name);
-    Some(Command { meta, flags: Flags::from_words(meta.flags), keys, handler, index, subcommands })
+    let mut flags = Flags::from_words(meta.flags);
+    if HIDDEN_MAY_REPLICATE.contains(&meta.name) {
+        flags |= Flags::MAY_REPLICATE;
+    }
+    Some(Command { meta, flags, keys, handler, index, subcommands })
 }
 
 pub static TABLE: LazyLock<Table> = LazyLock::new(|| {

@@ -449,7 +449,9 @@ fn redis_call(
         return err_table(lua, "ERR This Redis command is not allowed from script");
     }
     let write = cmd.flags.contains(Flags::WRITE);
-    if write && readonly {
+    // Redis's scriptVerifyWriteCommandAllow: may-replicate commands
+    // (PUBLISH, PFCOUNT) count as writes here.
+    if readonly && cmd.flags.intersects(Flags::WRITE | Flags::MAY_REPLICATE) {
         return err_table(lua, "ERR Write commands are not allowed from read-only scripts.");
     }
     // Redis's scriptVerifyOOM: once a script wrote, it may finish its work.
