@@ -440,7 +440,7 @@ pub fn movable_keys(cmd: &Command, args: &[Bytes]) -> Vec<usize> {
                 }
             };
             let rest = args.len() - at - 1;
-            if rest == 0 || rest % 2 != 0 {
+            if rest == 0 || !rest.is_multiple_of(2) {
                 return Vec::new();
             }
             (at + 1..at + 1 + rest / 2).collect()

@@ -50,46 +50,6 @@ pub(crate) fn parse_double(arg: &[u8]) -> Option<f64> {
     super::zset::parse::string2d(arg)
 }
 
-/// An x87 value rounded to the nearest double, half to even.
-fn ld_to_f64(v: Ld) -> f64 {
-    match v {
-        Ld::Nan => f64::NAN,
-        Ld::Inf { neg } => {
-            if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }
-        }
-        Ld::Finite { neg, mant, exp } => {
-            if mant == 0 {
-                return if neg { -0.0 } else { 0.0 };
-            }
-            // 64 bits to 53: round the low 11 bits off, half to even.
-            let lz = mant.leading_zeros();
-            let (m, e) = (mant << lz, exp - lz as i64);
-            let low = m & 0x7ff;
-            let mut top = m >> 11;
-            if low > 0x400 || (low == 0x400 && top & 1 == 1) {
-                top += 1;
-            }
-            let mut v = top as f64;
-            // Scale by 2^(e + 11) in steps that stay within double's range.
-            let mut k = e + 11;
-            while k != 0 {
-                let s = k.clamp(-1000, 1000);
-                v *= 2f64.powi(s as i32);
-                k -= s;
-            }
-            if neg {
-                -v
-            } else {
-                v
-            }
-        }
-    }
-}
-
 /// A double exactly as an x87 long double.
 fn f64_to_ld(v: f64) -> Ld {
     if v.is_nan() {
