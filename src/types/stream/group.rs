@@ -236,7 +236,9 @@ impl Groups {
                         return Err(Corrupt("Duplicated consumer PEL entry loading a stream consumer group"));
                     }
                     nack.consumer = slot;
-                    g.slot_mut(slot).pel.insert(id);
+                    if let Some(c) = g.slot_mut(slot) {
+                        c.pel.insert(id);
+                    }
                 }
             }
             // Redis checks this only under deep sanitization, then crashes
@@ -396,12 +398,8 @@ impl Group {
         self.slot(nack.consumer).map_or(&[], |c| &c.name)
     }
 
-    fn slot_mut(&mut self, slot: Slot) -> &mut Consumer {
-        match self.consumers.get_mut(slot as usize) {
-            Some(Some(c)) => c,
-            // Slots come from `by_name` or a NACK of this group.
-            _ => unreachable!("consumer slot {slot} is empty"),
-        }
+    fn slot_mut(&mut self, slot: Slot) -> Option<&mut Consumer> {
+        self.consumers.get_mut(slot as usize)?.as_mut()
     }
 
     fn add_consumer(&mut self, name: &[u8], seen_time: i64) -> Slot {
@@ -434,7 +432,9 @@ impl Group {
     pub fn touch_consumer(&mut self, name: &[u8], now: i64) -> (Slot, bool) {
         match self.by_name.get(name) {
             Some(&slot) => {
-                self.slot_mut(slot).seen_time = now;
+                if let Some(c) = self.slot_mut(slot) {
+                    c.seen_time = now;
+                }
                 (slot, false)
             }
             None => (self.add_consumer(name, now), true),
@@ -467,7 +467,9 @@ impl Group {
                 }
             }
         }
-        self.slot_mut(to).pel.insert(id);
+        if let Some(c) = self.slot_mut(to) {
+            c.pel.insert(id);
+        }
         nack
     }
 
@@ -510,7 +512,9 @@ impl Group {
             if let Some(Some(c)) = self.consumers.get_mut(old as usize) {
                 c.pel.remove(&id);
             }
-            self.slot_mut(to).pel.insert(id);
+            if let Some(c) = self.slot_mut(to) {
+                c.pel.insert(id);
+            }
         }
         nack
     }
