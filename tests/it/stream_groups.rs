@@ -313,7 +313,8 @@ fn data_dir(name: &str) -> std::path::PathBuf {
 }
 
 fn start_in(shards: usize, dir: &std::path::Path) -> Server {
-    let s = Server::start_with(shards, &["--dir", dir.to_str().unwrap(), "--appendonly", "yes", "--appendfsync", "always"]);
+    let s =
+        Server::start_with(shards, &["--dir", dir.to_str().unwrap(), "--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = s.client();
     assert!(
         wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
@@ -340,7 +341,8 @@ fn aof_replay_reproduces_groups() {
             let _: String = query(&mut c, &["XGROUP", "CREATE", k, "g", "0"]);
             let _: String = query(&mut c, &["XGROUP", "CREATE", k, "g2", "$", "ENTRIESREAD", "6"]);
             let _: Value = query(&mut c, &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", k, ">"]);
-            let _: Value = query(&mut c, &["XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", k, ">"]);
+            let _: Value =
+                query(&mut c, &["XREADGROUP", "GROUP", "g", "bob", "NOACK", "COUNT", "1", "STREAMS", k, ">"]);
             let _: Value = query(&mut c, &["XCLAIM", k, "g", "carol", "0", "1-1", "IDLE", "5000"]);
             let _: i64 = query(&mut c, &["XACK", k, "g", "2-1"]);
             let _: i64 = query(&mut c, &["XDEL", k, "3-1"]);
@@ -354,7 +356,8 @@ fn aof_replay_reproduces_groups() {
         args.extend(keys.iter().map(String::as_str));
         args.extend([">", ">", ">"]);
         let _: Value = query(&mut c, &args);
-        let dump = |c: &mut redis::Connection| -> Vec<Vec<u8>> { keys.iter().map(|k| query(c, &["DUMP", k])).collect() };
+        let dump =
+            |c: &mut redis::Connection| -> Vec<Vec<u8>> { keys.iter().map(|k| query(c, &["DUMP", k])).collect() };
         let before = dump(&mut c);
         drop(c);
         drop(s);
