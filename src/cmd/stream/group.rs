@@ -158,15 +158,16 @@ fn existing<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<&'a mut Stream, CmdErr
 /// XGROUP SETID key group <id|$> [ENTRIESREAD n] — O(1).
 pub(super) fn xgroup_setid(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let (key, name) = (&args[2], &args[3]);
-    let s = existing(ks, key)?;
-    if s.groups.get(name).is_none() {
-        return Err(no_group(key, name));
-    }
+    // Options are checked before the key, as Redis's xgroupCommand does.
     let mut entries_read = INVALID_ENTRIES_READ;
     match args.len() {
         5 => {}
         7 if args::is(&args[5], "entriesread") => entries_read = entries_read_arg(&args[6])?,
         _ => return Err(crate::cmd::server::subcommand_error("XGROUP", &args[1])),
+    }
+    let s = existing(ks, key)?;
+    if s.groups.get(name).is_none() {
+        return Err(no_group(key, name));
     }
     let id = if &args[4][..] == b"$" { s.last_id } else { parse_id(&args[4], 0)? };
     if let Some(g) = s.groups.get_mut(name) {
