@@ -74,7 +74,8 @@ pub fn header_count(lp: &[u8]) -> u16 {
 }
 
 /// Redis's `lpEncodeBacklen`.
-fn push_backlen(l: usize, out: &mut Vec<u8>) {
+/// Redis's `lpEncodeBacklen`.
+pub fn push_backlen(l: usize, out: &mut Vec<u8>) {
     let l = l as u64;
     let n = match l {
         0..=127 => 1,
@@ -147,11 +148,13 @@ pub fn encoded_len(s: &[u8]) -> usize {
     v.len()
 }
 
-fn le(b: &[u8]) -> u64 {
+/// A little-endian unsigned integer of up to 8 bytes.
+pub fn le(b: &[u8]) -> u64 {
     b.iter().rev().fold(0u64, |acc, &x| acc << 8 | x as u64)
 }
 
-fn sext(v: u64, bits: u32) -> i64 {
+/// Sign-extends the low `bits` bits of `v`.
+pub fn sext(v: u64, bits: u32) -> i64 {
     let shift = 64 - bits;
     ((v << shift) as i64) >> shift
 }

@@ -587,7 +587,7 @@ impl Stream {
             size += sum / k.max(1) * (n - 1);
             size += self.nodes.values().next_back().map_or(0, |lp| block_bytes(lp.capacity()));
         }
-        size
+        size + self.groups.heap_bytes()
     }
 
     /// Adds a node read from an RDB payload or snapshot, checking it whole:

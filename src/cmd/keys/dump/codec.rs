@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use super::rdb::canonical_int;
+use crate::types::stream::lp::{self, le, push_backlen, sext, Elem};
 
 /// An entry of a packed blob: Redis stores integers in binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,22 +29,6 @@ const LP_HDR: usize = 6;
 const LP_EOF: u8 = 0xff;
 /// A listpack's element count when it does not fit the header.
 const LP_NUMELE_UNKNOWN: usize = u16::MAX as usize;
-
-/// Redis's `lpEncodeBacklen`.
-fn backlen(l: usize, out: &mut Vec<u8>) {
-    let l = l as u64;
-    let n = match l {
-        0..=127 => 1,
-        128..16383 => 2,
-        16383..2097151 => 3,
-        2097151..268435455 => 4,
-        _ => 5,
-    };
-    for i in (0..n).rev() {
-        let b = ((l >> (7 * i)) & 127) as u8;
-        out.push(if i == n - 1 { b } else { b | 128 });
-    }
-}
 
 /// Builds a listpack entry by entry, as Redis's `lpAppend` encodes them.
 pub(super) struct LpWriter {
@@ -105,7 +90,7 @@ impl LpWriter {
             }
         }
         let len = self.buf.len() - start;
-        backlen(len, &mut self.buf);
+        push_backlen(len, &mut self.buf);
         self.count += 1;
     }
 
@@ -128,59 +113,17 @@ pub(super) fn listpack<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8>
     w.finish()
 }
 
-fn le(b: &[u8]) -> u64 {
-    b.iter().rev().fold(0u64, |acc, &x| acc << 8 | x as u64)
-}
-
-/// Sign-extends the low `bits` bits of `v`.
-fn sext(v: u64, bits: u32) -> i64 {
-    let shift = 64 - bits;
-    ((v << shift) as i64) >> shift
-}
-
 /// The entries of a listpack, or `None` if it is malformed.
 pub(super) fn listpack_entries(lp: &[u8]) -> Option<Vec<Ent<'_>>> {
-    if lp.len() < LP_HDR + 1 || le(&lp[..4]) != lp.len() as u64 || lp[lp.len() - 1] != LP_EOF {
-        return None;
-    }
-    let declared = le(&lp[4..6]) as usize;
-    let end = lp.len() - 1;
-    let mut out = Vec::with_capacity(declared.min(end));
+    let n = lp::validate(lp)?;
+    let mut out = Vec::with_capacity(n);
     let mut p = LP_HDR;
-    while p < end {
-        let b = lp[p];
-        let field = |off: usize, n: usize| lp.get(p + off..p + off + n).filter(|_| p + off + n <= end);
-        let (ent, len) = match b {
-            0x00..=0x7f => (Ent::Int(b as i64), 1),
-            0x80..=0xbf => {
-                let n = (b & 0x3f) as usize;
-                (Ent::Str(field(1, n)?), 1 + n)
-            }
-            0xc0..=0xdf => (Ent::Int(sext(((b & 0x1f) as u64) << 8 | *field(1, 1)?.first()? as u64, 13)), 2),
-            0xe0..=0xef => {
-                let n = ((b & 0x0f) as usize) << 8 | *field(1, 1)?.first()? as usize;
-                (Ent::Str(field(2, n)?), 2 + n)
-            }
-            0xf0 => {
-                let n = usize::try_from(le(field(1, 4)?)).ok()?;
-                (Ent::Str(field(5, n)?), 5 + n)
-            }
-            0xf1 => (Ent::Int(sext(le(field(1, 2)?), 16)), 3),
-            0xf2 => (Ent::Int(sext(le(field(1, 3)?), 24)), 4),
-            0xf3 => (Ent::Int(sext(le(field(1, 4)?), 32)), 5),
-            0xf4 => (Ent::Int(le(field(1, 8)?) as i64), 9),
-            _ => return None,
-        };
-        let mut want = Vec::with_capacity(5);
-        backlen(len, &mut want);
-        if field(len, want.len())? != want {
-            return None;
-        }
-        out.push(ent);
-        p += len + want.len();
-    }
-    if p != end || (declared != LP_NUMELE_UNKNOWN && declared != out.len()) {
-        return None;
+    while let Some((e, next)) = lp::decode(lp, p) {
+        out.push(match e {
+            Elem::Str(s) => Ent::Str(s),
+            Elem::Int(v) => Ent::Int(v),
+        });
+        p = next;
     }
     Some(out)
 }
