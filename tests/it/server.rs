@@ -362,7 +362,10 @@ fn command_count_info_docs_list() {
         }
         let g = r.call(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "get*"]);
         let g: BTreeSet<String> = g.items().unwrap_or_default().iter().filter_map(Reply::text).collect();
-        assert_eq!(g, ["get", "getbit", "getdel", "getex", "getrange", "getset"].iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            g,
+            ["get", "getbit", "getdel", "getex", "getrange", "getset"].iter().map(|s| s.to_string()).collect()
+        );
         let info = r.cmd(&["COMMAND", "INFO", "get", "nosuch"]);
         let text = show(&info);
         assert!(
