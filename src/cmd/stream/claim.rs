@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 
-use super::group::{int_or, no_key_or_group, parse_strict_id, reply_entry_at, reply_id};
-use super::pending::parse_interval_id;
+use super::group::{int_or, no_key_or_group, reply_entry_at};
+use super::{interval_start, parse_strict_id, reply_id};
 use crate::cmd::{args, CmdError, CmdResult, Ks};
 use crate::resp::Out;
 use crate::shard::signal::class;
@@ -140,10 +140,7 @@ pub(super) fn xautoclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdR
     const ATTEMPTS_FACTOR: i64 = 10;
     let (key, name, cname) = (&args[1], &args[2], &args[3]);
     let min_idle = int_or(&args[4], "Invalid min-idle-time argument for XAUTOCLAIM")?.max(0);
-    let (mut start, ex) = parse_interval_id(&args[5], 0)?;
-    if ex {
-        start = start.next().ok_or_else(|| CmdError::err("invalid start ID for the interval"))?;
-    }
+    let start = interval_start(&args[5])?;
     let mut count: i64 = 100;
     let mut justid = false;
     let mut j = 6;

@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 
-use super::{parse_strict_id, reply_entries, stream_mut};
+use super::{interval_end, interval_start, parse_strict_id, reply_entries, stream_mut};
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError};
 use crate::db::Entry;
 use crate::resp::Out;
@@ -64,7 +64,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool, node_max_entries: usize) -> Result
                 }
                 trim = Some(Trim::MaxLen(v as u64));
             } else {
-                trim = Some(Trim::MinId(parse_strict_id(&args[i + 1])?));
+                trim = Some(Trim::MinId(parse_strict_id(&args[i + 1], 0)?));
             }
             i += 1;
             o.trim_at = i;
@@ -222,29 +222,11 @@ pub(super) fn xlen(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     Ok(())
 }
 
-/// Redis's `streamParseIntervalIDOrReply`: an ID, or `(` and a strict ID
-/// for an exclusive bound.
-fn parse_interval(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
-    let bad = || err("Invalid stream ID specified as stream command argument");
-    match arg {
-        [b'(', rest @ ..] if !rest.is_empty() => {
-            Ok((StreamId::parse(rest, missing_seq, true, false).ok_or_else(bad)?.0, true))
-        }
-        _ => Ok((StreamId::parse(arg, missing_seq, false, false).ok_or_else(bad)?.0, false)),
-    }
-}
-
 /// XRANGE key start end [COUNT count] and XREVRANGE key end start [COUNT count].
 fn range(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out, rev: bool) -> CmdResult {
     let (start_arg, end_arg) = if rev { (&args[3], &args[2]) } else { (&args[2], &args[3]) };
-    let (mut start, ex) = parse_interval(start_arg, 0)?;
-    if ex {
-        start = start.next().ok_or_else(|| err("invalid start ID for the interval"))?;
-    }
-    let (mut end, ex) = parse_interval(end_arg, u64::MAX)?;
-    if ex {
-        end = end.prev().ok_or_else(|| err("invalid end ID for the interval"))?;
-    }
+    let start = interval_start(start_arg)?;
+    let end = interval_end(end_arg)?;
     let mut count: i64 = -1;
     let mut i = 4;
     while i < args.len() {
@@ -284,7 +266,7 @@ pub(super) fn xdel(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
         out.int(0);
         return Ok(());
     }
-    let ids = args[2..].iter().map(|a| parse_strict_id(a)).collect::<Result<Vec<_>, _>>()?;
+    let ids = args[2..].iter().map(|a| parse_strict_id(a, 0)).collect::<Result<Vec<_>, _>>()?;
     let Some(s) = stream_mut(ks, key)? else { return Ok(()) };
     let deleted = s.delete_ids(&ids);
     if deleted > 0 {
@@ -296,7 +278,7 @@ pub(super) fn xdel(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
 
 /// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id] — O(1).
 pub(super) fn xsetid(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
-    let id = parse_strict_id(&args[2])?;
+    let id = parse_strict_id(&args[2], 0)?;
     let (mut entries_added, mut max_deleted): (Option<u64>, StreamId) = (None, StreamId::MIN);
     let mut i = 3;
     while i < args.len() {
@@ -308,7 +290,7 @@ pub(super) fn xsetid(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
             }
             entries_added = Some(v as u64);
         } else if args::is(&args[i], "maxdeletedid") && more {
-            max_deleted = parse_strict_id(&args[i + 1])?;
+            max_deleted = parse_strict_id(&args[i + 1], 0)?;
             if id < max_deleted {
                 return Err(err("The ID specified in XSETID is smaller than the provided max_deleted_entry_id"));
             }

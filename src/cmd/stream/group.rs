@@ -4,52 +4,20 @@
 
 use bytes::Bytes;
 
+use super::{parse_id, parse_strict_id, reply_stream_entry, stream_mut};
 use crate::cmd::{args, CmdError, CmdResult, Ks, OpError};
 use crate::db::Entry;
 use crate::resp::Out;
 use crate::shard::signal::class;
 use crate::types::stream::group::{StreamPos, INVALID_ENTRIES_READ};
-use crate::types::stream::{EntryRef, Stream, StreamId};
+use crate::types::stream::{Stream, StreamId};
 use crate::types::Value;
-
-pub(super) const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
-
-/// Redis's `streamParseIDOrReply`: `-`/`+` allowed, a bare `<ms>` takes `missing_seq`.
-pub(super) fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, CmdError> {
-    StreamId::parse(arg, missing_seq, false, false).map(|(id, _)| id).ok_or(CmdError::new(INVALID_ID))
-}
-
-/// Redis's `streamParseStrictIDOrReply`: no `-`/`+`.
-pub(super) fn parse_strict_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, CmdError> {
-    StreamId::parse(arg, missing_seq, true, false).map(|(id, _)| id).ok_or(CmdError::new(INVALID_ID))
-}
-
-/// An ID as a bulk string, `<ms>-<seq>`.
-pub(super) fn reply_id(out: &mut Out, id: StreamId) {
-    let mut buf = itoa::Buffer::new();
-    let mut s = Vec::with_capacity(41);
-    s.extend_from_slice(buf.format(id.ms).as_bytes());
-    s.push(b'-');
-    s.extend_from_slice(buf.format(id.seq).as_bytes());
-    out.bulk(&s);
-}
-
-/// An entry as XRANGE shows it: `[id, [field, value, ...]]`.
-pub(super) fn reply_entry(out: &mut Out, e: EntryRef<'_>) {
-    out.array(2);
-    reply_id(out, e.id);
-    out.array(e.num_fields() * 2);
-    for (f, v) in e.fields() {
-        out.bulk(&f.bytes());
-        out.bulk(&v.bytes());
-    }
-}
 
 /// Replies with the live entry `id`; false (nothing written) if there is none.
 pub(super) fn reply_entry_at(out: &mut Out, s: &Stream, id: StreamId) -> bool {
     let mut found = false;
     s.for_each_in(id, id, false, |e| {
-        reply_entry(out, e);
+        reply_stream_entry(out, &e);
         found = true;
         false
     });
@@ -87,11 +55,6 @@ pub(super) fn no_group(key: &[u8], group: &[u8]) -> CmdError {
 /// Redis's `getLongLongFromObjectOrReply` with its own error text.
 pub(super) fn int_or(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
     crate::resp::parse::parse_i64(arg).ok_or_else(|| CmdError::err(msg))
-}
-
-/// The stream at `key` for a write, WRONGTYPE for another type.
-pub(super) fn stream_mut<'a>(ks: &'a mut Ks<'_>, key: &[u8]) -> Result<Option<&'a mut Stream>, CmdError> {
-    Ok(ks.write_as::<Stream>(key)?)
 }
 
 const XGROUP_REQUIRES_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";

@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 
-use super::group::{no_group, reply_entry, reply_id, stream_pos};
+use super::group::{no_group, stream_pos};
+use super::{reply_id, reply_stream_entry};
 use crate::cmd::{args, CmdError, CmdResult, Ks};
 use crate::resp::Out;
 use crate::types::stream::group::{Group, INVALID_ENTRIES_READ};
@@ -102,7 +103,7 @@ pub(super) fn xinfo_stream(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cm
             out.bulk(name);
             let mut found = false;
             s.for_each_in(StreamId::MIN, StreamId::MAX, rev, |e| {
-                reply_entry(out, e);
+                reply_stream_entry(out, &e);
                 found = true;
                 false
             });
@@ -121,7 +122,7 @@ pub(super) fn xinfo_stream(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cm
     out.array(entries.len());
     for id in entries {
         s.for_each_in(id, id, false, |e| {
-            reply_entry(out, e);
+            reply_stream_entry(out, &e);
             false
         });
     }

@@ -49,12 +49,53 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("xinfo|help", Handler::Sync(on_shard!(info::xinfo_help))),
 ];
 
-/// Redis's `streamParseStrictIDOrReply`: an ID (`-`/`+` refused, a missing
-/// sequence is 0).
-pub(crate) fn parse_strict_id(arg: &[u8]) -> Result<StreamId, CmdError> {
-    StreamId::parse(arg, 0, true, false)
-        .map(|(id, _)| id)
-        .ok_or_else(|| CmdError::err("Invalid stream ID specified as stream command argument"))
+const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
+
+/// Redis's `streamParseIDOrReply`: `-`/`+` allowed, a bare `<ms>` takes `missing_seq`.
+pub(crate) fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, CmdError> {
+    StreamId::parse(arg, missing_seq, false, false).map(|(id, _)| id).ok_or(CmdError::new(INVALID_ID))
+}
+
+/// Redis's `streamParseStrictIDOrReply`: `-`/`+` refused, a bare `<ms>`
+/// takes `missing_seq`.
+pub(crate) fn parse_strict_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, CmdError> {
+    StreamId::parse(arg, missing_seq, true, false).map(|(id, _)| id).ok_or(CmdError::new(INVALID_ID))
+}
+
+/// Redis's `streamParseIntervalIDOrReply`: `(id` excludes `id` (then `-`
+/// and `+` are not IDs); returns the ID and whether it is excluded.
+fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
+    match arg {
+        [b'(', rest @ ..] if !rest.is_empty() => Ok((parse_strict_id(rest, missing_seq)?, true)),
+        _ => Ok((parse_id(arg, missing_seq)?, false)),
+    }
+}
+
+/// The first ID of an interval: `(id` starts after `id`.
+pub(crate) fn interval_start(arg: &[u8]) -> Result<StreamId, CmdError> {
+    match parse_interval_id(arg, 0)? {
+        (id, true) => id.next().ok_or_else(|| CmdError::err("invalid start ID for the interval")),
+        (id, false) => Ok(id),
+    }
+}
+
+/// The last ID of an interval: `(id` ends before `id`; a bare `<ms>` ends
+/// at its last sequence.
+pub(crate) fn interval_end(arg: &[u8]) -> Result<StreamId, CmdError> {
+    match parse_interval_id(arg, u64::MAX)? {
+        (id, true) => id.prev().ok_or_else(|| CmdError::err("invalid end ID for the interval")),
+        (id, false) => Ok(id),
+    }
+}
+
+/// An ID as a bulk string, `<ms>-<seq>`.
+pub(crate) fn reply_id(out: &mut Out, id: StreamId) {
+    let mut buf = itoa::Buffer::new();
+    let mut s = Vec::with_capacity(41);
+    s.extend_from_slice(buf.format(id.ms).as_bytes());
+    s.push(b'-');
+    s.extend_from_slice(buf.format(id.seq).as_bytes());
+    out.bulk(&s);
 }
 
 /// Redis's `lookupKeyWrite` plus `checkType` for a stream.
@@ -74,7 +115,7 @@ fn reply_elem(out: &mut Out, e: Elem<'_>) {
 /// and RESP3 alike).
 pub(crate) fn reply_stream_entry(out: &mut Out, e: &EntryRef<'_>) {
     out.array(2);
-    out.bulk(e.id.to_string().as_bytes());
+    reply_id(out, e.id);
     out.array(2 * e.num_fields());
     for (f, v) in e.fields() {
         reply_elem(out, f);

@@ -2,7 +2,8 @@
 
 use bytes::Bytes;
 
-use super::group::{no_key_or_group, parse_id, parse_strict_id, reply_id};
+use super::group::no_key_or_group;
+use super::{interval_end, interval_start, parse_strict_id, reply_id};
 use crate::cmd::{CmdError, CmdResult, Ks};
 use crate::resp::Out;
 use crate::types::stream::{Stream, StreamId};
@@ -29,16 +30,6 @@ pub(super) fn xack(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult 
     Ok(())
 }
 
-/// Redis's `streamParseIntervalIDOrReply`: `(id` excludes `id` (then `-`
-/// and `+` are not IDs); returns the ID and whether it is excluded.
-pub(super) fn parse_interval_id(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), CmdError> {
-    if arg.len() > 1 && arg[0] == b'(' {
-        Ok((parse_strict_id(&arg[1..], missing_seq)?, true))
-    } else {
-        Ok((parse_id(arg, missing_seq)?, false))
-    }
-}
-
 /// XPENDING key group [[IDLE min-idle-time] start end count [consumer]] —
 /// O(N) in the entries returned (O(1) for the summary form).
 pub(super) fn xpending(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
@@ -59,14 +50,8 @@ pub(super) fn xpending(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdRes
             at += 2;
         }
         let count = crate::cmd::args::int(&args[at + 2])?.max(0);
-        let (mut start, ex) = parse_interval_id(&args[at], 0)?;
-        if ex {
-            start = start.next().ok_or_else(|| CmdError::err("invalid start ID for the interval"))?;
-        }
-        let (mut end, ex) = parse_interval_id(&args[at + 1], u64::MAX)?;
-        if ex {
-            end = end.prev().ok_or_else(|| CmdError::err("invalid end ID for the interval"))?;
-        }
+        let start = interval_start(&args[at])?;
+        let end = interval_end(&args[at + 1])?;
         let consumer = args.get(at + 3);
         range = Some((min_idle, start, end, count, consumer));
     }

@@ -204,7 +204,7 @@ pub(super) async fn xread(s: &mut Session, args: &[Bytes], out: &mut Out) -> Cmd
             b">" => Err(CmdError::err(
                 "The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.",
             )),
-            _ => parse_strict_id(a).map(Want::After),
+            _ => parse_strict_id(a, 0).map(Want::After),
         };
         match w {
             Ok(w) => wants.push(Some(w)),

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::group::{no_key_or_group, parse_strict_id, reply_entry, reply_id, stream_pos};
+use super::group::{no_key_or_group, stream_pos};
 use super::read::{block_on_streams, StreamWait};
+use super::{parse_strict_id, reply_id, reply_stream_entry};
 use crate::cmd::{args, CmdError, CmdResult, Ks, Session};
 use crate::resp::{Out, Proto};
 use crate::shard::block::Serve;
@@ -177,7 +178,7 @@ pub(super) fn serve_stream(
             for id in ids {
                 let mut found = false;
                 s.for_each_in(id, id, false, |e| {
-                    reply_entry(&mut out, e);
+                    reply_stream_entry(&mut out, &e);
                     found = true;
                     false
                 });
@@ -199,7 +200,7 @@ pub(super) fn serve_stream(
             let mut ids = Vec::new();
             let mut body = Out::new(proto);
             s.for_each_in(start, StreamId::MAX, false, |e| {
-                reply_entry(&mut body, e);
+                reply_stream_entry(&mut body, &e);
                 ids.push(e.id);
                 rg.count == 0 || ids.len() < rg.count
             });
