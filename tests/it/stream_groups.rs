@@ -3,48 +3,12 @@
 //! claim flows (XCLAIM, XAUTOCLAIM with its cursor), XINFO STREAM FULL, and
 //! DUMP/RESTORE of streams with groups against a real redis-server both ways.
 
-use std::thread;
 use std::time::Duration;
 
 use redis::Value;
 
-use crate::keys::info_field;
+use crate::streams::{bulk, read_reply, spawn_on, until_blocked};
 use crate::support::{against_redis, each_shards, query, spread_keys, start_redis, wait_until, Server};
-
-fn blocked(s: &Server) -> usize {
-    let info: String = query(&mut s.client(), &["INFO", "clients"]);
-    info_field(&info, "blocked_clients").and_then(|v| v.parse().ok()).unwrap_or(0)
-}
-
-fn until_blocked(s: &Server, n: usize) {
-    assert!(wait_until(Duration::from_secs(10), || blocked(s) == n), "expected {n} blocked, saw {}", blocked(s));
-}
-
-type Waiting = thread::JoinHandle<redis::RedisResult<Value>>;
-
-fn spawn_on(mut con: redis::Connection, args: &[&str]) -> Waiting {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    thread::spawn(move || {
-        let mut cmd = redis::cmd(&args[0]);
-        for a in &args[1..] {
-            cmd.arg(a);
-        }
-        cmd.query::<Value>(&mut con)
-    })
-}
-
-fn bulk(v: &str) -> Value {
-    Value::BulkString(v.as_bytes().to_vec())
-}
-
-/// `[[key, [[id, [f, v]]...]]]` as XREADGROUP replies in RESP2.
-fn read_reply(key: &str, entries: &[(&str, &[&str])]) -> Value {
-    let es = entries
-        .iter()
-        .map(|(id, fv)| Value::Array(vec![bulk(id), Value::Array(fv.iter().map(|x| bulk(x)).collect())]))
-        .collect();
-    Value::Array(vec![Value::Array(vec![bulk(key), Value::Array(es)])])
-}
 
 fn pending_count(con: &mut redis::Connection, key: &str, group: &str) -> i64 {
     let v: Value = query(con, &["XPENDING", key, group]);

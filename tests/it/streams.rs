@@ -12,19 +12,19 @@ use redis::Value;
 use crate::keys::info_field;
 use crate::support::{against_redis, each_shards, query, scratch_dir, spread_keys, start_redis, wait_until, Server};
 
-fn blocked(s: &Server) -> usize {
+pub(crate) fn blocked(s: &Server) -> usize {
     let info: String = query(&mut s.client(), &["INFO", "clients"]);
     info_field(&info, "blocked_clients").and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 #[track_caller]
-fn until_blocked(s: &Server, n: usize) {
+pub(crate) fn until_blocked(s: &Server, n: usize) {
     assert!(wait_until(Duration::from_secs(10), || blocked(s) == n), "expected {n} blocked, saw {}", blocked(s));
 }
 
-type Waiting = thread::JoinHandle<redis::RedisResult<Value>>;
+pub(crate) type Waiting = thread::JoinHandle<redis::RedisResult<Value>>;
 
-fn spawn_on(mut con: redis::Connection, args: &[&str]) -> Waiting {
+pub(crate) fn spawn_on(mut con: redis::Connection, args: &[&str]) -> Waiting {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     thread::spawn(move || {
         let mut cmd = redis::cmd(&args[0]);
@@ -35,12 +35,12 @@ fn spawn_on(mut con: redis::Connection, args: &[&str]) -> Waiting {
     })
 }
 
-fn bulk(v: &str) -> Value {
+pub(crate) fn bulk(v: &str) -> Value {
     Value::BulkString(v.as_bytes().to_vec())
 }
 
-/// `[[key, [[id, [f, v]]...]]]` as XREAD replies in RESP2.
-fn read_reply(key: &str, entries: &[(&str, &[&str])]) -> Value {
+/// `[[key, [[id, [f, v]]...]]]` as XREAD and XREADGROUP reply in RESP2.
+pub(crate) fn read_reply(key: &str, entries: &[(&str, &[&str])]) -> Value {
     let es = entries
         .iter()
         .map(|(id, fv)| Value::Array(vec![bulk(id), Value::Array(fv.iter().map(|x| bulk(x)).collect())]))

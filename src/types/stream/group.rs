@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use super::StreamId;
-use crate::cmd::keys::dump::{save_string, Reader};
+use crate::cmd::keys::dump::{save_len, save_string, Reader};
 
 /// Redis's `SCG_INVALID_ENTRIES_READ`: the group's entries-read counter is
 /// not known.
@@ -268,22 +268,6 @@ fn read_id(r: &mut Reader<'_>) -> Result<StreamId, Corrupt> {
 fn read_ms(r: &mut Reader<'_>) -> Result<i64, Corrupt> {
     let raw: [u8; 8] = r.read(8).and_then(|b| b.try_into().ok()).ok_or(Corrupt::TRUNCATED)?;
     Ok(i64::from_le_bytes(raw))
-}
-
-/// Redis's `rdbSaveLen`.
-fn save_len(out: &mut Vec<u8>, len: u64) {
-    if len < 1 << 6 {
-        out.push(len as u8);
-    } else if len < 1 << 14 {
-        out.push(((len >> 8) as u8) | 0x40);
-        out.push(len as u8);
-    } else if len <= u32::MAX as u64 {
-        out.push(0x80);
-        out.extend_from_slice(&(len as u32).to_be_bytes());
-    } else {
-        out.push(0x81);
-        out.extend_from_slice(&len.to_be_bytes());
-    }
 }
 
 /// A consumer's slot in its group (the owner of a pending entry).

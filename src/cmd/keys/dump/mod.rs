@@ -31,9 +31,7 @@ use crate::resp::Out;
 use crate::shard::signal::class;
 use crate::types::{Limits, Value};
 use rdb::finish_payload;
-#[cfg(test)]
-pub(crate) use rdb::save_len;
-pub(crate) use rdb::{save_string, verify_payload, Reader};
+pub(crate) use rdb::{save_len, save_string, verify_payload, Reader};
 
 /// The DUMP payload of a string value.
 pub(crate) fn dump_string(value: &[u8]) -> Vec<u8> {
