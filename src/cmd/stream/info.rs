@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::group::{no_group, stream_pos};
-use super::{reply_id, reply_stream_entry};
+use super::{reply_entries, reply_id, reply_stream_entry};
 use crate::cmd::{args, CmdError, CmdResult, Ks};
 use crate::resp::Out;
 use crate::types::stream::group::{Group, INVALID_ENTRIES_READ};
@@ -114,18 +114,7 @@ pub(super) fn xinfo_stream(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> Cm
         return Ok(());
     }
     out.bulk(b"entries");
-    let mut entries = Vec::new();
-    s.for_each_in(StreamId::MIN, StreamId::MAX, false, |e| {
-        entries.push(e.id);
-        entries.len() < limit
-    });
-    out.array(entries.len());
-    for id in entries {
-        s.for_each_in(id, id, false, |e| {
-            reply_stream_entry(out, &e);
-            false
-        });
-    }
+    reply_entries(out, s, StreamId::MIN, StreamId::MAX, limit, false);
     out.bulk(b"groups");
     out.array(s.groups.len());
     for (name, g) in s.groups.iter() {
