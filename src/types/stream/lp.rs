@@ -54,10 +54,10 @@ impl<'a> Elem<'a> {
     }
 }
 
-/// An empty listpack.
+/// An empty listpack (its buffer exactly its size).
 pub fn new_lp() -> Vec<u8> {
-    let mut lp = vec![0u8; HDR];
-    lp.push(EOF);
+    let mut lp = vec![0u8; HDR + 1];
+    lp[HDR] = EOF;
     set_header(&mut lp, 0);
     lp
 }
@@ -236,9 +236,11 @@ pub fn validate(lp: &[u8]) -> Option<usize> {
     (declared == NUMELE_UNKNOWN || declared as usize == n).then_some(n)
 }
 
-/// Appends encoded elements (`enc`, holding `n` of them) at the end.
+/// Appends encoded elements (`enc`, holding `n` of them) at the end. The
+/// buffer grows by exactly what it needs, as Redis's `lpInsert` reallocates.
 pub fn append(lp: &mut Vec<u8>, enc: &[u8], n: usize) {
     lp.pop();
+    lp.reserve_exact(enc.len() + 1);
     lp.extend_from_slice(enc);
     lp.push(EOF);
     let count = header_count(lp);
@@ -256,6 +258,8 @@ pub fn replace_int(lp: &mut Vec<u8>, p: usize, v: i64) -> isize {
     if delta == 0 {
         lp[p..next].copy_from_slice(&enc);
     } else {
+        // Exact growth: `splice` alone would double the buffer.
+        lp.reserve_exact(delta.max(0) as usize);
         lp.splice(p..next, enc);
     }
     let count = header_count(lp);

@@ -1,8 +1,8 @@
 //! Streams: entries in packed nodes keyed by their first ID, and consumer
 //! groups with their pending entries.
 //!
-//! The entries live as Redis keeps them (`t_stream.c`): an ordered map from
-//! each node's *master ID* (the ID of the first entry added to it) to a
+//! The entries live as Redis keeps them (`t_stream.c`): nodes ordered by
+//! their *master ID* (the ID of the first entry added to it), each a
 //! listpack in Redis's stream node layout (see [`lp`]):
 //!
 //! ```text
@@ -18,6 +18,15 @@
 //! DUMP, which copies them) are byte for byte what Redis builds from the
 //! same commands.
 //!
+//! Where Redis indexes the nodes with a rax, the index here is a sorted
+//! `VecDeque` of (master ID, listpack): 32 bytes a node, found by binary
+//! search. Appends go to the last node and trims take whole nodes from the
+//! front, both O(1); the index grows by an eighth at a time, so its slack
+//! stays under about 0.05 byte per entry (nodes hold ~100 entries). Each
+//! listpack is a boxed slice of exactly its length, reallocated on every
+//! change as Redis's listpacks are (mimalloc keeps the block in place while
+//! it stays in its size class).
+//!
 //! API for consumer groups and XINFO (all on [`Stream`]): [`Stream::range`]
 //! and [`Stream::for_each_in`] read entries; [`Stream::get`] one entry;
 //! [`Stream::first_entry_id`]/[`Stream::last_entry_id`] the live edges;
@@ -31,7 +40,7 @@ pub mod lp;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 pub use group::Groups;
 pub use id::{Seq, StreamId};
@@ -43,11 +52,14 @@ const FLAG_DELETED: i64 = 1;
 const FLAG_SAMEFIELDS: i64 = 2;
 /// `STREAM_LISTPACK_MAX_SIZE`: no node (and no entry) grows past 1 GiB.
 pub const LISTPACK_MAX_SIZE: usize = 1 << 30;
+/// The fewest node slots the index grows by (or keeps spare after shrinking).
+const INDEX_MIN_STEP: usize = 4;
 
 /// A stream: its nodes and the metadata Redis keeps with them.
 #[derive(Debug, Clone, Default)]
 pub struct Stream {
-    nodes: BTreeMap<StreamId, Vec<u8>>,
+    /// (master ID, listpack) in ascending master ID order.
+    nodes: VecDeque<(StreamId, Box<[u8]>)>,
     length: u64,
     /// The last ID handed out (or set by XSETID); new IDs are greater.
     pub last_id: StreamId,
@@ -230,9 +242,43 @@ fn entry_ref<'a>(lp: &'a [u8], m: &Master, r: &Raw) -> EntryRef<'a> {
     }
 }
 
+/// Runs `f` on a node's listpack as a `Vec` and stores it back as a boxed
+/// slice of exactly its length. `lp::append` and `lp::replace_int` reserve
+/// exactly what they add, so the block is the size class of the length.
+fn edit<R>(lp: &mut Box<[u8]>, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut v = Vec::from(std::mem::take(lp));
+    let r = f(&mut v);
+    *lp = v.into_boxed_slice();
+    r
+}
+
 impl Stream {
     pub fn new() -> Stream {
         Stream::default()
+    }
+
+    /// The position of the node that holds `id` if any does: the last one
+    /// whose master ID is at most `id`.
+    fn node_for(&self, id: StreamId) -> Option<usize> {
+        self.nodes.partition_point(|(k, _)| *k <= id).checked_sub(1)
+    }
+
+    /// Appends a node after every other. The index grows by an eighth of
+    /// its length at a time: little slack, amortised O(1) appends.
+    fn push_node(&mut self, master_id: StreamId, lp: Box<[u8]>) {
+        if self.nodes.len() == self.nodes.capacity() {
+            self.nodes.reserve_exact((self.nodes.len() / 8).max(INDEX_MIN_STEP));
+        }
+        self.nodes.push_back((master_id, lp));
+    }
+
+    /// After nodes went (trims, XDEL): once under half the index is used,
+    /// gives the slack back down to an eighth over its length.
+    fn shrink_index(&mut self) {
+        let n = self.nodes.len();
+        if self.nodes.capacity() > 2 * n + INDEX_MIN_STEP {
+            self.nodes.shrink_to(n + (n / 8).max(INDEX_MIN_STEP));
+        }
     }
 
     /// Live entries.
@@ -268,7 +314,7 @@ impl Stream {
         }
         if !rev {
             // The node holding `start` begins at or before it.
-            let from = self.nodes.range(..=start).next_back().map_or(StreamId::MIN, |(k, _)| *k);
+            let from = self.node_for(start).unwrap_or(0);
             for (mid, lp) in self.nodes.range(from..) {
                 if *mid > end {
                     return;
@@ -284,7 +330,8 @@ impl Stream {
                 }
             }
         } else {
-            for (mid, lp) in self.nodes.range(..=end).rev() {
+            let to = self.nodes.partition_point(|(k, _)| *k <= end);
+            for (mid, lp) in self.nodes.range(..to).rev() {
                 let Some(m) = master(lp) else { continue };
                 let raws: Vec<Raw> = raw_entries(lp, *mid, &m).collect();
                 for r in raws.iter().rev() {
@@ -326,9 +373,9 @@ impl Stream {
 
     /// The first entry's ID, deleted or not (`streamGetEdgeID(s,1,0)`).
     pub fn first_id_with_tombstones(&self) -> Option<StreamId> {
-        let (&mid, lp) = self.nodes.first_key_value()?;
+        let (mid, lp) = self.nodes.front()?;
         let m = master(lp)?;
-        raw_entry(lp, m.entries_at, mid, &m).map(|r| r.id)
+        raw_entry(lp, m.entries_at, *mid, &m).map(|r| r.id)
     }
 
     /// The last live entry's ID (`streamLastValidID`).
@@ -374,57 +421,34 @@ impl Stream {
             0 => LISTPACK_MAX_SIZE,
             n => n.min(LISTPACK_MAX_SIZE),
         };
-        // The tail node, unless it is full.
-        let mut tail = self.nodes.last_key_value().map(|(k, _)| *k);
-        if let Some(k) = tail {
-            let lp = &self.nodes[&k];
+        // The tail node, unless it is full: its master ID, live count and
+        // whether the entry has the master's fields.
+        let mut tail = None;
+        if let Some((k, lp)) = self.nodes.back() {
             let full = lp.len() + total >= max_bytes
                 || (lim.stream_node_max_entries > 0
                     && master(lp).is_some_and(|m| {
                         m.count.saturating_add(m.deleted) >= lim.stream_node_max_entries.min(i64::MAX as usize) as i64
                     }));
-            if full {
-                // A full node is copied to a buffer of its size: realloc
-                // (mimalloc's) keeps a block that shrinks by less than half.
-                if let Some(lp) = self.nodes.get_mut(&k) {
-                    if lp.capacity() > lp.len() {
-                        *lp = lp.as_slice().to_vec();
-                    }
-                }
-                tail = None;
+            if !full {
+                let m = master(lp).ok_or(AddError::TooLarge)?;
+                let mut p = m.fields_at;
+                let same = m.nfields == nfields
+                    && fields.iter().step_by(2).all(|f| match lp::decode(lp, p) {
+                        Some((e, n)) if e.eq_bytes(f.as_ref()) => {
+                            p = n;
+                            true
+                        }
+                        _ => false,
+                    });
+                tail = Some((*k, m.count, same));
             }
         }
         let mut enc = Vec::with_capacity(16 + total + 4 * fields.len());
         let mut elems = 0;
-        let (master_id, mut flags) = match tail {
-            Some(k) => (k, 0),
-            None => (id, FLAG_SAMEFIELDS),
-        };
-        let node = match tail {
-            Some(k) => {
-                let Some(lp) = self.nodes.get_mut(&k) else { return Err(AddError::TooLarge) };
-                let m = master(lp).ok_or(AddError::TooLarge)?;
-                if m.nfields == nfields {
-                    let mut p = m.fields_at;
-                    let mut same = true;
-                    for f in fields.iter().step_by(2) {
-                        match lp::decode(lp, p) {
-                            Some((e, n)) if e.eq_bytes(f.as_ref()) => p = n,
-                            _ => {
-                                same = false;
-                                break;
-                            }
-                        }
-                    }
-                    if same {
-                        flags = FLAG_SAMEFIELDS;
-                    }
-                }
-                lp::replace_int(lp, lp::HDR, m.count + 1);
-                lp
-            }
+        let (master_id, flags) = match tail {
+            Some((k, _, same)) => (k, if same { FLAG_SAMEFIELDS } else { 0 }),
             None => {
-                let lp = self.nodes.entry(id).or_insert_with(lp::new_lp);
                 lp::encode_int(1, &mut enc);
                 lp::encode_int(0, &mut enc);
                 lp::encode_int(nfields as i64, &mut enc);
@@ -433,7 +457,7 @@ impl Stream {
                 }
                 lp::encode_int(0, &mut enc);
                 elems += 4 + nfields;
-                lp
+                (id, FLAG_SAMEFIELDS)
             }
         };
         lp::encode_int(flags, &mut enc);
@@ -452,7 +476,20 @@ impl Stream {
         let lp_count = if same { nfields + 3 } else { 2 * nfields + 4 };
         lp::encode_int(lp_count as i64, &mut enc);
         elems += lp_count + 1;
-        lp::append(node, &enc, elems);
+        match tail {
+            Some((_, count, _)) => {
+                let Some((_, lp)) = self.nodes.back_mut() else { return Err(AddError::TooLarge) };
+                edit(lp, |lp| {
+                    lp::replace_int(lp, lp::HDR, count + 1);
+                    lp::append(lp, &enc, elems);
+                });
+            }
+            None => {
+                let mut lp = lp::new_lp();
+                lp::append(&mut lp, &enc, elems);
+                self.push_node(id, lp.into_boxed_slice());
+            }
+        }
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
@@ -465,18 +502,23 @@ impl Stream {
     /// Marks entry `id` deleted (Redis's `streamDeleteItem`); a node left
     /// without live entries goes. False if there is no such live entry.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&mid, _)) = self.nodes.range(..=id).next_back() else { return false };
-        let Some(lp) = self.nodes.get_mut(&mid) else { return false };
+        let Some(i) = self.node_for(id) else { return false };
+        let Some((mid, lp)) = self.nodes.get_mut(i) else { return false };
         let Some(m) = master(lp) else { return false };
-        let Some(r) = raw_entries(lp, mid, &m).find(|r| r.id >= id) else { return false };
+        let Some(r) = raw_entries(lp, *mid, &m).find(|r| r.id >= id) else { return false };
         if r.id != id || r.flags & FLAG_DELETED != 0 {
             return false;
         }
         if m.count <= 1 {
-            self.nodes.remove(&mid);
+            // O(nodes) in the middle of the index at worst (a memmove of
+            // 32 bytes a node), O(1) at either end.
+            self.nodes.remove(i);
+            self.shrink_index();
         } else {
-            lp::replace_int(lp, r.at, r.flags | FLAG_DELETED);
-            mark_counts(lp, m.count - 1, m.deleted + 1);
+            edit(lp, |lp| {
+                lp::replace_int(lp, r.at, r.flags | FLAG_DELETED);
+                mark_counts(lp, m.count - 1, m.deleted + 1);
+            });
         }
         self.length = self.length.saturating_sub(1);
         true
@@ -517,8 +559,8 @@ impl Stream {
                     break;
                 }
             }
-            let Some((&mid, lp)) = self.nodes.first_key_value() else { break };
-            let Some(m) = master(lp) else { break };
+            let Some((mid, lp)) = self.nodes.front() else { break };
+            let (mid, Some(m)) = (*mid, master(lp)) else { break };
             let entries = m.count.max(0) as u64;
             if args.limit > 0 && deleted + entries > args.limit {
                 break;
@@ -528,7 +570,7 @@ impl Stream {
                 Trim::MinId(min) => raw_entries(lp, mid, &m).last().is_some_and(|r| r.id < min),
             };
             if whole {
-                self.nodes.remove(&mid);
+                self.nodes.pop_front();
                 self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;
@@ -536,29 +578,34 @@ impl Stream {
             if args.approx {
                 break;
             }
-            let Some(lp) = self.nodes.get_mut(&mid) else { break };
-            let mut from_node = 0i64;
-            let mut p = m.entries_at;
-            while let Some(r) = raw_entry(lp, p, mid, &m) {
-                let stop = match args.trim {
-                    Trim::MaxLen(max) => self.length <= max,
-                    Trim::MinId(min) => r.id >= min,
-                };
-                if stop {
-                    break;
+            let Some((_, lp)) = self.nodes.front_mut() else { break };
+            let length = &mut self.length;
+            let from_node = edit(lp, |lp| {
+                let mut from_node = 0i64;
+                let mut p = m.entries_at;
+                while let Some(r) = raw_entry(lp, p, mid, &m) {
+                    let stop = match args.trim {
+                        Trim::MaxLen(max) => *length <= max,
+                        Trim::MinId(min) => r.id >= min,
+                    };
+                    if stop {
+                        break;
+                    }
+                    if r.flags & FLAG_DELETED == 0 {
+                        // The flag stays one byte: nothing after it moves.
+                        lp::replace_int(lp, r.at, r.flags | FLAG_DELETED);
+                        from_node += 1;
+                        *length = length.saturating_sub(1);
+                    }
+                    p = r.next;
                 }
-                if r.flags & FLAG_DELETED == 0 {
-                    // The flag stays one byte: nothing after it moves.
-                    lp::replace_int(lp, r.at, r.flags | FLAG_DELETED);
-                    from_node += 1;
-                    self.length = self.length.saturating_sub(1);
-                }
-                p = r.next;
-            }
+                mark_counts(lp, m.count - from_node, m.deleted + from_node);
+                from_node
+            });
             deleted += from_node as u64;
-            mark_counts(lp, m.count - from_node, m.deleted + from_node);
             break;
         }
+        self.shrink_index();
         if deleted > 0 {
             self.first_id =
                 if self.length == 0 { StreamId::MIN } else { self.first_entry_id().unwrap_or(StreamId::MAX) };
@@ -572,10 +619,9 @@ impl Stream {
     pub fn mem_usage(&self, samples: usize) -> usize {
         use crate::alloc::block_bytes;
         let n = self.nodes.len();
-        // A B-tree leaf holds up to 11 keys and values.
-        let tree = n.div_ceil(8) * block_bytes(11 * (16 + 24) + 16);
-        let mut size = block_bytes(std::mem::size_of::<Stream>()) + tree;
-        let sizes = self.nodes.values().map(|lp| block_bytes(lp.capacity()));
+        let index = block_bytes(self.nodes.capacity() * std::mem::size_of::<(StreamId, Box<[u8]>)>());
+        let mut size = block_bytes(std::mem::size_of::<Stream>()) + index;
+        let sizes = self.nodes.iter().map(|(_, lp)| block_bytes(lp.len()));
         let (mut k, mut sum) = (0usize, 0usize);
         for s in sizes.take(samples.max(1)) {
             k += 1;
@@ -585,7 +631,7 @@ impl Stream {
             size += sum;
         } else {
             size += sum / k.max(1) * (n - 1);
-            size += self.nodes.values().next_back().map_or(0, |lp| block_bytes(lp.capacity()));
+            size += self.nodes.back().map_or(0, |(_, lp)| block_bytes(lp.len()));
         }
         size + self.groups.heap_bytes()
     }
@@ -596,8 +642,8 @@ impl Stream {
     pub fn load_node(&mut self, master_id: StreamId, lp: Vec<u8>) -> Option<()> {
         lp::validate(&lp)?;
         let m = master(&lp)?;
-        if let Some((&prev, _)) = self.nodes.last_key_value() {
-            if master_id <= prev {
+        if let Some((prev, _)) = self.nodes.back() {
+            if master_id <= *prev {
                 return None;
             }
         }
@@ -628,16 +674,16 @@ impl Stream {
             return None;
         }
         self.length += live as u64;
-        self.nodes.insert(master_id, lp);
+        self.push_node(master_id, lp.into_boxed_slice());
         Some(())
     }
 
     /// The last entry (live or not) of the last node; `Some(None)` when there
     /// are no nodes, `None` if a node is malformed.
     fn loaded_last(&self) -> Option<Option<StreamId>> {
-        let Some((&mid, lp)) = self.nodes.last_key_value() else { return Some(None) };
+        let Some((mid, lp)) = self.nodes.back() else { return Some(None) };
         let m = master(lp)?;
-        Some(raw_entries(lp, mid, &m).last().map(|r| r.id))
+        Some(raw_entries(lp, *mid, &m).last().map(|r| r.id))
     }
 }
 

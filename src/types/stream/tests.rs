@@ -300,3 +300,38 @@ fn random_ops_match_a_model() {
         assert_eq!(s.range(StreamId::MIN, StreamId::MAX, 0, false), all);
     }
 }
+
+#[test]
+fn node_index_grows_and_shrinks_in_small_steps() {
+    let l = lim(4096, 10);
+    let mut s = Stream::new();
+    for i in 1..=20_000 {
+        s.add(NewId::Given(id(i, 0)), &["f", "v"], 0, &l).unwrap();
+        let (n, cap) = (s.nodes.len(), s.nodes.capacity());
+        assert!(cap >= n && cap - n <= (n / 8).max(INDEX_MIN_STEP), "{n} nodes in {cap} slots");
+        // The tail node stays a valid listpack as it is reallocated.
+        assert!(s.nodes.back().is_some_and(|(_, lp)| lp::validate(lp).is_some()));
+    }
+    assert_eq!(s.node_count(), 2_000);
+    let index = crate::alloc::block_bytes(s.nodes.capacity() * 32);
+    assert_eq!(std::mem::size_of::<(StreamId, Box<[u8]>)>(), 32);
+    let nodes: usize = s.nodes().map(|(_, lp)| crate::alloc::block_bytes(lp.len())).sum();
+    let base = crate::alloc::block_bytes(std::mem::size_of::<Stream>());
+    assert_eq!(s.mem_usage(usize::MAX), base + index + nodes);
+    // Lookups by ID find the right node at every position.
+    for i in [1, 2, 10, 11, 12, 9_999, 10_000, 10_001, 19_991, 20_000] {
+        assert_eq!(s.get(id(i, 0)).map(|e| e.id), Some(id(i, 0)));
+        assert_eq!(s.range(id(i, 0), id(i + 1, 0), 0, true).first().map(|e| e.id), Some(id((i + 1).min(20_000), 0)));
+    }
+    assert!(s.get(id(20_001, 0)).is_none());
+    // A trim to a few nodes gives the slack back; XDEL of whole nodes too.
+    s.trim(&TrimArgs { trim: Trim::MaxLen(95), approx: true, limit: 0 });
+    assert_eq!(s.node_count(), 10);
+    assert!(s.nodes.capacity() <= 2 * 10 + INDEX_MIN_STEP, "{} slots", s.nodes.capacity());
+    let ids: Vec<StreamId> = (19_901..=19_990).map(|i| id(i, 0)).collect();
+    assert_eq!(s.delete_ids(&ids), 90);
+    assert_eq!(s.node_count(), 1);
+    assert!(s.nodes.capacity() <= 2 + INDEX_MIN_STEP);
+    check(&s);
+    assert_eq!(s.first_id, id(19_991, 0));
+}
