@@ -233,7 +233,7 @@ impl Segment {
     /// cache miss in turn (a split or growth at millions of keys took several
     /// times longer).
     pub fn drain(&mut self) -> impl Iterator<Item = Entry> + '_ {
-        const AHEAD: usize = 8;
+        const AHEAD: usize = 16;
         self.len = 0;
         self.tags.fill(0);
         let slots = &mut self.slots;

@@ -11,11 +11,11 @@ use super::segment::{capacity_for, Segment};
 
 /// Largest segment before it splits instead of growing (slots). A split or a
 /// growth rehashes every key of one segment, and each key is a cache (and TLB)
-/// miss: at 10M keys that is about 0.2-0.3 us a key here, so 2,047 slots
-/// (1,842 keys at most) keep the worst insert's own work under a millisecond
-/// for 99.9% of resizes. (1,023 halves that, but eviction sampling, which
-/// reads runs of slots within a segment, then picks worse candidates.)
-pub const SEGMENT_MAX_CAPACITY: usize = 2047;
+/// miss: at 10M keys that is about 0.2 us a key here, so 511 slots (459 keys
+/// at most) keep a resize's own work near 0.1 ms, and under 0.35 ms for
+/// 99.9% of them (`benches/growth.rs`). Smaller segments cost 48 bytes each
+/// (a hundredth of a byte a key) and a larger directory.
+pub const SEGMENT_MAX_CAPACITY: usize = 511;
 /// Entries a segment holds at most (90% of its largest capacity).
 pub const SEGMENT_MAX: usize = SEGMENT_MAX_CAPACITY * 9 / 10;
 /// Bits of hash prefix used in SCAN cursors.
@@ -377,10 +377,14 @@ impl Table {
             + self.segs.iter().map(|s| s.map.memory_bytes()).sum::<usize>()
     }
 
-    /// Eviction sampling (Redis's `dictGetSomeKeys`): from a random slot of a
-    /// random segment, hands `f` up to `n` consecutive entries (only those with
-    /// an expiry if `volatile_only`), wrapping within the segment. `r` is the
-    /// source of randomness. Returns how many entries `f` was given.
+    /// Eviction sampling (as Redis's `dictGetSomeKeys` feeds its eviction
+    /// pool): hands `f` up to `n` entries (only those with an expiry if
+    /// `volatile_only`) of one segment picked by a random hash, so each key is
+    /// as likely to be seen whatever its segment's size. Each entry is the
+    /// first candidate at or after its own random slot, so a sample does not
+    /// see one cluster of neighbours (say, keys written together) more than
+    /// any other keys. `r` is the source of randomness. Returns how many
+    /// entries `f` was given (an entry may come twice).
     pub fn sample(
         &self,
         n: usize,
@@ -391,27 +395,46 @@ impl Table {
         if self.len == 0 || (volatile_only && self.volatile == 0) {
             return 0;
         }
-        let segs = self.segs.len();
-        // A few random tries, then the first segment that has candidates.
-        let pick = (0..8).map(|_| (r() % segs as u64) as usize).chain(0..segs).find(|&s| {
-            let seg = &self.segs[s];
-            !seg.map.is_empty() && (!volatile_only || seg.volatile > 0)
-        });
-        let Some(s) = pick else { return 0 };
+        let has_candidates = |s: &Seg| !s.map.is_empty() && (!volatile_only || s.volatile > 0);
+        // A few random hashes, then the first segment that has candidates.
+        let Some(s) =
+            (0..8).map(|_| self.seg_index(r())).chain(0..self.segs.len()).find(|&s| has_candidates(&self.segs[s]))
+        else {
+            return 0;
+        };
         let map = &self.segs[s].map;
         let cap = map.capacity();
-        let start = (r() % cap as u64) as usize;
+        // A random slot holding a candidate (up to 8 tries, which with the
+        // table 72-90% full nearly always find one, so every entry is as
+        // likely); failing that, the first candidate after the last try.
+        // Slots looked at in all: at most twice the segment's capacity, as
+        // volatile keys may be few and far between.
+        let is_candidate = |e: &&Entry| !volatile_only || e.expire_at().is_some();
+        let mut budget = 2 * cap;
         let mut given = 0;
-        for i in 0..cap {
-            if given == n {
-                break;
-            }
-            if let Some(e) = map.get((start + i) % cap) {
-                if !volatile_only || e.expire_at().is_some() {
-                    f(e);
-                    given += 1;
+        while given < n && budget > 0 {
+            let mut slot = 0;
+            let mut found = None;
+            for _ in 0..8.min(budget) {
+                budget -= 1;
+                slot = (r() % cap as u64) as usize;
+                found = map.get(slot).filter(is_candidate);
+                if found.is_some() {
+                    break;
                 }
             }
+            if found.is_none() {
+                for i in 1..cap.min(budget + 1) {
+                    budget -= 1;
+                    found = map.get((slot + i) % cap).filter(is_candidate);
+                    if found.is_some() {
+                        break;
+                    }
+                }
+            }
+            let Some(e) = found else { break };
+            f(e);
+            given += 1;
         }
         given
     }
@@ -479,5 +502,61 @@ mod tests {
         for i in 0..3000 {
             assert!(seen.contains(format!("a{i}").as_bytes()));
         }
+    }
+
+    /// A xorshift generator for the sampling tests.
+    fn rng(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn sampling_sees_every_part_of_the_table_alike() {
+        let mut t = Table::new();
+        for i in 0..50_000 {
+            t.insert(ent(&format!("k{i}"), None));
+        }
+        // Deletions leave runs of empty slots behind some keys.
+        for i in (0..50_000).filter(|i| i % 10 < 5 && i % 7 != 0) {
+            t.remove(format!("k{i}").as_bytes());
+        }
+        let mut r = rng(7);
+        let mut seen = std::collections::HashMap::new();
+        let mut given = 0;
+        for _ in 0..20_000 {
+            given += t.sample(5, false, &mut r, |e| *seen.entry(e.key().to_vec()).or_insert(0usize) += 1);
+        }
+        assert_eq!(given, 100_000);
+        // Each live key is about as likely to be picked: 3.5 picks each on
+        // average, so about 97% of them are seen and none very often.
+        let live = t.len() as f64;
+        assert!(seen.len() as f64 > live * 0.94, "{} of {live} keys seen", seen.len());
+        let most = seen.values().max().copied().unwrap_or(0);
+        assert!(most <= 20, "a key picked {most} times");
+    }
+
+    #[test]
+    fn volatile_sampling_finds_sparse_expiring_keys() {
+        let mut t = Table::new();
+        for i in 0..20_000 {
+            t.insert(ent(&format!("k{i}"), (i % 5_000 == 0).then_some(1_000 + i as u64)));
+        }
+        let mut r = rng(11);
+        let mut seen = HashSet::new();
+        for _ in 0..200 {
+            let n = t.sample(3, true, &mut r, |e| {
+                assert!(e.expire_at().is_some(), "a key without a TTL");
+                seen.insert(e.key().to_vec());
+            });
+            assert!(n > 0);
+        }
+        assert_eq!(seen.len(), 4);
+        let mut empty = Table::new();
+        empty.insert(ent("p", None));
+        assert_eq!(empty.sample(5, true, &mut r, |_| panic!("no volatile key")), 0);
     }
 }
