@@ -22,54 +22,9 @@ standard library is needed.
 
 import argparse
 import random
-import socket
 import time
 
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
-
-    def send(self, *cmds):
-        out = []
-        for args in cmds:
-            out.append(b"*%d\r\n" % len(args))
-            for a in args:
-                if isinstance(a, str):
-                    a = a.encode()
-                out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.s.sendall(b"".join(out))
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def reply(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t in (b"+", b"-", b":"):
-            return rest
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.s.recv(1 << 20)
-            data, self.buf = self.buf[:n], self.buf[n + 2 :]
-            return data
-        if t == b"*":
-            return [self.reply() for _ in range(int(rest))]
-        raise ValueError(line)
-
-    def call(self, *args):
-        self.send(args)
-        return self.reply()
+from resp import Conn
 
 
 def memory(c):
@@ -103,9 +58,7 @@ def run(port, a):
                 n = rnd.randint(a.min, a.max)
                 off = rnd.randrange(a.max - n + 1)
                 cmds.append(("SET", k, blob[off : off + n]))
-        c.send(*cmds)
-        for _ in cmds:
-            c.reply()
+        c.send(cmds)
         writes += len(cmds)
         now = time.time()
         if now >= next_sample:

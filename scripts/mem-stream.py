@@ -23,60 +23,9 @@ Only the Python standard library is needed.
 """
 
 import argparse
-import socket
 import time
 
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
-
-    def send(self, cmds):
-        out = []
-        for args in cmds:
-            out.append(b"*%d\r\n" % len(args))
-            for a in args:
-                if isinstance(a, str):
-                    a = a.encode()
-                out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.s.sendall(b"".join(out))
-        return [self.reply() for _ in cmds]
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.s.recv(1 << 16)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2 :]
-        return data
-
-    def reply(self):
-        line = self.line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind in (b"+", b":"):
-            return rest
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self.exact(n)
-        if kind == b"*":
-            return [self.reply() for _ in range(int(rest))]
-        raise RuntimeError("unexpected reply %r" % line)
-
-    def call(self, *args):
-        return self.send([args])[0]
+from resp import Conn, RespError
 
 
 def used_memory(c):
@@ -89,7 +38,9 @@ def used_memory(c):
 
 def xadd(c, key, ids, batch):
     for start in range(0, len(ids), batch):
-        c.send([("XADD", key, i, "f", "v") for i in ids[start : start + batch]])
+        for r in c.send([("XADD", key, i, "f", "v") for i in ids[start : start + batch]]):
+            if isinstance(r, RespError):
+                raise r
 
 
 def main():
@@ -111,7 +62,7 @@ def main():
         # ~1 MB reply would otherwise stay in this connection's buffers.
         d = Conn(port)
         dumps[port] = d.call("DUMP", "s")
-        d.s.close()
+        d.close()
         time.sleep(0.2)
         xadd(c, "s", ids[a.first :], a.batch)
         u2 = used_memory(c)
