@@ -504,14 +504,9 @@ mod tests {
         }
     }
 
-    /// A xorshift generator for the sampling tests.
-    fn rng(mut x: u64) -> impl FnMut() -> u64 {
-        move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        }
+    /// The shards' generator, seeded, for the sampling tests.
+    fn rng(mut state: u64) -> impl FnMut() -> u64 {
+        move || crate::shard::xorshift(&mut state)
     }
 
     #[test]
