@@ -221,12 +221,6 @@ impl Segment {
         self.slots.iter().filter_map(|s| s.as_ref())
     }
 
-    /// The first entry at or after `slot`, wrapping around.
-    pub fn entry_from(&self, slot: usize) -> Option<&Entry> {
-        let cap = self.slots.len();
-        (0..cap).find_map(|i| self.slots[(slot + i) % cap].as_ref())
-    }
-
     /// Takes every entry out, leaving the segment empty. Entries a few slots
     /// ahead are prefetched: the caller rehashes each key, and a segment's
     /// entries lie scattered over the slab, so without it every key is a
