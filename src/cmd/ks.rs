@@ -142,6 +142,12 @@ impl<'a> Ks<'a> {
         self.signals.modified(self.db_index, key);
     }
 
+    /// [`Ks::modified`], naming the commands that replay the change for
+    /// the append-only file ([`crate::shard::signal::Signals::modified_as`]).
+    pub fn modified_as(&mut self, key: &[u8], effects: impl FnOnce() -> Vec<Vec<Bytes>>) {
+        self.signals.modified_as(self.db_index, key, effects);
+    }
+
     /// Redis's `notifyKeyspaceEvent`: records `event` of `class` on `key` when
     /// `notify-keyspace-events` enables the class.
     #[inline]

@@ -11,8 +11,11 @@
 //! `DEL key`. Replaying either gives the same data.
 //!
 //! A `Sync` handler whose request is not its effect but can say what is
-//! (XADD with `*` or `~`, XTRIM `~`, XCLAIM ...) names the argv to log
-//! instead with [`log_as`], as Redis's `rewriteClientCommandArgument` does.
+//! (XADD with `*` or `~`, XTRIM `~`) names the argv to log instead with
+//! [`log_as`], as Redis's `rewriteClientCommandArgument` does. Code that
+//! changes a key in a way replayable by a few commands cheaper than its
+//! state (XREADGROUP, XCLAIM, XAUTOCLAIM on a large stream) records them
+//! with the change (`Signals::modified_as`), as Redis's `alsoPropagate`.
 //!
 //! `appendfsync always` is group commit: a connection that ran writes waits,
 //! before its replies leave, until every shard has synced what it had logged
@@ -201,6 +204,43 @@ pub fn physical(st: &mut ShardState) {
     }
 }
 
+/// The commands handlers named for the changes of one batch
+/// (`Signals::effects`): a key is logged as them instead of its state when
+/// every change of it in the batch has them.
+struct Replays<'a> {
+    /// By index in `Signals::modified`.
+    by_change: hashbrown::HashMap<usize, &'a [Vec<Bytes>], ahash::RandomState>,
+    /// The keys with commands for some change.
+    keys: hashbrown::HashSet<(usize, &'a [u8]), ahash::RandomState>,
+}
+
+impl<'a> Replays<'a> {
+    /// `None` when no change in `changes` (which start at `start` in
+    /// `Signals::modified`) has commands: the common case costs nothing.
+    fn of(changes: &'a [(usize, Bytes)], start: usize, effects: &'a [(usize, Vec<Vec<Bytes>>)]) -> Option<Replays<'a>> {
+        let end = start + changes.len();
+        let by_change: hashbrown::HashMap<usize, &'a [Vec<Bytes>], ahash::RandomState> =
+            effects.iter().filter(|(i, _)| (start..end).contains(i)).map(|(i, c)| (*i, &c[..])).collect();
+        let keys = by_change.keys().map(|i| (changes[i - start].0, &changes[i - start].1[..])).collect();
+        (!by_change.is_empty()).then_some(Replays { by_change, keys })
+    }
+
+    /// The commands that replay every change of `key`, in order, if all of
+    /// them have some.
+    fn of_key(&self, changes: &[(usize, Bytes)], start: usize, db: usize, key: &[u8]) -> Option<Vec<&'a Vec<Bytes>>> {
+        if !self.keys.contains(&(db, key)) {
+            return None;
+        }
+        let mut cmds = Vec::new();
+        for (i, (d, k)) in changes.iter().enumerate() {
+            if *d == db && k[..] == *key {
+                cmds.extend(self.by_change.get(&(start + i))?.iter());
+            }
+        }
+        Some(cmds)
+    }
+}
+
 /// Logs the state of the keys changed in
 /// `Signals::modified[covered..end]`; they are covered from then on.
 fn state_of(st: &mut ShardState, end: usize) {
@@ -217,18 +257,26 @@ fn state_of(st: &mut ShardState, end: usize) {
     let mut batch = Encoder::new();
     let mut records = 0;
     let mut seen: hashbrown::HashSet<(usize, &[u8]), ahash::RandomState> = Default::default();
-    for (db, key) in &signals.modified[start..end] {
+    let changes = &signals.modified[start..end];
+    let replays = Replays::of(changes, start, &signals.effects);
+    for (db, key) in changes {
         if !seen.insert((*db, &key[..])) {
             continue;
         }
         let Some(d) = dbs.get(*db) else { continue };
-        let enc = match locks.framed_writer(*db, key) {
-            Some((seq, _)) => log.frames.entry(seq).or_default(),
-            None => {
-                records += 1;
-                &mut batch
-            }
+        let framed = locks.framed_writer(*db, key).map(|(seq, _)| seq);
+        let enc = match framed {
+            Some(seq) => log.frames.entry(seq).or_default(),
+            None => &mut batch,
         };
+        if let Some(cmds) = replays.as_ref().and_then(|r| r.of_key(changes, start, *db, key)) {
+            for cmd in cmds {
+                enc.command_bytes(*db, cmd);
+                records += framed.is_none() as usize;
+            }
+            continue;
+        }
+        records += framed.is_none() as usize;
         match d.table().get(key) {
             None => enc.command(*db, &[b"DEL", key]),
             Some(e) => match e.obj() {

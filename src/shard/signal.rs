@@ -141,6 +141,12 @@ pub struct Signals {
     pub logging: bool,
     /// Keys modified since the last hand-on: (database, key).
     pub modified: Vec<(usize, Bytes)>,
+    /// Commands that replay what `modified[i]` changed, where the code that
+    /// changed the key named them (XREADGROUP's deliveries as XCLAIMs, as
+    /// Redis propagates them): (i, commands). The append-only file logs
+    /// them instead of the key's whole state when every change of the key
+    /// it logs at once has them.
+    pub effects: Vec<(usize, Vec<Vec<Bytes>>)>,
     /// Keyspace events since the last hand-on, in the order they happened.
     pub events: Vec<Event>,
     /// Databases flushed (`Some(db)`, FLUSHDB) or all of them (`None`, FLUSHALL).
@@ -164,6 +170,17 @@ impl Signals {
     pub fn modified(&mut self, db: usize, key: &[u8]) {
         if self.wanted() {
             self.modified.push((db, Bytes::copy_from_slice(key)));
+        }
+    }
+
+    /// [`Signals::modified`], with the commands that replay the change
+    /// (built only when the append-only file is on).
+    pub fn modified_as(&mut self, db: usize, key: &[u8], effects: impl FnOnce() -> Vec<Vec<Bytes>>) {
+        if self.wanted() {
+            self.modified.push((db, Bytes::copy_from_slice(key)));
+            if self.logging {
+                self.effects.push((self.modified.len() - 1, effects()));
+            }
         }
     }
 
@@ -215,6 +232,7 @@ pub fn hand_on(core: &Core, st: &mut ShardState) -> Caller {
         collect_expired(st);
     }
     crate::persist::log::physical(st);
+    st.signals.effects.clear();
     // WATCH learns of flushes and swaps before the keys go (`transaction::flushing`).
     let flushed = std::mem::take(&mut st.signals.flushed);
     let modified = std::mem::take(&mut st.signals.modified);

@@ -29,13 +29,76 @@ fn claimer(g: &mut Group, slot: &mut Option<(Slot, bool)>, name: &[u8], now: i64
 }
 
 /// Signals a claim's changes: the key, and the consumer it created.
-fn signal_claim(ks: &mut Ks<'_>, key: &[u8], changed: bool, slot: Option<(Slot, bool)>) {
+fn signal_claim(ks: &mut Ks<'_>, key: &[u8], changed: bool, slot: Option<(Slot, bool)>, cmds: Vec<Vec<Bytes>>) {
     if slot.is_some_and(|(_, created)| created) {
         ks.notify(class::STREAM, "xgroup-createconsumer", key);
     }
     if changed || slot.is_some() {
-        ks.modified(key);
+        ks.modified_as(key, || cmds);
     }
+}
+
+/// The commands that replay a change to group `group` of stream `s` at
+/// `key` for the append-only file, as Redis propagates it: the consumer's
+/// creation, an XCLAIM of each entry `claimed` with its delivery time and
+/// count as they are now (`streamPropagateXCLAIM`), an XACK of the entries
+/// `acked`, and the group's last ID and read counter when `set_id`
+/// (`streamPropagateGroupID`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn replay(
+    s: &Stream,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    create_consumer: bool,
+    claimed: &[StreamId],
+    acked: &[StreamId],
+    set_id: bool,
+) -> Vec<Vec<Bytes>> {
+    let b = Bytes::copy_from_slice;
+    let text = |v: &dyn std::fmt::Display| Bytes::from(v.to_string());
+    let Some(g) = s.groups.get(group) else { return Vec::new() };
+    let (key, group, consumer) = (b(key), b(group), b(consumer));
+    let mut cmds = Vec::with_capacity(claimed.len() + 3);
+    if create_consumer {
+        cmds.push(vec![b(b"XGROUP"), b(b"CREATECONSUMER"), key.clone(), group.clone(), consumer.clone()]);
+    }
+    for &id in claimed {
+        let Some(n) = g.nack(id) else { continue };
+        cmds.push(vec![
+            b(b"XCLAIM"),
+            key.clone(),
+            group.clone(),
+            consumer.clone(),
+            b(b"0"),
+            text(&id),
+            b(b"TIME"),
+            text(&n.delivery_time),
+            b(b"RETRYCOUNT"),
+            text(&n.delivery_count),
+            b(b"FORCE"),
+            b(b"JUSTID"),
+            b(b"LASTID"),
+            text(&g.last_id),
+        ]);
+    }
+    if !acked.is_empty() {
+        let mut xack = vec![b(b"XACK"), key.clone(), group.clone()];
+        xack.extend(acked.iter().map(|id| text(id)));
+        cmds.push(xack);
+    }
+    if set_id {
+        cmds.push(vec![
+            b(b"XGROUP"),
+            b(b"SETID"),
+            key,
+            group,
+            text(&g.last_id),
+            b(b"ENTRIESREAD"),
+            text(&g.entries_read),
+        ]);
+    }
+    cmds
 }
 
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME ms]
@@ -43,6 +106,7 @@ fn signal_claim(ks: &mut Ks<'_>, key: &[u8], changed: bool, slot: Option<(Slot, 
 pub(super) fn xclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResult {
     let (key, name, cname) = (&args[1], &args[2], &args[3]);
     let now = ks.now_ms() as i64;
+    let logging = ks.signals.logging;
     let has_group = ks.read_as::<Stream>(key)?.is_some_and(|s| s.groups.get(name).is_some());
     if !has_group {
         return Err(no_key_or_group(key, name, ""));
@@ -97,18 +161,23 @@ pub(super) fn xclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
     let Some(s) = ks.write_as::<Stream>(key)? else { return Err(no_key_or_group(key, name, "")) };
     let Some(g) = s.groups.get_mut(name) else { return Err(no_key_or_group(key, name, "")) };
     let mut changed = false;
-    if last_id > g.last_id {
+    let set_id = last_id > g.last_id;
+    if set_id {
         g.last_id = last_id;
         changed = true;
     }
     let mut slot = None;
     let mut claimed = Vec::new();
+    let mut acked = Vec::new();
     for id in ids {
         let alive = exists(s, id);
         let Some(g) = s.groups.get_mut(name) else { break };
         if !alive {
             // Deleted from the stream: it cannot be delivered again.
-            changed |= g.ack(id);
+            if g.ack(id) {
+                acked.push(id);
+                changed = true;
+            }
             continue;
         }
         match g.nack(id) {
@@ -122,14 +191,18 @@ pub(super) fn xclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
         changed = true;
     }
     out.array(claimed.len());
-    for id in claimed {
+    for &id in &claimed {
         if justid {
             reply_id(out, id);
         } else if !reply_entry_at(out, s, id) {
             out.null();
         }
     }
-    signal_claim(ks, key, changed, slot);
+    let cmds = match logging {
+        true => replay(s, key, name, cname, false, &claimed, &acked, set_id),
+        false => Vec::new(),
+    };
+    signal_claim(ks, key, changed, slot, cmds);
     Ok(())
 }
 
@@ -161,6 +234,7 @@ pub(super) fn xautoclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdR
         j += 1;
     }
     let now = ks.now_ms() as i64;
+    let logging = ks.signals.logging;
     let has_group = ks.read_as::<Stream>(key)?.is_some_and(|s| s.groups.get(name).is_some());
     if !has_group {
         return Err(no_key_or_group(key, name, ""));
@@ -221,7 +295,11 @@ pub(super) fn xautoclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdR
         reply_id(out, id);
     }
     let changed = !claimed_ids.is_empty() || !deleted.is_empty();
-    signal_claim(ks, key, changed, slot);
+    let cmds = match logging {
+        true => replay(s, key, name, cname, false, &claimed_ids, &deleted, false),
+        false => Vec::new(),
+    };
+    signal_claim(ks, key, changed, slot, cmds);
     Ok(())
 }
 

@@ -144,6 +144,7 @@ pub(super) fn serve_stream(
     proto: Proto,
 ) -> Result<Option<Vec<u8>>, CmdError> {
     let now = ks.now_ms() as i64;
+    let logging = ks.signals.logging;
     let s = match ks.write_as::<Stream>(key) {
         Ok(Some(s)) => s,
         _ => return Err(no_group_error(key, &rg.group)),
@@ -162,6 +163,8 @@ pub(super) fn serve_stream(
     }
     out.bulk(key);
     let mut changed = created;
+    let mut delivered: Vec<StreamId> = Vec::new();
+    let mut advanced = false;
     match want {
         Want::History(after) => {
             // Redis's streamIncrID: past the largest ID it wraps to 0-0.
@@ -186,6 +189,7 @@ pub(super) fn serve_stream(
                     if let Some(g) = s.groups.get_mut(&rg.group) {
                         g.redeliver(id, now);
                     }
+                    delivered.push(id);
                     changed = true;
                 } else {
                     // Deleted from the stream: the ID with no fields.
@@ -212,16 +216,26 @@ pub(super) fn serve_stream(
                     }
                 }
             }
-            changed |= !ids.is_empty();
+            if !rg.noack {
+                delivered.extend_from_slice(&ids);
+            }
+            advanced = !ids.is_empty();
+            changed |= advanced;
             out.array(ids.len());
             out.raw(&body.buf);
         }
     }
+    // What replays this read, as Redis propagates it: the consumer's
+    // creation, every delivery as an XCLAIM, the group's new last ID.
+    let cmds = match logging && changed {
+        true => super::claim::replay(s, key, &rg.group, &rg.consumer, created, &delivered, &[], advanced),
+        false => Vec::new(),
+    };
     if created {
         ks.notify(class::STREAM, "xgroup-createconsumer", key);
     }
     if changed {
-        ks.modified(key);
+        ks.modified_as(key, || cmds);
     }
     Ok(Some(out.buf.to_vec()))
 }
