@@ -406,3 +406,111 @@ fn aof_logs_group_reads_not_the_stream() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Random consumer-group traffic (reads new and old entries, NOACK, claims
+/// of every form, acks, deletions, trims, ID changes, some of it inside
+/// MULTI) with the append-only file on: after a restart every stream
+/// replays to the same XINFO STREAM FULL (consumers' seen-time aside).
+#[test]
+fn aof_replay_of_random_group_traffic() {
+    if against_redis() {
+        return;
+    }
+    use crate::differential::Rng;
+    for (shards, seed) in [(1, 11u64), (3, 12)] {
+        let dir = data_dir(&format!("aof-random-{shards}"));
+        let s = start_in(shards, &dir);
+        let mut c = s.client();
+        let keys = spread_keys("aofrandom", 3);
+        let mut rng = Rng::new(seed);
+        let mut next_ms = 1u64;
+        for k in &keys {
+            let _: String = query(&mut c, &["XGROUP", "CREATE", k, "g", "0", "MKSTREAM"]);
+            let _: String = query(&mut c, &["XGROUP", "CREATE", k, "h", "$"]);
+        }
+        for _ in 0..600 {
+            let k = &keys[rng.below(keys.len())];
+            let group = rng.pick(&["g", "g", "h"]);
+            let consumer = rng.pick(&["alice", "bob", "carol"]);
+            let id = format!("{}-1", rng.range(1, next_ms as i64));
+            let count = rng.range(1, 4).to_string();
+            let cmd: Vec<String> = match rng.below(11) {
+                0 | 1 | 2 => {
+                    next_ms += 1;
+                    vec!["XADD".into(), k.clone(), format!("{next_ms}-1"), "f".into(), next_ms.to_string()]
+                }
+                3 | 4 => {
+                    let mut v: Vec<String> = vec!["XREADGROUP", "GROUP", group, consumer, "COUNT", &count]
+                        .into_iter()
+                        .map(String::from)
+                        .collect();
+                    if rng.chance(25) {
+                        v.push("NOACK".into());
+                    }
+                    v.extend(["STREAMS".into(), k.clone(), rng.pick(&[">", ">", "0"]).into()]);
+                    v
+                }
+                5 => vec!["XACK".into(), k.clone(), group.into(), id],
+                6 => {
+                    let mut v = vec!["XCLAIM".into(), k.clone(), group.into(), consumer.into(), "0".into(), id];
+                    for opt in [&["IDLE", "100"][..], &["RETRYCOUNT", "7"], &["FORCE"], &["JUSTID"], &["LASTID", "3-1"]]
+                    {
+                        if rng.chance(30) {
+                            v.extend(opt.iter().map(|s| s.to_string()));
+                        }
+                    }
+                    v
+                }
+                7 => vec![
+                    "XAUTOCLAIM".into(),
+                    k.clone(),
+                    group.into(),
+                    consumer.into(),
+                    "0".into(),
+                    "0".into(),
+                    "COUNT".into(),
+                    count,
+                ],
+                8 => vec!["XDEL".into(), k.clone(), id],
+                9 => match rng.below(3) {
+                    0 => vec!["XGROUP".into(), "SETID".into(), k.clone(), group.into(), id],
+                    1 => vec!["XGROUP".into(), "DELCONSUMER".into(), k.clone(), group.into(), consumer.into()],
+                    _ => vec!["XTRIM".into(), k.clone(), "MAXLEN".into(), "20".into()],
+                },
+                _ => vec!["XGROUP".into(), "CREATECONSUMER".into(), k.clone(), group.into(), consumer.into()],
+            };
+            let mut command = redis::cmd(&cmd[0]);
+            for a in &cmd[1..] {
+                command.arg(a);
+            }
+            if rng.chance(15) {
+                // The same command inside a transaction, after a read-group.
+                let mut p = redis::pipe();
+                p.atomic().add_command(command).ignore();
+                p.cmd("XREADGROUP")
+                    .arg("GROUP")
+                    .arg("g")
+                    .arg("dave")
+                    .arg("COUNT")
+                    .arg(1)
+                    .arg("STREAMS")
+                    .arg(k)
+                    .arg(">");
+                let _: redis::RedisResult<Value> = p.query(&mut c);
+            } else {
+                let _: redis::RedisResult<Value> = command.query(&mut c);
+            }
+        }
+        let state = |c: &mut redis::Connection| -> Vec<Value> {
+            keys.iter().map(|k| without_seen_time(query(c, &["XINFO", "STREAM", k, "FULL"]))).collect()
+        };
+        let before = state(&mut c);
+        drop(c);
+        drop(s);
+        let s = start_in(shards, &dir);
+        let mut c = s.client();
+        assert_eq!(state(&mut c), before, "{shards} shards: random group traffic replayed differently");
+        drop(s);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
