@@ -435,7 +435,7 @@ fn aof_replay_of_random_group_traffic() {
             let id = format!("{}-1", rng.range(1, next_ms as i64));
             let count = rng.range(1, 4).to_string();
             let cmd: Vec<String> = match rng.below(11) {
-                0 | 1 | 2 => {
+                0..=2 => {
                     next_ms += 1;
                     vec!["XADD".into(), k.clone(), format!("{next_ms}-1"), "f".into(), next_ms.to_string()]
                 }
