@@ -179,7 +179,11 @@ impl Signals {
         if self.wanted() {
             self.modified.push((db, Bytes::copy_from_slice(key)));
             if self.logging {
-                self.effects.push((self.modified.len() - 1, effects()));
+                // None named: the key's state is logged.
+                let cmds = effects();
+                if !cmds.is_empty() {
+                    self.effects.push((self.modified.len() - 1, cmds));
+                }
             }
         }
     }
