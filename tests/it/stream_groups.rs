@@ -324,18 +324,24 @@ fn aof_replay_reproduces_groups() {
         // SETID), so consumers replayed have the replay's seen-time; all
         // else (entries, groups, read counters, pending entries with their
         // delivery times and counts) is the same.
-        let state = |c: &mut redis::Connection| -> Vec<Value> {
-            keys.iter().map(|k| without_seen_time(query(c, &["XINFO", "STREAM", k, "FULL"]))).collect()
-        };
-        let before = state(&mut c);
         drop(c);
-        drop(s);
-        let s = start_in(shards, &dir);
-        let mut c = s.client();
-        assert_eq!(state(&mut c), before, "{shards} shards: groups differ after AOF replay");
-        drop(s);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_replays(s, shards, &dir, &keys, "groups differ after AOF replay");
     }
+}
+
+/// Restarts `s` (whose files are in `dir`) and checks that every stream
+/// of `keys` replays to the same XINFO STREAM FULL, consumers' seen-time
+/// aside; then removes `dir`.
+fn assert_replays(s: Server, shards: usize, dir: &std::path::Path, keys: &[String], what: &str) {
+    let state = |c: &mut redis::Connection| -> Vec<Value> {
+        keys.iter().map(|k| without_seen_time(query(c, &["XINFO", "STREAM", k, "FULL"]))).collect()
+    };
+    let before = state(&mut s.client());
+    drop(s);
+    let s = start_in(shards, dir);
+    assert_eq!(state(&mut s.client()), before, "{shards} shards: {what}");
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// XINFO STREAM FULL's reply with every consumer's seen-time blanked.
@@ -501,16 +507,7 @@ fn aof_replay_of_random_group_traffic() {
                 let _: redis::RedisResult<Value> = command.query(&mut c);
             }
         }
-        let state = |c: &mut redis::Connection| -> Vec<Value> {
-            keys.iter().map(|k| without_seen_time(query(c, &["XINFO", "STREAM", k, "FULL"]))).collect()
-        };
-        let before = state(&mut c);
         drop(c);
-        drop(s);
-        let s = start_in(shards, &dir);
-        let mut c = s.client();
-        assert_eq!(state(&mut c), before, "{shards} shards: random group traffic replayed differently");
-        drop(s);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_replays(s, shards, &dir, &keys, "random group traffic replayed differently");
     }
 }
