@@ -4,10 +4,9 @@
 //! restart; and a seeded random comparison of search replies with a real
 //! redis-server over many random points, centres, radii and boxes.
 
-use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{against_redis, scratch_dir, show, spread_keys, start_redis, wait_until, Raw, Server};
+use crate::support::{against_redis, data_dir, show, spread_keys, start_redis, Raw, Server};
 
 /// Sends each command to every connection and asserts identical reply
 /// bytes; returns how many replies were non-empty arrays.
@@ -84,31 +83,14 @@ fn store_forms_across_shards() {
     same_replies(&mut conns, &script);
 }
 
-fn wait_loaded(s: &Server) {
-    let mut c = s.raw();
-    assert!(
-        wait_until(Duration::from_secs(20), || !show(&c.cmd(&["INFO", "persistence"])).contains("loading:1")),
-        "still loading"
-    );
-}
-
-fn start_in(dir: &Path, shards: usize) -> Server {
-    let s = Server::start_with(
-        shards,
-        &["--dir", dir.to_str().unwrap_or_default(), "--appendonly", "yes", "--appendfsync", "always"],
-    );
-    wait_loaded(&s);
-    s
-}
+const AOF_ALWAYS: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
 
 #[test]
 fn store_forms_survive_aof_restart() {
     if against_redis() {
         return;
     }
-    let dir = scratch_dir().join(format!("geo-aof-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = data_dir("geo-aof");
     let keys = spread_keys("geoaof:", 4);
     let (src, d1, d2, d3) = (&keys[0], &keys[1], &keys[2], &keys[3]);
     let read = |c: &mut Raw| {
@@ -118,7 +100,7 @@ fn store_forms_survive_aof_restart() {
             .collect::<Vec<_>>()
     };
     let before = {
-        let s = start_in(&dir, 3);
+        let s = Server::start_in(3, &dir, AOF_ALWAYS);
         let mut c = s.raw();
         let cmds = [
             format!("GEOADD {src} 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 12.758489 38.788135 edge1"),
@@ -137,7 +119,7 @@ fn store_forms_survive_aof_restart() {
     };
     // The same data after a restart, with the same and with another shard count.
     for shards in [3, 1] {
-        let s = start_in(&dir, shards);
+        let s = Server::start_in(shards, &dir, AOF_ALWAYS);
         assert_eq!(read(&mut s.raw()), before, "after a restart with {shards} shard(s)");
     }
 }

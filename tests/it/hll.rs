@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::differential::{random_seeds_with, seed_count, Cmp, Rng};
 use crate::support::{
-    against_redis, each_shards, free_port, query, redis_server_path, scratch_dir, spread_keys, start_redis, wait_until,
+    against_redis, data_dir, each_shards, free_port, query, redis_server_path, spread_keys, start_redis, wait_until,
     Server,
 };
 
@@ -219,27 +219,14 @@ fn values(c: &mut redis::Connection) -> Vec<(String, Vec<u8>)> {
     keys.into_iter().map(|k| (k.clone(), get(c, &k))).collect()
 }
 
-fn start_in(dir: &std::path::Path, shards: usize, extra: &[&str]) -> Server {
-    let mut args = vec!["--dir", dir.to_str().unwrap_or("."), "--appendonly", "yes"];
-    args.extend_from_slice(extra);
-    let s = Server::start_with(shards, &args);
-    let mut c = s.client();
-    let loaded = wait_until(Duration::from_secs(20), || {
-        query::<String>(&mut c, &["INFO", "persistence"]).contains("\nloading:0")
-    });
-    assert!(loaded, "still loading");
-    s
-}
-
 #[test]
 fn aof_replay_rebuilds_the_same_bytes() {
     if against_redis() {
         return;
     }
-    let dir = scratch_dir().join(format!("hll-aof-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let s = start_in(&dir, 3, &["--appendfsync", "always", "--hll-sparse-max-bytes", "400"]);
+    let dir = data_dir("hll-aof");
+    let s =
+        Server::start_in(3, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--hll-sparse-max-bytes", "400"]);
     let mut c = s.client();
     let keys = spread_keys("hllaof", 6);
     let mut r = Rng::new(42);
@@ -267,7 +254,7 @@ fn aof_replay_rebuilds_the_same_bytes() {
     assert_eq!(before.len(), keys.len());
     drop(s);
     for shards in [3, 1] {
-        let s = start_in(&dir, shards, &[]);
+        let s = Server::start_in(shards, &dir, &["--appendonly", "yes"]);
         assert_eq!(values(&mut s.client()), before, "replayed on {shards} shard(s)");
     }
 }
@@ -309,9 +296,7 @@ fn redis_rdb_loads_with_the_same_bytes_and_counts() {
     if against_redis() {
         return;
     }
-    let dir = scratch_dir().join(format!("hll-rdb-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = data_dir("hll-rdb");
     let redis = RedisIn::start(&dir);
     let mut r = redis.client();
     add_range(&mut r, "sparse", 0, 300);

@@ -8,29 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::{against_redis, query, run_tessera, scratch_dir, spread_keys, wait_until, Server};
-
-/// A fresh data directory for one test.
-fn data_dir(name: &str) -> PathBuf {
-    let d = scratch_dir().join(format!("persist-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn start(shards: usize, dir: &Path, extra: &[&str]) -> Server {
-    let mut args = vec!["--dir", dir.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let s = Server::start_with(shards, &args);
-    // Wait for loading to end.
-    let mut c = s.client();
-    assert!(
-        wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
-            .contains("\nloading:0")),
-        "still loading"
-    );
-    s
-}
+use crate::support::{against_redis, data_dir, query, run_tessera, spread_keys, wait_until, Server};
 
 /// Writes one key of every type, some with expiries, in two databases.
 fn fill(s: &Server) {
@@ -89,8 +67,8 @@ fn snapshots_load_with_any_shard_count() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("snap");
-    let s = start(3, &dir, &[]);
+    let dir = data_dir("persist-snap");
+    let s = Server::start_in(3, &dir, &[]);
     fill(&s);
     let mut c = s.client();
     let before: i64 = query(&mut c, &["LASTSAVE"]);
@@ -103,7 +81,7 @@ fn snapshots_load_with_any_shard_count() {
     assert_eq!(info_field(&s, "rdb_changes_since_last_save"), "0");
     drop(s);
     // 3 -> 1: every part is read, every key kept.
-    let s = start(1, &dir, &[]);
+    let s = Server::start_in(1, &dir, &[]);
     check(&s);
     let mut c = s.client();
     let r: String = query(&mut c, &["BGSAVE"]);
@@ -111,7 +89,7 @@ fn snapshots_load_with_any_shard_count() {
     assert!(wait_until(Duration::from_secs(10), || info_field(&s, "rdb_bgsave_in_progress") == "0"));
     drop(s);
     // 1 -> 2: each shard keeps the keys of its slots.
-    let s = start(2, &dir, &[]);
+    let s = Server::start_in(2, &dir, &[]);
     check(&s);
     let mut c = s.client();
     let dbsize: i64 = query(&mut c, &["DBSIZE"]);
@@ -120,7 +98,7 @@ fn snapshots_load_with_any_shard_count() {
     let _: i64 = query(&mut c, &["DEL", "list"]);
     let _ = redis::cmd("SHUTDOWN").arg("SAVE").query::<()>(&mut c);
     drop(s);
-    let s = start(2, &dir, &[]);
+    let s = Server::start_in(2, &dir, &[]);
     let mut c = s.client();
     let e: i64 = query(&mut c, &["EXISTS", "list"]);
     assert_eq!(e, 0);
@@ -133,8 +111,8 @@ fn bgsave_errors_and_schedule() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("bgsave");
-    let s = start(2, &dir, &[]);
+    let dir = data_dir("persist-bgsave");
+    let s = Server::start_in(2, &dir, &[]);
     let mut r = s.raw();
     assert_eq!(r.err(&["BGSAVE", "NOW"]), "ERR syntax error");
     assert_eq!(r.err(&["SAVE", "x"]), "ERR wrong number of arguments for 'save' command");
@@ -144,7 +122,7 @@ fn bgsave_errors_and_schedule() {
     let _: () = query(&mut c, &["SET", "k", "v"]);
     assert!(wait_until(Duration::from_secs(10), || info_field(&s, "rdb_saves") == "1"), "no scheduled save");
     drop(s);
-    let s = start(1, &dir, &[]);
+    let s = Server::start_in(1, &dir, &[]);
     let mut c = s.client();
     let v: String = query(&mut c, &["GET", "k"]);
     assert_eq!(v, "v");
@@ -157,8 +135,8 @@ fn bgsave_is_point_in_time_across_shards() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("pit");
-    let s = start(3, &dir, &[]);
+    let dir = data_dir("persist-pit");
+    let s = Server::start_in(3, &dir, &[]);
     let keys = spread_keys("pit", 6);
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..2)
@@ -182,7 +160,7 @@ fn bgsave_is_point_in_time_across_shards() {
     for _ in 0..5 {
         let _: String = query(&mut c, &["BGSAVE"]);
         assert!(wait_until(Duration::from_secs(10), || info_field(&s, "rdb_bgsave_in_progress") == "0"));
-        let s2 = start(1, &dir, &[]);
+        let s2 = Server::start_in(1, &dir, &[]);
         let mut c2 = s2.client();
         let mut cmd = redis::cmd("MGET");
         for k in &keys {
@@ -202,8 +180,8 @@ fn corrupt_snapshot_stops_start_naming_the_file() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("corrupt");
-    let s = start(1, &dir, &[]);
+    let dir = data_dir("persist-corrupt");
+    let s = Server::start_in(1, &dir, &[]);
     fill(&s);
     let mut c = s.client();
     let _: () = query(&mut c, &["SAVE"]);
@@ -236,8 +214,8 @@ fn aof_always_keeps_every_acknowledged_write() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-always");
-    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let dir = data_dir("persist-aof-always");
+    let s = Server::start_in(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
     let acked: Vec<Arc<AtomicU64>> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..3)
@@ -272,7 +250,7 @@ fn aof_always_keeps_every_acknowledged_write() {
     for c in clients {
         c.join().unwrap();
     }
-    let s = start(2, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(2, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     for (w, a) in acked.iter().enumerate() {
         let n = a.load(Ordering::Acquire);
@@ -294,8 +272,8 @@ fn aof_replay_rebuilds_the_same_data() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-replay");
-    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let dir = data_dir("persist-aof-replay");
+    let s = Server::start_in(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = s.client();
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = |n: u64| {
@@ -352,11 +330,11 @@ fn aof_replay_rebuilds_the_same_data() {
     let before = dump(&mut c);
     assert!(before.len() > 10);
     drop(s);
-    let s = start(3, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(3, &dir, &["--appendonly", "yes"]);
     let after = dump(&mut s.client());
     assert_eq!(before, after);
     drop(s);
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     assert_eq!(before, dump(&mut s.client()));
 }
 
@@ -372,8 +350,8 @@ fn aof_torn_tail_loads_and_corruption_stops_start() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-torn");
-    let s = start(1, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let dir = data_dir("persist-aof-torn");
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = s.client();
     let _: () = query(&mut c, &["SET", "a", "1"]);
     let _: () = query(&mut c, &["SET", "b", "2"]);
@@ -402,7 +380,7 @@ fn aof_torn_tail_loads_and_corruption_stops_start() {
         Duration::from_secs(20),
     );
     assert!(err.contains("check-aof"), "{err}");
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "a", "b", "c"]);
     assert_eq!(v, [Some("1".to_string()), Some("2".to_string()), None]);
@@ -423,7 +401,7 @@ fn aof_torn_tail_loads_and_corruption_stops_start() {
     assert!(err.contains(f.file_name().unwrap().to_str().unwrap()) && err.contains("check-aof --fix"), "{err}");
     let (code, out, _) = run_tessera(&["check-aof", "--fix", f.to_str().unwrap()], Duration::from_secs(20));
     assert_eq!(code, Some(0), "{out}");
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "a", "b"]);
     assert_eq!(v, [Some("1".to_string()), Some("2".to_string())]);
@@ -435,8 +413,8 @@ fn appendonly_switched_on_at_runtime() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-runtime");
-    let s = start(2, &dir, &[]);
+    let dir = data_dir("persist-aof-runtime");
+    let s = Server::start_in(2, &dir, &[]);
     let mut c = s.client();
     let _: () = query(&mut c, &["SET", "before", "1"]);
     let _: () = query(&mut c, &["CONFIG", "SET", "appendonly", "yes"]);
@@ -446,7 +424,7 @@ fn appendonly_switched_on_at_runtime() {
     let _: () = query(&mut c, &["SET", "after", "2"]);
     assert_eq!(info_field(&s, "aof_enabled"), "1");
     drop(s);
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "before", "after"]);
     assert_eq!(v, [Some("1".to_string()), Some("2".to_string())]);
@@ -458,8 +436,8 @@ fn bgrewriteaof_loses_nothing() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-rewrite");
-    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let dir = data_dir("persist-aof-rewrite");
+    let s = Server::start_in(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(AtomicU64::new(0));
     let writer = {
@@ -485,7 +463,7 @@ fn bgrewriteaof_loses_nothing() {
     stop.store(true, Ordering::Relaxed);
     let _ = writer.join();
     let n = acked.load(Ordering::Acquire);
-    let s = start(2, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(2, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let len: i64 = query(&mut c, &["LLEN", "log"]);
     assert!(len as u64 >= n, "{len} < {n} acknowledged");
@@ -507,15 +485,15 @@ fn aof_everysec_loses_at_most_about_a_second() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-everysec");
-    let s = start(2, &dir, &["--appendonly", "yes", "--appendfsync", "everysec"]);
+    let dir = data_dir("persist-aof-everysec");
+    let s = Server::start_in(2, &dir, &["--appendonly", "yes", "--appendfsync", "everysec"]);
     let mut c = s.client();
     for i in 0..300 {
         let _: () = query(&mut c, &["SET", &format!("k{i}"), &i.to_string()]);
     }
     std::thread::sleep(Duration::from_millis(2500));
     drop(s);
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let n: i64 = query(&mut c, &["DBSIZE"]);
     assert_eq!(n, 300);
@@ -529,8 +507,8 @@ fn aof_cross_shard_writes_are_whole_after_a_crash() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-tx");
-    let s = start(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
+    let dir = data_dir("persist-aof-tx");
+    let s = Server::start_in(3, &dir, &["--appendonly", "yes", "--appendfsync", "always"]);
     let keys = spread_keys("tx", 3);
     let acked = Arc::new(AtomicU64::new(0));
     let writer = {
@@ -564,7 +542,7 @@ fn aof_cross_shard_writes_are_whole_after_a_crash() {
     let _ = writer.join();
     let last = acked.load(Ordering::Acquire);
     assert!(last > 0);
-    let s = start(2, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(2, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let mut cmd = redis::cmd("MGET");
     for k in &keys {
@@ -582,7 +560,7 @@ fn aof_replay_skips_incomplete_cross_shard_transactions() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-frames");
+    let dir = data_dir("persist-aof-frames");
     let aof = dir.join("appendonlydir");
     std::fs::create_dir_all(&aof).unwrap();
     let cmd = |args: &[&str]| crate::support::encode(args);
@@ -607,7 +585,7 @@ fn aof_replay_skips_incomplete_cross_shard_transactions() {
         "tessera-aof 1\nshards 2\ngeneration 1\nincr appendonly.aof.1.0-of-2.incr.aof\nincr appendonly.aof.1.1-of-2.incr.aof\n",
     )
     .unwrap();
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let v: Vec<Option<String>> = query(&mut c, &["MGET", "torn", "plain", "whole-a", "whole-b"]);
     assert_eq!(v, [None, Some("1".into()), Some("1".into()), Some("1".into())]);
@@ -619,8 +597,8 @@ fn aof_rewrites_itself_when_it_grows() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-auto");
-    let s = start(
+    let dir = data_dir("persist-aof-auto");
+    let s = Server::start_in(
         2,
         &dir,
         &["--appendonly", "yes", "--auto-aof-rewrite-min-size", "1kb", "--auto-aof-rewrite-percentage", "50"],
@@ -635,7 +613,7 @@ fn aof_rewrites_itself_when_it_grows() {
         "no automatic rewrite"
     );
     drop(s);
-    let s = start(1, &dir, &["--appendonly", "yes"]);
+    let s = Server::start_in(1, &dir, &["--appendonly", "yes"]);
     let mut c = s.client();
     let n: i64 = query(&mut c, &["DBSIZE"]);
     assert_eq!(n, 10);

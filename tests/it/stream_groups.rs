@@ -3,12 +3,10 @@
 //! claim flows (XCLAIM, XAUTOCLAIM with its cursor), XINFO STREAM FULL, and
 //! DUMP/RESTORE of streams with groups against a real redis-server both ways.
 
-use std::time::Duration;
-
 use redis::Value;
 
 use crate::streams::{bulk, read_reply, spawn_on, until_blocked};
-use crate::support::{against_redis, each_shards, query, spread_keys, start_redis, wait_until, Server};
+use crate::support::{against_redis, data_dir, each_shards, query, spread_keys, start_redis, Server};
 
 fn pending_count(con: &mut redis::Connection, key: &str, group: &str) -> i64 {
     let v: Value = query(con, &["XPENDING", key, group]);
@@ -269,24 +267,7 @@ fn dump_restore_with_groups_against_redis() {
     });
 }
 
-fn data_dir(name: &str) -> std::path::PathBuf {
-    let d = crate::support::scratch_dir().join(format!("stream-groups-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn start_in(shards: usize, dir: &std::path::Path) -> Server {
-    let s =
-        Server::start_with(shards, &["--dir", dir.to_str().unwrap(), "--appendonly", "yes", "--appendfsync", "always"]);
-    let mut c = s.client();
-    assert!(
-        wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
-            .contains("\nloading:0")),
-        "still loading"
-    );
-    s
-}
+const AOF_ALWAYS: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
 
 #[test]
 fn aof_replay_reproduces_groups() {
@@ -294,8 +275,8 @@ fn aof_replay_reproduces_groups() {
         return;
     }
     for shards in [1, 3] {
-        let dir = data_dir(&format!("aof-{shards}"));
-        let s = start_in(shards, &dir);
+        let dir = data_dir(&format!("stream-groups-aof-{shards}"));
+        let s = Server::start_in(shards, &dir, AOF_ALWAYS);
         let mut c = s.client();
         let keys = spread_keys("aofgroups", 3);
         for k in &keys {
@@ -338,7 +319,7 @@ fn assert_replays(s: Server, shards: usize, dir: &std::path::Path, keys: &[Strin
     };
     let before = state(&mut s.client());
     drop(s);
-    let s = start_in(shards, dir);
+    let s = Server::start_in(shards, dir, AOF_ALWAYS);
     assert_eq!(state(&mut s.client()), before, "{shards} shards: {what}");
     drop(s);
     let _ = std::fs::remove_dir_all(dir);
@@ -383,8 +364,8 @@ fn aof_logs_group_reads_not_the_stream() {
     if against_redis() {
         return;
     }
-    let dir = data_dir("aof-size");
-    let s = start_in(1, &dir);
+    let dir = data_dir("stream-groups-aof-size");
+    let s = Server::start_in(1, &dir, AOF_ALWAYS);
     let mut c = s.client();
     let value = "v".repeat(100);
     for chunk in 0..20 {
@@ -406,7 +387,7 @@ fn aof_logs_group_reads_not_the_stream() {
     let want = without_seen_time(query(&mut c, &["XINFO", "STREAM", "big", "FULL"]));
     drop(c);
     drop(s);
-    let s = start_in(1, &dir);
+    let s = Server::start_in(1, &dir, AOF_ALWAYS);
     let mut c = s.client();
     assert_eq!(without_seen_time(query(&mut c, &["XINFO", "STREAM", "big", "FULL"])), want);
     drop(s);
@@ -424,8 +405,8 @@ fn aof_replay_of_random_group_traffic() {
     }
     use crate::differential::Rng;
     for (shards, seed) in [(1, 11u64), (3, 12)] {
-        let dir = data_dir(&format!("aof-random-{shards}"));
-        let s = start_in(shards, &dir);
+        let dir = data_dir(&format!("stream-groups-aof-random-{shards}"));
+        let s = Server::start_in(shards, &dir, AOF_ALWAYS);
         let mut c = s.client();
         let keys = spread_keys("aofrandom", 3);
         let mut rng = Rng::new(seed);

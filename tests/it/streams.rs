@@ -3,14 +3,13 @@
 //! UNBLOCK, RESP3), DUMP/RESTORE against a real redis-server byte for byte,
 //! and AOF replay of XADD with `*` and `~` trims.
 
-use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
 use redis::Value;
 
 use crate::keys::info_field;
-use crate::support::{against_redis, each_shards, query, scratch_dir, spread_keys, start_redis, wait_until, Server};
+use crate::support::{against_redis, data_dir, each_shards, query, spread_keys, start_redis, wait_until, Server};
 
 pub(crate) fn blocked(s: &Server) -> usize {
     let info: String = query(&mut s.client(), &["INFO", "clients"]);
@@ -217,35 +216,18 @@ fn restore(con: &mut redis::Connection, key: &str, payload: &[u8]) {
     let _: () = redis::cmd("RESTORE").arg(key).arg(0).arg(payload).query(con).expect("RESTORE");
 }
 
-fn data_dir(name: &str) -> PathBuf {
-    let d = scratch_dir().join(format!("streams-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn start(shards: usize, dir: &std::path::Path, extra: &[&str]) -> Server {
-    let mut args = vec!["--dir", dir.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let s = Server::start_with(shards, &args);
-    let mut c = s.client();
-    assert!(
-        wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
-            .contains("\nloading:0")),
-        "still loading"
-    );
-    s
-}
-
 #[test]
 fn aof_replay_reproduces_streams() {
     if against_redis() {
         return;
     }
     for shards in [1, 3] {
-        let dir = data_dir(&format!("aof-{shards}"));
-        let s =
-            start(shards, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"]);
+        let dir = data_dir(&format!("streams-aof-{shards}"));
+        let s = Server::start_in(
+            shards,
+            &dir,
+            &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"],
+        );
         let mut c = s.client();
         let keys = spread_keys("aofstream", 3);
         for (n, k) in keys.iter().enumerate() {
@@ -269,8 +251,11 @@ fn aof_replay_reproduces_streams() {
         let before: Vec<Vec<u8>> = keys.iter().map(|k| dump(&mut c, k)).collect();
         drop(c);
         drop(s);
-        let s =
-            start(shards, &dir, &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"]);
+        let s = Server::start_in(
+            shards,
+            &dir,
+            &["--appendonly", "yes", "--appendfsync", "always", "--stream-node-max-entries", "5"],
+        );
         let mut c = s.client();
         let after: Vec<Vec<u8>> = keys.iter().map(|k| dump(&mut c, k)).collect();
         assert_eq!(before, after, "{shards} shards: streams differ after AOF replay");

@@ -7,7 +7,7 @@ pub mod resp;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -44,6 +44,15 @@ pub fn free_port() -> u16 {
 pub fn scratch_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("it");
     std::fs::create_dir_all(&d).expect("create test scratch dir");
+    d
+}
+
+/// A fresh, empty data directory for one test; `name` is unique across the
+/// suite (prefix it with the test file's subject).
+pub fn data_dir(name: &str) -> PathBuf {
+    let d = scratch_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
     d
 }
 
@@ -229,6 +238,21 @@ impl Server {
     /// instead, to check the tests' own expectations against Redis.
     pub fn start_with(shards: usize, extra: &[&str]) -> Server {
         Server::launch(None, shards, extra)
+    }
+
+    /// Starts Tessera on data directory `dir` with `extra` arguments and
+    /// waits until it has loaded its files.
+    pub fn start_in(shards: usize, dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--dir", dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let s = Server::start_with(shards, &args);
+        let mut c = s.client();
+        assert!(
+            wait_until(Duration::from_secs(20), || query::<String>(&mut c, &["INFO", "persistence"])
+                .contains("\nloading:0")),
+            "still loading"
+        );
+        s
     }
 
     /// Starts Tessera with a config file, then the usual command-line overrides.
