@@ -636,19 +636,7 @@ mod tests {
             Value::Hash(h) => h.iter().map(|(f, v)| [f, b"=", v].concat()).collect(),
             Value::Set(s) => s.iter().map(|m| m.to_vec()).collect(),
             Value::ZSet(z) => z.iter().map(|(m, s)| [m, &s.to_bits().to_le_bytes()].concat()).collect(),
-            Value::Stream(s) => {
-                let mut els = vec![format!(
-                    "{}/{}/{}/{}/{}",
-                    s.len(),
-                    s.last_id,
-                    s.first_id,
-                    s.max_deleted_entry_id,
-                    s.entries_added
-                )
-                .into_bytes()];
-                els.extend(s.nodes().map(|(k, lp)| [&k.to_be_bytes()[..], lp].concat()));
-                els
-            }
+            Value::Stream(s) => s.fingerprint(),
         };
         if matches!(v, Value::Hash(_) | Value::Set(_)) {
             els.sort();

@@ -38,29 +38,33 @@ fn signal_claim(ks: &mut Ks<'_>, key: &[u8], changed: bool, slot: Option<(Slot, 
     }
 }
 
-/// The commands that replay a change to group `group` of stream `s` at
-/// `key` for the append-only file, as Redis propagates it: the consumer's
-/// creation, an XCLAIM of each entry `claimed` with its delivery time and
-/// count as they are now (`streamPropagateXCLAIM`), an XACK of the entries
-/// `acked`, and the group's last ID and read counter when `set_id`
-/// (`streamPropagateGroupID`).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn replay(
-    s: &Stream,
-    key: &[u8],
-    group: &[u8],
-    consumer: &[u8],
-    create_consumer: bool,
-    claimed: &[StreamId],
-    acked: &[StreamId],
-    set_id: bool,
-) -> Vec<Vec<Bytes>> {
+/// What one read or claim changed in a group, for the append-only file.
+pub(super) struct GroupChange<'a> {
+    /// The consumer that read or claimed.
+    pub consumer: &'a [u8],
+    /// Whether the call created that consumer.
+    pub created: bool,
+    /// Entries delivered to or claimed by the consumer.
+    pub claimed: &'a [StreamId],
+    /// Pending entries dropped because the stream no longer holds them.
+    pub acked: &'a [StreamId],
+    /// Whether the group's last ID (and read counter) moved.
+    pub set_id: bool,
+}
+
+/// The commands that replay `change` to group `group` of stream `s` at
+/// `key`, as Redis propagates it: the consumer's creation, an XCLAIM of each
+/// entry claimed with its delivery time and count as they are now
+/// (`streamPropagateXCLAIM`), an XACK of the entries dropped, and the
+/// group's last ID and read counter (`streamPropagateGroupID`).
+pub(super) fn replay(s: &Stream, key: &[u8], group: &[u8], change: &GroupChange<'_>) -> Vec<Vec<Bytes>> {
     let b = Bytes::copy_from_slice;
     let text = |v: &dyn std::fmt::Display| Bytes::from(v.to_string());
     let Some(g) = s.groups.get(group) else { return Vec::new() };
+    let GroupChange { consumer, created, claimed, acked, set_id } = *change;
     let (key, group, consumer) = (b(key), b(group), b(consumer));
     let mut cmds = Vec::with_capacity(claimed.len() + 3);
-    if create_consumer {
+    if created {
         cmds.push(vec![b(b"XGROUP"), b(b"CREATECONSUMER"), key.clone(), group.clone(), consumer.clone()]);
     }
     for &id in claimed {
@@ -198,10 +202,8 @@ pub(super) fn xclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdResul
             out.null();
         }
     }
-    let cmds = match logging {
-        true => replay(s, key, name, cname, false, &claimed, &acked, set_id),
-        false => Vec::new(),
-    };
+    let change = GroupChange { consumer: cname, created: false, claimed: &claimed, acked: &acked, set_id };
+    let cmds = if logging { replay(s, key, name, &change) } else { Vec::new() };
     signal_claim(ks, key, changed, slot, cmds);
     Ok(())
 }
@@ -295,10 +297,8 @@ pub(super) fn xautoclaim(ks: &mut Ks<'_>, args: &[Bytes], out: &mut Out) -> CmdR
         reply_id(out, id);
     }
     let changed = !claimed_ids.is_empty() || !deleted.is_empty();
-    let cmds = match logging {
-        true => replay(s, key, name, cname, false, &claimed_ids, &deleted, false),
-        false => Vec::new(),
-    };
+    let change = GroupChange { consumer: cname, created: false, claimed: &claimed_ids, acked: &deleted, set_id: false };
+    let cmds = if logging { replay(s, key, name, &change) } else { Vec::new() };
     signal_claim(ks, key, changed, slot, cmds);
     Ok(())
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::claim::{replay, GroupChange};
 use super::group::{no_key_or_group, stream_pos};
 use super::read::{block_on_streams, StreamWait};
 use super::{parse_strict_id, reply_id, reply_stream_entry};
@@ -189,7 +190,9 @@ pub(super) fn serve_stream(
                     if let Some(g) = s.groups.get_mut(&rg.group) {
                         g.redeliver(id, now);
                     }
-                    delivered.push(id);
+                    if logging {
+                        delivered.push(id);
+                    }
                     changed = true;
                 } else {
                     // Deleted from the stream: the ID with no fields.
@@ -216,21 +219,19 @@ pub(super) fn serve_stream(
                     }
                 }
             }
-            if !rg.noack {
-                delivered.extend_from_slice(&ids);
-            }
             advanced = !ids.is_empty();
             changed |= advanced;
             out.array(ids.len());
             out.raw(&body.buf);
+            if !rg.noack {
+                delivered = ids;
+            }
         }
     }
     // What replays this read, as Redis propagates it: the consumer's
     // creation, every delivery as an XCLAIM, the group's new last ID.
-    let cmds = match logging && changed {
-        true => super::claim::replay(s, key, &rg.group, &rg.consumer, created, &delivered, &[], advanced),
-        false => Vec::new(),
-    };
+    let change = GroupChange { consumer: &rg.consumer, created, claimed: &delivered, acked: &[], set_id: advanced };
+    let cmds = if logging && changed { replay(s, key, &rg.group, &change) } else { Vec::new() };
     if created {
         ks.notify(class::STREAM, "xgroup-createconsumer", key);
     }

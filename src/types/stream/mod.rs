@@ -300,6 +300,19 @@ impl Stream {
         self.nodes.iter().map(|(k, v)| (*k, &v[..]))
     }
 
+    /// The stream in comparable form for tests: its counters, then each
+    /// node as master ID and listpack bytes (groups left out).
+    #[cfg(test)]
+    pub(crate) fn fingerprint(&self) -> Vec<Vec<u8>> {
+        let head = format!(
+            "{} {} {} {} {}",
+            self.length, self.last_id, self.first_id, self.max_deleted_entry_id, self.entries_added
+        );
+        let mut els = vec![head.into_bytes()];
+        els.extend(self.nodes().map(|(k, lp)| [&k.to_be_bytes()[..], lp].concat()));
+        els
+    }
+
     /// Calls `f` on each live entry with `start <= id <= end`, ascending (or
     /// descending with `rev`), until it returns false.
     pub fn for_each_in<'a>(

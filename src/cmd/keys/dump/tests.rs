@@ -121,19 +121,7 @@ fn contents(v: &Value) -> (&'static str, Vec<Vec<u8>>) {
         Value::Hash(h) => h.iter().map(|(f, v)| [f, b"=", v].concat()).collect(),
         Value::Set(s) => s.iter().map(|m| m.to_vec()).collect(),
         Value::ZSet(z) => return ("zset", super::zset::members(z)),
-        Value::Stream(s) => {
-            let mut els = vec![format!(
-                "{} {} {} {} {}",
-                s.len(),
-                s.last_id,
-                s.first_id,
-                s.max_deleted_entry_id,
-                s.entries_added
-            )
-            .into_bytes()];
-            els.extend(s.nodes().map(|(k, lp)| [&k.to_be_bytes()[..], lp].concat()));
-            return ("stream", els);
-        }
+        Value::Stream(s) => return ("stream", s.fingerprint()),
     };
     out.sort();
     (v.kind().name(), out)
