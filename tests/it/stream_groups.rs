@@ -5,7 +5,7 @@
 
 use redis::Value;
 
-use crate::streams::{bulk, read_reply, spawn_on, until_blocked};
+use crate::streams::{bulk, read_reply, restore, spawn_on, until_blocked};
 use crate::support::{against_redis, data_dir, each_shards, query, spread_keys, start_redis, Server};
 
 fn pending_count(con: &mut redis::Connection, key: &str, group: &str) -> i64 {
@@ -202,10 +202,6 @@ fn build_groups(con: &mut redis::Connection, key: &str) {
     let _: Value = query(con, &["XCLAIM", key, "g1", "bob", "0", "4-1", "5-1", "TIME", "2000", "JUSTID"]);
     let _: i64 = query(con, &["XGROUP", "CREATECONSUMER", key, "g2", "idle"]);
     let _: i64 = query(con, &["XDEL", key, "2-1"]);
-}
-
-fn restore(con: &mut redis::Connection, key: &str, payload: &[u8]) {
-    let _: () = redis::cmd("RESTORE").arg(key).arg(0).arg(payload).query(con).expect("RESTORE");
 }
 
 /// XPENDING rows without the idle time (the clock's).

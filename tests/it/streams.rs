@@ -212,7 +212,7 @@ fn dump_matches_redis_and_restores_both_ways() {
     });
 }
 
-fn restore(con: &mut redis::Connection, key: &str, payload: &[u8]) {
+pub(crate) fn restore(con: &mut redis::Connection, key: &str, payload: &[u8]) {
     let _: () = redis::cmd("RESTORE").arg(key).arg(0).arg(payload).query(con).expect("RESTORE");
 }
 
